@@ -1,0 +1,202 @@
+"""Endpoints declared as data: one frozen, typed record per stream.
+
+A connector's ``endpoints.py`` is a table of :class:`Endpoint` records; :func:`walk` turns one into
+Arrow tables for dlt, and :func:`connectors.zendesk.source.zendesk_source` (and later the other
+sources) turn the table into dlt resources. Nothing here knows a vendor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import dlt
+import pyarrow as pa
+
+from connectors.arrow import TableBuilder, dlt_columns, flatten, sequence
+from connectors.errors import NotAvailableError
+from connectors.http import HttpClient
+from connectors.paginators import BasePaginator
+from schemas.payload import Payload, Validator, column_types
+
+Incremental = Literal["cursor_export", "start_time", "full"]
+# A page's body → {table: records}. The default reads ``data_selector`` into the endpoint's table.
+Splitter = Callable[[Any], Mapping[str, list[Any]]]
+# (record, its flattened row) → the row to load; e.g. pivoting custom fields into columns.
+RowHook = Callable[[Mapping[str, Any], dict[str, Any]], dict[str, Any]]
+
+SEQ_COLUMN = "_sl_seq"
+"""Extraction order within a run; merge keeps the highest, i.e. the latest version of a key."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Table:
+    """A warehouse table that an endpoint fills."""
+
+    name: str
+    model: type[Payload]
+    primary_key: str = "id"
+    write_disposition: Literal["merge", "append", "replace"] = "merge"
+    description: str = ""
+
+    def resource_hints(self) -> dict[str, Any]:
+        """Hints for the dlt resource itself: no columns (see :func:`_mark`)."""
+        return {"primary_key": self.primary_key, "write_disposition": self.write_disposition}
+
+    def hints(self) -> dict[str, Any]:
+        columns = dlt_columns(column_types(self.model))
+        columns[SEQ_COLUMN] = {"data_type": "bigint", "dedup_sort": "desc", "nullable": True}
+        return {
+            "primary_key": self.primary_key,
+            "write_disposition": self.write_disposition,
+            "columns": columns,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Endpoint:
+    """One API stream: where it is, how it pages, how it is incremental, what it fills."""
+
+    name: str
+    path: str
+    data_selector: str
+    table: Table
+    paginator: Callable[[], BasePaginator]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    incremental: Incremental = "full"
+    cursor_field: str | None = None
+    overlap_seconds: int = 1
+    rate_group: str = "default"
+    optional: bool = False
+    also: tuple[Table, ...] = ()
+    split: Splitter | None = None
+    description: str = ""
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        return (self.table, *self.also)
+
+    def records(self, data: Any) -> Mapping[str, list[Any]]:
+        if self.split is not None:
+            return self.split(data)
+        return {self.table.name: list(data.get(self.data_selector) or [])}
+
+
+@dataclass
+class WalkContext:
+    """What a walk needs besides the endpoint: the client, where to start, row hooks."""
+
+    client: HttpClient
+    start_time: int = 0
+    row_hooks: Mapping[str, RowHook] = field(default_factory=dict)
+    extra_columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+STATE_VERSION = 1
+
+
+def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterator[Any]:
+    """Fetch every page of ``endpoint`` from where ``state`` says, yielding Arrow tables.
+
+    ``state`` is the resource's dlt state: it is committed with the load package, so a crash
+    never moves a cursor past data that was not loaded. It is advanced after each page's data has
+    been yielded.
+    """
+    if state.get("v") not in (None, STATE_VERSION):
+        raise RuntimeError(f"{endpoint.name}: state version {state.get('v')} is newer than this code")
+    state["v"] = STATE_VERSION
+    client = ctx.client
+    source = client.name
+    builders = {
+        t.name: TableBuilder(t.name, {**column_types(t.model), **ctx.extra_columns.get(t.name, {})})
+        for t in endpoint.tables
+    }
+    validators = {t.name: Validator(t.name, t.model, t.primary_key) for t in endpoint.tables}
+    seq = dict.fromkeys(builders, 0)
+    hinted: set[str] = set()
+
+    params = dict(endpoint.params)
+    if endpoint.incremental == "cursor_export":
+        if state.get("cursor"):
+            params["cursor"] = state["cursor"]
+        else:
+            params["start_time"] = ctx.start_time
+    elif endpoint.incremental == "start_time":
+        params["start_time"] = max(int(state.get("start_time", 0)), ctx.start_time)
+
+    paginator = endpoint.paginator()
+    try:
+        for page in client.paginate(
+            endpoint.path,
+            endpoint=endpoint.name,
+            paginator=paginator,
+            params=params,
+            rate_group=endpoint.rate_group,
+        ):
+            n_records = 0
+            newest: Any = None
+            for table_name, records in endpoint.records(page.data).items():
+                good = validators[table_name].filter(records)
+                n_records += len(records)
+                if table_name == endpoint.table.name and endpoint.cursor_field:
+                    for r in good:
+                        v = r.get(endpoint.cursor_field)
+                        if v is not None and (newest is None or v > newest):
+                            newest = v
+                if not good:
+                    continue
+                hook = ctx.row_hooks.get(table_name)
+                rows = [hook(r, flatten(r)) for r in good] if hook else [flatten(r) for r in good]
+                tbl = builders[table_name].build(rows, {SEQ_COLUMN: sequence(seq[table_name], len(rows))})
+                seq[table_name] += len(rows)
+                yield _mark(tbl, table_name, endpoint, hinted)
+            client.stats.add(source, endpoint.name, records=n_records, pages=1)
+            _advance(endpoint, paginator, state, newest)
+    except NotAvailableError as exc:
+        if not endpoint.optional:
+            raise
+        client.stats.skip(source, endpoint.name, f"skipped: {exc}")
+        return
+    finally:
+        rejected = sum(len(v.rejections) for v in validators.values())
+        if rejected:
+            client.stats.add(source, endpoint.name, rejected=rejected)
+
+
+def _mark(tbl: pa.Table, table_name: str, endpoint: Endpoint, hinted: set[str]) -> Any:
+    """Name the table of every item explicitly; the first item of each table carries its hints
+    (columns, key, de-duplication) as a table *variant*. Resource-level column hints would leak
+    into every table of the resource, and plain ``with_hints`` would re-target the resource."""
+    if table_name in hinted:
+        return dlt.mark.with_table_name(tbl, table_name)
+    hinted.add(table_name)
+    table = next(t for t in endpoint.tables if t.name == table_name)
+    hints = dlt.mark.make_hints(table_name=table_name, **table.hints())
+    return dlt.mark.with_hints(tbl, hints, create_table_variant=True)
+
+
+def _advance(endpoint: Endpoint, paginator: BasePaginator, state: dict[str, Any], newest: Any) -> None:
+    if endpoint.incremental == "cursor_export":
+        cursor = getattr(paginator, "after_cursor", None)
+        if cursor:
+            state["cursor"] = cursor
+    elif endpoint.incremental == "start_time":
+        candidates = []
+        end_time = getattr(paginator, "end_time", None)
+        if end_time is not None:
+            candidates.append(int(end_time))
+        if newest is not None:
+            candidates.append(_to_epoch(newest))
+        if candidates:
+            # One second of overlap: records sharing the last second are read again and merged.
+            nxt = min(candidates) - endpoint.overlap_seconds
+            state["start_time"] = max(int(state.get("start_time", 0)), nxt)
+
+
+def _to_epoch(value: Any) -> int:
+    if isinstance(value, int | float):
+        return int(value)
+    from datetime import datetime
+
+    return int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp())

@@ -1,0 +1,598 @@
+"""The one HTTP layer: every request of every connector goes through :class:`HttpClient`.
+
+- a pooled ``requests.Session`` with (connect, read) timeouts and a ``User-Agent`` naming us;
+- one tenacity retry policy (:class:`RetryPolicy`): 429 waits for ``Retry-After``; 500/502/503/504,
+  408, dropped connections, timeouts, bodies cut off mid-way and bodies that are not valid JSON are
+  retried with exponential backoff and jitter, within a bounded number of attempts and a total
+  deadline; endpoint code never retries;
+- proactive pacing (:class:`RateLimiter`): a client-side sliding window per rate group (e.g.
+  Zendesk's incremental exports, 10 requests a minute) and the server's own
+  ``X-Rate-Limit-Remaining`` / ``ratelimit-remaining`` + ``ratelimit-reset`` headers, so a run
+  does not bounce off 429s;
+- per-endpoint counters (:class:`StatsRegistry`): requests, retries, 429s, seconds waited,
+  records;
+- auth (:mod:`connectors.auth`), paginators (:mod:`connectors.paginators`), and errors mapped by
+  what the caller should do (:mod:`connectors.errors`), with secrets redacted everywhere.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+from requests.auth import AuthBase
+from tenacity import RetryCallState, Retrying, retry_if_exception
+
+from connectors.auth import RefreshableAuth
+from connectors.errors import (
+    APIError,
+    AuthError,
+    FatalAPIError,
+    InvalidResponseError,
+    NotAvailableError,
+    RateLimited,
+    RetriableAPIError,
+    RetriesExhausted,
+)
+from connectors.paginators import BasePaginator, Request
+from connectors.secrets import redact, redact_url
+
+try:  # orjson is a dlt dependency and parses ~3x faster; the standard library is the fallback.
+    import orjson
+
+    _loads: Callable[[bytes], Any] = orjson.loads
+    _JSONDecodeError: tuple[type[Exception], ...] = (orjson.JSONDecodeError, ValueError)
+except ImportError:  # pragma: no cover
+    import json
+
+    _loads = json.loads
+    _JSONDecodeError = (ValueError,)
+
+__all__ = [
+    "STATS",
+    "EndpointStats",
+    "HttpClient",
+    "HttpResult",
+    "RateLimit",
+    "RateLimiter",
+    "RetryPolicy",
+    "StatsRegistry",
+    "user_agent",
+]
+
+log = logging.getLogger("supportlake.http")
+
+RETRIABLE_STATUS = frozenset({408, 500, 502, 503, 504})
+
+
+def user_agent() -> str:
+    try:
+        from importlib.metadata import version
+
+        v = version("supportlake")
+    except Exception:  # running from a source tree
+        v = "0+unknown"
+    return f"supportlake/{v} (+https://github.com/supportlake/supportlake) python-requests"
+
+
+# --------------------------------------------------------------------------------------------
+# Counters
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EndpointStats:
+    """What one endpoint cost during a run."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    waited_seconds: float = 0.0
+    records: int = 0
+    pages: int = 0
+    bytes: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    skipped: str = ""
+
+
+class StatsRegistry:
+    """Counters per ``(source, endpoint)``, shared by every client of a process.
+
+    The sync run resets it at the start and reads it for the summary and the run log; the
+    progress display reads it while the run goes on.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stats: dict[tuple[str, str], EndpointStats] = collections.defaultdict(EndpointStats)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._stats.clear()
+
+    def add(self, source: str, endpoint: str, **increments: float) -> None:
+        with self._lock:
+            s = self._stats[(source, endpoint)]
+            for name, value in increments.items():
+                setattr(s, name, getattr(s, name) + value)
+
+    def skip(self, source: str, endpoint: str, reason: str) -> None:
+        """Record that an endpoint was skipped (not available to this account), and why."""
+        with self._lock:
+            self._stats[(source, endpoint)].skipped = reason
+
+    def get(self, source: str, endpoint: str) -> EndpointStats:
+        with self._lock:
+            s = self._stats.get((source, endpoint))
+            return EndpointStats(**vars(s)) if s else EndpointStats()
+
+    def snapshot(self) -> dict[tuple[str, str], EndpointStats]:
+        with self._lock:
+            return {k: EndpointStats(**vars(v)) for k, v in self._stats.items()}
+
+
+STATS = StatsRegistry()
+
+
+# --------------------------------------------------------------------------------------------
+# Pacing
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``requests`` in any ``per_seconds`` window (a documented endpoint limit)."""
+
+    requests: int
+    per_seconds: float = 60.0
+
+
+class RateLimiter:
+    """Paces requests so the API's limits are used, not exceeded.
+
+    Two sources of knowledge, both honoured:
+
+    - declared limits per rate group: a sliding-window log of the last ``requests`` send times;
+      a request waits until the oldest falls out of the window. Bursts are allowed up to the
+      limit, and a server with a fixed or sliding window of the same size never sees an excess;
+    - the server's headers: when ``X-Rate-Limit-Remaining`` (or ``ratelimit-remaining``) reaches
+      zero, requests wait ``ratelimit-reset`` seconds (or, without it, one window / limit); a 429
+      with ``Retry-After`` blocks its group until then.
+    """
+
+    def __init__(
+        self,
+        limits: Mapping[str, RateLimit] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = dict(limits or {})
+        self._sleep = sleep
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._sent: dict[str, collections.deque[float]] = collections.defaultdict(
+            collections.deque
+        )
+        self._blocked_until: dict[str, float] = {}
+
+    def acquire(self, group: str) -> float:
+        """Wait until a request in ``group`` may go; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = max(0.0, self._blocked_until.get(group, 0.0) - now)
+                wait = max(wait, self._blocked_until.get("*", 0.0) - now)
+                limit = self.limits.get(group)
+                if limit is not None:
+                    sent = self._sent[group]
+                    while sent and sent[0] <= now - limit.per_seconds:
+                        sent.popleft()
+                    if len(sent) >= limit.requests:
+                        wait = max(wait, sent[0] + limit.per_seconds - now + 0.05)
+                if wait <= 0:
+                    if limit is not None:
+                        self._sent[group].append(now)
+                    return waited
+            log.debug("pacing %s: waiting %.2fs", group, wait)
+            self._sleep(wait)
+            waited += wait
+
+    def observe(self, group: str, response: requests.Response) -> None:
+        """Read the rate-limit headers of a response."""
+        h = response.headers
+        remaining = _first_number(h, "X-Rate-Limit-Remaining", "ratelimit-remaining")
+        if remaining is None or remaining > 0:
+            return
+        reset = _first_number(h, "ratelimit-reset", "X-Rate-Limit-Reset", "Retry-After")
+        if reset is None:
+            limit = _first_number(h, "X-Rate-Limit", "ratelimit-limit") or 60.0
+            reset = 60.0 / max(limit, 1.0)
+        self.block("*", reset)
+
+    def block(self, group: str, seconds: float) -> None:
+        with self._lock:
+            until = self._clock() + max(0.0, seconds)
+            self._blocked_until[group] = max(self._blocked_until.get(group, 0.0), until)
+
+
+def _first_number(headers: Mapping[str, str], *names: str) -> float | None:
+    for name in names:
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        try:
+            return float(raw.split(",")[0].strip())
+        except ValueError:
+            continue
+    return None
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when - (time.time() if now is None else now))
+
+
+# --------------------------------------------------------------------------------------------
+# Retry policy
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """The one retry policy.
+
+    ``max_attempts`` bounds the failures (5xx, dropped connections, bad bodies) of one request;
+    429s are not failures but count against ``deadline_seconds``, the total time one request may
+    take including every wait. ``Retry-After`` is honoured up to ``max_retry_after`` seconds.
+    """
+
+    max_attempts: int = 8
+    deadline_seconds: float = 900.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    jitter: float = 1.0
+    max_retry_after: float = 600.0
+
+
+def _is_retriable(exc: BaseException) -> bool:
+    return isinstance(
+        exc,
+        RetriableAPIError
+        | requests.ConnectionError
+        | requests.Timeout
+        | requests.exceptions.ChunkedEncodingError
+        | requests.exceptions.ContentDecodingError,
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, APIError):
+        return str(exc)
+    return redact(f"{type(exc).__name__}: {exc}")
+
+
+@dataclass
+class HttpResult:
+    """A successful response and its parsed JSON body (``None`` when not JSON)."""
+
+    response: requests.Response
+    data: Any
+    url: str = ""
+    elapsed: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class HttpClient:
+    """A connector's HTTP client. One per source instance; thread-safe for reads.
+
+    ``name`` is the source (``zendesk``); every call names its ``endpoint`` (``tickets``) for the
+    counters and the errors. ``auth_hint`` is appended to a 401's message and should name the
+    settings to check. ``classify`` lets a connector map vendor-specific error bodies (e.g.
+    Salesforce ``errorCode``) to an error class before the generic status mapping runs.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        name: str,
+        auth: AuthBase | None = None,
+        auth_hint: str = "",
+        limits: Mapping[str, RateLimit] | None = None,
+        policy: RetryPolicy | None = None,
+        timeout: tuple[float, float] = (10.0, 120.0),
+        classify: Callable[[requests.Response, str], APIError | None] | None = None,
+        stats: StatsRegistry | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self.name = name
+        self.auth = auth
+        self.auth_hint = auth_hint
+        self.policy = policy or RetryPolicy()
+        self.timeout = timeout
+        self.classify = classify
+        self.stats = stats if stats is not None else STATS
+        self._sleep = sleep
+        self.limiter = RateLimiter(limits, sleep=sleep)
+        self.session = session or requests.Session()
+        self.session.headers.update({"User-Agent": user_agent(), "Accept": "application/json"})
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    # -- public -------------------------------------------------------------------------------
+
+    def url_for(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            return path_or_url
+        return urljoin(self.base_url, path_or_url.lstrip("/"))
+
+    def get_json(
+        self,
+        path_or_url: str,
+        *,
+        endpoint: str,
+        params: Mapping[str, Any] | None = None,
+        rate_group: str = "default",
+    ) -> HttpResult:
+        return self.request("GET", path_or_url, endpoint=endpoint, params=params, rate_group=rate_group)
+
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        endpoint: str,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        rate_group: str = "default",
+        expect_json: bool = True,
+        auth: AuthBase | None = None,
+    ) -> HttpResult:
+        """Send one request with the retry policy; returns the parsed body or raises.
+
+        Raises :class:`AuthError`, :class:`NotAvailableError`, :class:`FatalAPIError` at once,
+        and :class:`RetriesExhausted` when the retry budget runs out.
+        """
+        url = self.url_for(path_or_url)
+        started = time.monotonic()
+        state = {"failures": 0, "refreshed": False}
+        policy = self.policy
+
+        def attempt() -> HttpResult:
+            try:
+                return self._send_once(
+                    method, url, endpoint=endpoint, params=params, json_body=json_body,
+                    data=data, headers=headers, rate_group=rate_group,
+                    expect_json=expect_json, auth=auth,
+                )
+            except AuthError:
+                if (
+                    isinstance(self.auth, RefreshableAuth)
+                    and auth is None
+                    and not state["refreshed"]
+                ):
+                    state["refreshed"] = True
+                    log.info("%s.%s: credentials refused, re-authenticating once", self.name, endpoint)
+                    self.auth.refresh()
+                    return self._send_once(
+                        method, url, endpoint=endpoint, params=params, json_body=json_body,
+                        data=data, headers=headers, rate_group=rate_group,
+                        expect_json=expect_json, auth=auth,
+                    )
+                raise
+
+        def wait(rs: RetryCallState) -> float:
+            # tenacity computes the wait before it asks ``stop``, so failures are counted here.
+            exc = rs.outcome.exception() if rs.outcome else None
+            if not isinstance(exc, RateLimited):
+                state["failures"] += 1
+            if isinstance(exc, RateLimited) and exc.retry_after is not None:
+                return min(exc.retry_after, policy.max_retry_after) + random.uniform(0, 0.25)
+            if isinstance(exc, RetriableAPIError) and exc.retry_after is not None:
+                return min(exc.retry_after, policy.max_retry_after)
+            n = int(state["failures"])
+            backoff = min(policy.backoff_max, policy.backoff_initial * (2 ** max(0, n - 1)))
+            return backoff + random.uniform(0, policy.jitter)
+
+        def stop(rs: RetryCallState) -> bool:
+            if state["failures"] >= policy.max_attempts:
+                return True
+            upcoming = rs.upcoming_sleep or 0.0
+            return time.monotonic() - started + upcoming > policy.deadline_seconds
+
+        def before_sleep(rs: RetryCallState) -> None:
+            exc = rs.outcome.exception() if rs.outcome else None
+            assert exc is not None
+            sleep_for = rs.upcoming_sleep or 0.0
+            self.stats.add(self.name, endpoint, retries=1, waited_seconds=sleep_for)
+            if isinstance(exc, RateLimited):
+                self.limiter.block(rate_group, sleep_for)
+            log.warning(
+                "%s.%s: %s — retry %d in %.1fs",
+                self.name, endpoint, _describe(exc), rs.attempt_number, sleep_for,
+            )
+
+        retrying = Retrying(
+            retry=retry_if_exception(_is_retriable),
+            wait=wait,
+            stop=stop,
+            before_sleep=before_sleep,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            result = retrying(attempt)
+            self.stats.add(self.name, endpoint, seconds=time.monotonic() - started)
+            return result
+        except FatalAPIError:
+            raise
+        except (RetriableAPIError, requests.RequestException) as exc:
+            self.stats.add(self.name, endpoint, seconds=time.monotonic() - started)
+            elapsed = time.monotonic() - started
+            raise RetriesExhausted(
+                f"gave up after {state['failures']} failed attempt(s) in {elapsed:.0f}s "
+                f"(retry budget: {policy.max_attempts} attempts, {policy.deadline_seconds:.0f}s); "
+                f"last error: {_describe(exc)}. The next run resumes from the last loaded page.",
+                endpoint=f"{self.name}.{endpoint}",
+                url=redact_url(url),
+                status=getattr(exc, "status", None),
+                last_error=exc,
+            ) from exc
+
+    def paginate(
+        self,
+        path: str,
+        *,
+        endpoint: str,
+        paginator: BasePaginator,
+        params: Mapping[str, Any] | None = None,
+        rate_group: str = "default",
+    ) -> Iterator[HttpResult]:
+        """Walk every page of ``path``; yields each page's result as soon as it arrives."""
+        request = Request(url=path, params=dict(params or {}))
+        paginator.init_request(request)
+        seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+        while True:
+            key = (self.url_for(request.url), tuple(sorted((k, str(v)) for k, v in request.params.items())))
+            if key in seen:
+                raise FatalAPIError(
+                    "the API sent the same next page twice; stopping to avoid an endless loop",
+                    endpoint=f"{self.name}.{endpoint}",
+                    url=redact_url(key[0]),
+                )
+            seen.add(key)
+            result = self.get_json(request.url, endpoint=endpoint, params=request.params, rate_group=rate_group)
+            paginator.update_state(result.response, result.data)
+            yield result
+            if not paginator.has_next_page:
+                return
+            paginator.update_request(request)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        *,
+        endpoint: str,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        data: Any,
+        headers: Mapping[str, str] | None,
+        rate_group: str,
+        expect_json: bool,
+        auth: AuthBase | None,
+    ) -> HttpResult:
+        waited = self.limiter.acquire(rate_group)
+        if waited:
+            self.stats.add(self.name, endpoint, waited_seconds=waited)
+        self.stats.add(self.name, endpoint, requests=1)
+        t0 = time.monotonic()
+        response = self.session.request(
+            method,
+            url,
+            params=params,
+            json=json_body,
+            data=data,
+            headers=dict(headers) if headers else None,
+            auth=auth or self.auth,
+            timeout=self.timeout,
+        )
+        self.limiter.observe(rate_group, response)
+        self._raise_for_status(response, endpoint)
+        body = response.content  # raises ChunkedEncodingError when the body is cut off
+        self.stats.add(self.name, endpoint, bytes=len(body))
+        parsed: Any = None
+        if expect_json:
+            parsed = self._parse_json(response, body, endpoint)
+        return HttpResult(response=response, data=parsed, url=response.url, elapsed=time.monotonic() - t0)
+
+    def _parse_json(self, response: requests.Response, body: bytes, endpoint: str) -> Any:
+        declared = response.headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > len(body):
+            raise InvalidResponseError(
+                f"body cut off: {len(body)} of {declared} bytes arrived",
+                endpoint=f"{self.name}.{endpoint}",
+                url=redact_url(response.url),
+                status=response.status_code,
+            )
+        try:
+            return _loads(body)
+        except _JSONDecodeError as exc:
+            snippet = body[:120].decode("utf-8", "replace")
+            raise InvalidResponseError(
+                f"response is not valid JSON ({exc}); it begins {snippet!r}",
+                endpoint=f"{self.name}.{endpoint}",
+                url=redact_url(response.url),
+                status=response.status_code,
+            ) from None
+
+    def _raise_for_status(self, response: requests.Response, endpoint: str) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        where = f"{self.name}.{endpoint}"
+        url = redact_url(response.url)
+        text = _safe_text(response)
+        if self.classify is not None:
+            mapped = self.classify(response, where)
+            if mapped is not None:
+                raise mapped
+        if status == 429:
+            self.stats.add(self.name, endpoint, rate_limited=1)
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise RateLimited(
+                f"rate limited; Retry-After {response.headers.get('Retry-After', 'absent')}",
+                endpoint=where, url=url, status=status, body=text,
+                retry_after=retry_after if retry_after is not None else 60.0,
+            )
+        if status in RETRIABLE_STATUS:
+            raise RetriableAPIError(
+                "server error", endpoint=where, url=url, status=status, body=text,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        if status == 401:
+            hint = f" Check {self.auth_hint}." if self.auth_hint else ""
+            raise AuthError(
+                f"the API refused the credentials.{hint}", endpoint=where, url=url, status=status, body=text
+            )
+        if status in (403, 404):
+            raise NotAvailableError(
+                "not available to this account or user", endpoint=where, url=url, status=status, body=text
+            )
+        raise FatalAPIError("request failed", endpoint=where, url=url, status=status, body=text)
+
+
+def _safe_text(response: requests.Response) -> str:
+    try:
+        return response.content[:500].decode("utf-8", "replace")
+    except requests.RequestException:
+        return ""

@@ -1,0 +1,180 @@
+"""Paginators: small named classes behind one protocol.
+
+The walk (:func:`connectors.http.HttpClient.paginate`) calls, for each endpoint:
+
+``init_request(request)``      once, to put the first page's parameters in place;
+``update_state(response, data)`` after each page, to read where the next page is;
+``has_next_page``               to decide whether to go on;
+``update_request(request)``     to point the request at the next page.
+
+A paginator holds only where it is, never the records. Vendor-specific ones live here too, so a
+new connector reuses them: Zendesk's cursor exports, time-based exports and cursor pagination,
+``next_page`` URLs; Salesforce's ``nextRecordsUrl``; Confluence's ``_links.next`` and ``Link``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+
+
+@dataclass
+class Request:
+    """The next request to make: a path or absolute URL and its query parameters."""
+
+    url: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class BasePaginator:
+    """The protocol. Subclasses override :meth:`update_state` (and, when needed, the others)."""
+
+    def __init__(self) -> None:
+        self.has_next_page = True
+        self._next_url: str | None = None
+
+    def init_request(self, request: Request) -> None:
+        """Adjust the first request (page size, ...). Default: leave it as declared."""
+
+    def update_state(self, response: requests.Response, data: Any) -> None:
+        raise NotImplementedError
+
+    def update_request(self, request: Request) -> None:
+        """Point ``request`` at the next page. Default: follow the absolute next URL as is."""
+        assert self._next_url is not None
+        request.url = self._next_url
+        request.params = {}
+
+    def _follow(self, next_url: str | None) -> None:
+        self._next_url = next_url or None
+        self.has_next_page = self._next_url is not None
+
+
+class SinglePage(BasePaginator):
+    """An endpoint that is not paginated."""
+
+    def update_state(self, response: requests.Response, data: Any) -> None:
+        self.has_next_page = False
+
+
+class ZendeskCursorExportPaginator(BasePaginator):
+    """Zendesk cursor-based incremental exports: ``after_url``/``after_cursor``/``end_of_stream``.
+
+    ``after_cursor`` is kept after the last page: it is where the next run starts.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.after_cursor: str | None = None
+
+    def update_state(self, response: requests.Response, data: Any) -> None:
+        if data.get("after_cursor"):
+            self.after_cursor = data["after_cursor"]
+        done = data.get("end_of_stream", True) or not data.get("after_cursor")
+        self._follow(None if done else data.get("after_url") or "cursor")
+
+    def update_request(self, request: Request) -> None:
+        # Same path and parameters (include=metric_sets, per_page), the new cursor instead of
+        # start_time: robust whether or not after_url repeats every parameter.
+        request.params.pop("start_time", None)
+        request.params["cursor"] = self.after_cursor
+
+
+class ZendeskTimeExportPaginator(BasePaginator):
+    """Zendesk time-based incremental exports: ``next_page``, ``end_time``, ``end_of_stream``.
+
+    Where an export has no ``end_of_stream`` (Talk's calls), the docs say to stop on ``count``: a
+    page with fewer than ``page_size`` items is the last. A ``next_page`` whose ``start_time`` does
+    not move forward is also the end (no progress is possible: the same page would come back).
+    """
+
+    def __init__(self, page_size: int = 1000) -> None:
+        super().__init__()
+        self.page_size = page_size
+        self.end_time: int | None = None
+        self._next_start: str | None = None
+
+    def update_state(self, response: requests.Response, data: Any) -> None:
+        end_time = data.get("end_time")
+        previous = self.end_time
+        if end_time is not None:
+            self.end_time = int(end_time)
+        next_page = data.get("next_page")
+        if "end_of_stream" in data:
+            done = bool(data["end_of_stream"])
+        else:
+            done = int(data.get("count") or 0) < self.page_size
+        self._next_start = None
+        if not done and next_page:
+            start = dict(parse_qsl(urlsplit(next_page).query)).get("start_time")
+            if start is not None and previous is not None and int(start) <= previous:
+                done = True
+            self._next_start = start
+        self._follow(None if done else next_page)
+
+    def update_request(self, request: Request) -> None:
+        if self._next_start is None:  # no start_time in next_page: follow it as it is
+            super().update_request(request)
+            return
+        request.params["start_time"] = self._next_start
+
+
+class ZendeskLinksPaginator(BasePaginator):
+    """Zendesk cursor pagination: ``meta.has_more`` and ``links.next``; ``page[size]`` ≤ 100."""
+
+    def __init__(self, page_size: int = 100) -> None:
+        super().__init__()
+        self.page_size = page_size
+        self._after: str | None = None
+
+    def init_request(self, request: Request) -> None:
+        request.params.setdefault("page[size]", self.page_size)
+
+    def update_state(self, response: requests.Response, data: Any) -> None:
+        meta = data.get("meta") or {}
+        links = data.get("links") or {}
+        self._after = meta.get("after_cursor")
+        self._follow(links.get("next") if meta.get("has_more") else None)
+
+    def update_request(self, request: Request) -> None:
+        if not self._after:
+            super().update_request(request)
+            return
+        request.params["page[after]"] = self._after
+
+
+class NextPageUrlPaginator(BasePaginator):
+    """An absolute next-page URL in a body field (Zendesk ``next_page``, null on the last page)."""
+
+    def __init__(self, field_name: str = "next_page") -> None:
+        super().__init__()
+        self.field_name = field_name
+
+    def update_state(self, response: requests.Response, data: Any) -> None:
+        self._follow(data.get(self.field_name))
+
+
+class JsonPathNextPaginator(BasePaginator):
+    """A next link inside the body at a dotted path (Salesforce ``nextRecordsUrl``,
+    Confluence ``_links.next``); relative links are resolved against the client's base URL."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path.split(".")
+
+    def update_state(self, response: requests.Response, data: Any) -> None:
+        value: Any = data
+        for part in self.path:
+            value = value.get(part) if isinstance(value, dict) else None
+        self._follow(value if isinstance(value, str) else None)
+
+
+class LinkHeaderPaginator(BasePaginator):
+    """RFC 8288 ``Link: <url>; rel="next"`` header (Confluence v2 also sends it)."""
+
+    def update_state(self, response: requests.Response, data: Any) -> None:
+        nxt = response.links.get("next", {}).get("url")
+        self._follow(nxt)

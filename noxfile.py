@@ -1,0 +1,49 @@
+"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``, ``nox -s bench``.
+
+Dependencies come from ``pyproject.toml`` (the project, its extras and its dependency groups), so
+there is one list of them.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests", "lint", "typecheck"]
+
+PYTHON = "3.11"
+
+
+def _install(session: nox.Session, *groups: str, extras: str = "postgres") -> None:
+    session.install("-e", f".[{extras}]" if extras else ".")
+    for group in groups:
+        session.install(*nox.project.dependency_groups(nox.project.load_toml("pyproject.toml"), group))
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Every test: unit (responses), simulators, end to end into DuckDB and PostgreSQL."""
+    _install(session, "test")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff: lint and import order."""
+    session.install("ruff")
+    session.run("ruff", "check", ".", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the packages."""
+    _install(session, "dev")
+    session.run("mypy", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Speed and memory figures (never asserted in tests): ``nox -s bench -- --tickets 100000``."""
+    _install(session, "test")
+    session.run("python", "bench/bench_zendesk.py", *session.posargs)

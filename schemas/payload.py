@@ -1,0 +1,94 @@
+"""The base of every payload model: validation of the fields we depend on, and column types.
+
+A payload model lists only the fields supportlake relies on. Validation ignores the others (they
+are still loaded as the API sent them), so a vendor adding a field never breaks a sync, and a
+record that breaks the contract is rejected by name and field while the rest of its page loads.
+The same annotations give the warehouse column types (:func:`column_types`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import types
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+log = logging.getLogger("supportlake.schemas")
+
+
+class Payload(BaseModel):
+    """Base class: extra fields allowed and ignored by validation."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    # Columns that flattening of nested objects produces (``via__channel``), with their types.
+    nested_columns: ClassVar[dict[str, str]] = {}
+
+
+_SCALARS: dict[Any, str] = {
+    int: "bigint",
+    float: "double",
+    bool: "bool",
+    str: "text",
+    dt.datetime: "timestamp",
+}
+
+
+def column_types(model: type[Payload]) -> dict[str, str]:
+    """Warehouse column types of a payload model: scalars from annotations, plus nested ones."""
+    out: dict[str, str] = {}
+    for name, hint in get_type_hints(model).items():
+        if name.startswith("_") or get_origin(hint) is ClassVar:
+            continue
+        base = hint
+        if get_origin(hint) in (Union, types.UnionType):
+            args = [a for a in get_args(hint) if a is not type(None)]
+            base = args[0] if len(args) == 1 else None
+        kind = _SCALARS.get(base)
+        if kind is not None:
+            out[name] = kind
+    out.update(model.nested_columns)
+    return out
+
+
+@dataclass
+class Rejection:
+    table: str
+    record_id: Any
+    problems: str
+
+
+@dataclass
+class Validator:
+    """Validates records against a payload model, collecting rejections instead of failing."""
+
+    table: str
+    model: type[Payload]
+    key: str = "id"
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def filter(self, records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        good: list[Mapping[str, Any]] = []
+        validate = self.model.model_validate
+        for record in records:
+            if not isinstance(record, Mapping):
+                self._reject(None, f"not an object: {type(record).__name__}")
+                continue
+            try:
+                validate(record)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+                )
+                self._reject(record.get(self.key), problems)
+                continue
+            good.append(record)
+        return good
+
+    def _reject(self, record_id: Any, problems: str) -> None:
+        self.rejections.append(Rejection(self.table, record_id, problems))
+        log.warning("%s: record %s=%r rejected, not loaded: %s", self.table, self.key, record_id, problems)
