@@ -1,0 +1,171 @@
+"""The Zendesk Support streams, declared as data.
+
+Each stream uses the cheapest correct incremental strategy Zendesk documents:
+
+- tickets and users: the cursor-based incremental exports (no duplicates at page boundaries,
+  1,000 per page); tickets side-load their ``metric_sets`` (zero extra requests);
+- organizations, ticket events (comments) and ticket metric events: the time-based exports,
+  started one second before the stored position and de-duplicated by key on merge;
+- Talk calls: the Talk incremental export, ended on ``count`` as its docs say;
+- satisfaction ratings: ``start_time`` with cursor pagination;
+- groups, ticket fields, SLA policies: small lists, read whole each run.
+
+Incremental exports are limited to 10 requests a minute (30 with the High Volume add-on): they
+share the ``incremental_export`` rate group, which the client paces.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.endpoints import Endpoint, Table
+from connectors.paginators import (
+    NextPageUrlPaginator,
+    ZendeskCursorExportPaginator,
+    ZendeskLinksPaginator,
+    ZendeskTimeExportPaginator,
+)
+from schemas import zendesk as m
+
+EXPORT = "incremental_export"
+EXPORT_PAGE = 1000
+TALK_PAGE = 10000
+
+
+def _tickets_and_metrics(data: Any) -> dict[str, list[Any]]:
+    return {"tickets": list(data.get("tickets") or []), "ticket_metrics": list(data.get("metric_sets") or [])}
+
+
+def _comments(data: Any) -> dict[str, list[Any]]:
+    """Comment child events of the ticket events export, each with its audit's context."""
+    out: list[dict[str, Any]] = []
+    for event in data.get("ticket_events") or []:
+        if not isinstance(event, dict):
+            continue
+        via = event.get("via") or {}
+        for child in event.get("child_events") or []:
+            if not isinstance(child, dict) or child.get("event_type") != "Comment":
+                continue
+            out.append(
+                {
+                    "id": child.get("id"),
+                    "ticket_id": event.get("ticket_id"),
+                    "audit_id": event.get("id"),
+                    "created_at": event.get("created_at"),
+                    "author_id": child.get("author_id"),
+                    "public": child.get("public"),
+                    "body": child.get("body"),
+                    "html_body": child.get("html_body"),
+                    "type": child.get("type", "Comment"),
+                    "via_channel": (child.get("via") or via).get("channel")
+                    if isinstance(child.get("via") or via, dict)
+                    else None,
+                }
+            )
+    return {"ticket_comments": out}
+
+
+TICKETS = Table(name="tickets", model=m.Ticket, description="Tickets at their latest version; deleted ones with status 'deleted'.")
+TICKET_METRICS = Table(name="ticket_metrics", model=m.TicketMetricSet, description="Each ticket's metric set (side-loaded).")
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        name="tickets",
+        path="/api/v2/incremental/tickets/cursor.json",
+        data_selector="tickets",
+        table=TICKETS,
+        also=(TICKET_METRICS,),
+        split=_tickets_and_metrics,
+        params={"include": "metric_sets", "per_page": EXPORT_PAGE},
+        paginator=ZendeskCursorExportPaginator,
+        incremental="cursor_export",
+        rate_group=EXPORT,
+    ),
+    Endpoint(
+        name="users",
+        path="/api/v2/incremental/users/cursor.json",
+        data_selector="users",
+        table=Table(name="users", model=m.User, description="End users, agents and admins; deactivated users keep their row."),
+        params={"per_page": EXPORT_PAGE},
+        paginator=ZendeskCursorExportPaginator,
+        incremental="cursor_export",
+        rate_group=EXPORT,
+    ),
+    Endpoint(
+        name="organizations",
+        path="/api/v2/incremental/organizations.json",
+        data_selector="organizations",
+        table=Table(name="organizations", model=m.Organization),
+        paginator=lambda: ZendeskTimeExportPaginator(EXPORT_PAGE),
+        incremental="start_time",
+        cursor_field="updated_at",
+        rate_group=EXPORT,
+    ),
+    Endpoint(
+        name="groups",
+        path="/api/v2/groups.json",
+        data_selector="groups",
+        table=Table(name="groups", model=m.Group),
+        paginator=ZendeskLinksPaginator,
+    ),
+    Endpoint(
+        name="ticket_fields",
+        path="/api/v2/ticket_fields.json",
+        data_selector="ticket_fields",
+        table=Table(name="ticket_fields", model=m.TicketField),
+        paginator=ZendeskLinksPaginator,
+    ),
+    Endpoint(
+        name="sla_policies",
+        path="/api/v2/slas/policies.json",
+        data_selector="sla_policies",
+        table=Table(name="sla_policies", model=m.SlaPolicy),
+        paginator=NextPageUrlPaginator,
+        optional=True,
+    ),
+    Endpoint(
+        name="satisfaction_ratings",
+        path="/api/v2/satisfaction_ratings.json",
+        data_selector="satisfaction_ratings",
+        table=Table(name="satisfaction_ratings", model=m.SatisfactionRating),
+        paginator=ZendeskLinksPaginator,
+        incremental="start_time",
+        cursor_field="updated_at",
+        optional=True,
+    ),
+    Endpoint(
+        name="ticket_metric_events",
+        path="/api/v2/incremental/ticket_metric_events.json",
+        data_selector="ticket_metric_events",
+        table=Table(name="ticket_metric_events", model=m.TicketMetricEvent),
+        paginator=lambda: ZendeskTimeExportPaginator(EXPORT_PAGE),
+        incremental="start_time",
+        cursor_field="time",
+        rate_group=EXPORT,
+    ),
+    Endpoint(
+        name="ticket_comments",
+        path="/api/v2/incremental/ticket_events.json",
+        data_selector="ticket_events",
+        table=Table(name="ticket_comments", model=m.TicketComment),
+        split=_comments,
+        params={"include": "comment_events"},
+        paginator=lambda: ZendeskTimeExportPaginator(EXPORT_PAGE),
+        incremental="start_time",
+        rate_group=EXPORT,
+    ),
+    Endpoint(
+        name="calls",
+        path="/api/v2/channels/voice/stats/incremental/calls.json",
+        data_selector="calls",
+        table=Table(name="calls", model=m.Call),
+        paginator=lambda: ZendeskTimeExportPaginator(TALK_PAGE),
+        incremental="start_time",
+        cursor_field="updated_at",
+        rate_group=EXPORT,
+        optional=True,
+    ),
+)
+
+BY_NAME = {e.name: e for e in ENDPOINTS}
+TABLE_TO_RESOURCE = {t.name: e.name for e in ENDPOINTS for t in e.tables}
