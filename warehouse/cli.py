@@ -1,0 +1,89 @@
+"""The ``supportlake`` command.
+
+Exit codes: 0 success; 1 a sync failed (the summary and ``supportlake.supportlake_runs`` say
+which table and why); 2 bad usage or configuration; 75 another run holds the warehouse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from connectors.errors import ConfigError
+from connectors.secrets import install_log_redaction, redact
+from warehouse.lock import EXIT_LOCKED, AlreadyRunning
+from warehouse.progress import Progress, summary_table
+from warehouse.sources import REGISTRY
+from warehouse.target import DEFAULT_WAREHOUSE, ENV_WAREHOUSE, parse_target
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="supportlake",
+        description="Sync Zendesk, Salesforce and Confluence into a warehouse and build KPI tables.",
+    )
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    wh_help = f"duckdb:///file.duckdb or postgresql://user[:password]@host:port/db (env {ENV_WAREHOUSE}; default {DEFAULT_WAREHOUSE})"
+
+    s = sub.add_parser("sync", help="extract new and changed records and load them")
+    s.add_argument("--source", action="append", choices=sorted(REGISTRY), help="a system to sync (repeatable; default: all)")
+    s.add_argument("--resource", action="append", help="a resource or table to sync (repeatable; default: all)")
+    s.add_argument("--warehouse", help=wh_help)
+    s.add_argument("--full-refresh", action="store_true", help="forget cursors, drop and reload the selected tables")
+
+    d = sub.add_parser("demo", help="sync the built-in simulators into a local DuckDB, offline")
+    d.add_argument("--warehouse", default=None, help="default duckdb:///supportlake_demo.duckdb")
+    d.add_argument("--tickets", type=int, default=5000, help="simulated tickets (default 5000)")
+    d.add_argument("--seed", type=int, default=7)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    install_log_redaction()
+    try:
+        if args.command == "sync":
+            return cmd_sync(args)
+        if args.command == "demo":
+            from warehouse.demo import run_demo
+
+            return run_demo(args.warehouse, tickets=args.tickets, seed=args.seed)
+    except AlreadyRunning as exc:
+        print(f"supportlake: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except ConfigError as exc:
+        print(f"supportlake: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_USAGE
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from warehouse.sync import sync
+
+    target = parse_target(args.warehouse)
+    sources = args.source or sorted(REGISTRY)
+    print(f"supportlake sync → {target.display}", file=sys.stderr)
+    with Progress():
+        result = sync(target, sources, args.resource, full_refresh=args.full_refresh)
+    print(summary_table(result.tables))
+    print(f"\nrun {result.run_id}: {'ok' if result.ok else 'FAILED'} in {result.seconds:.1f}s")
+    if result.killed_before:
+        print(f"(an earlier run had been killed; {result.killed_before} of its log rows are marked 'killed')")
+    if not result.ok:
+        failed = sorted({redact(t.error or '') for t in result.tables if t.status == "failed"})
+        for e in failed:
+            print(f"supportlake: sync failed: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

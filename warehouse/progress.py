@@ -1,0 +1,92 @@
+"""The progress display while a sync runs, and the summary table at its end."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+from connectors.http import STATS, StatsRegistry
+from warehouse.runlog import TableResult
+
+
+class Progress:
+    """Prints what each source has fetched so far: one updating line on a terminal, a line every
+    ``interval`` seconds otherwise (cron mail and CI logs stay short)."""
+
+    def __init__(self, stream: TextIO | None = None, stats: StatsRegistry = STATS, interval: float | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.stats = stats
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.interval = interval if interval is not None else (0.5 if self.tty else 30.0)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._t0 = time.monotonic()
+        self._last = ""
+
+    def line(self) -> str:
+        snap = self.stats.snapshot()
+        if not snap:
+            return "starting…"
+        parts = []
+        for (source, endpoint), s in sorted(snap.items()):
+            if s.requests == 0:
+                continue
+            retry = f" {s.retries}↻" if s.retries else ""
+            parts.append(f"{source}.{endpoint} {s.records:,}r/{s.requests}q{retry}")
+        return f"[{time.monotonic() - self._t0:5.0f}s] " + "  ".join(parts)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            text = self.line()
+            if self.tty:
+                width = 160
+                self.stream.write("\r" + text[:width].ljust(min(width, len(self._last))))
+            elif text != self._last:
+                self.stream.write(text + "\n")
+            self._last = text
+            self.stream.flush()
+
+    def __enter__(self) -> Progress:
+        self._thread = threading.Thread(target=self._run, name="supportlake-progress", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=2)
+        if self.tty and self._last:
+            self.stream.write("\r" + " " * min(160, len(self._last)) + "\r")
+            self.stream.flush()
+
+
+def summary_table(results: Sequence[TableResult]) -> str:
+    header = ("table", "status", "rows", "requests", "retries", "429s", "rejected", "seconds")
+    rows = [
+        (
+            f"{r.source}.{r.table_name}",
+            r.status,
+            f"{r.rows:,}",
+            str(r.requests),
+            str(r.retries),
+            str(r.rate_limited),
+            str(r.rejected),
+            f"{r.seconds:.1f}",
+        )
+        for r in results
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
+    out = [
+        "  ".join(h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True)))
+    ]
+    out.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        out.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+    notes = [f"  {r.source}.{r.table_name}: {r.error}" for r in results if r.error]
+    if notes:
+        out.append("")
+        out.extend(notes)
+    return "\n".join(out)

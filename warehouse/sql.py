@@ -1,0 +1,75 @@
+"""A minimal SQL connection to the warehouse for what dlt does not do: the run log, the lock,
+tests and (later) the transforms. Parameters are written ``%s`` for both engines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from warehouse.target import Target
+
+
+class Connection(Protocol):
+    kind: str
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def close(self) -> None: ...
+
+
+class DuckDBConnection:
+    kind = "duckdb"
+
+    def __init__(self, target: Target) -> None:
+        import duckdb
+
+        assert target.path is not None
+        target.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(str(target.path))
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._con.execute(sql.replace("%s", "?"), list(params))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self._con.execute(sql.replace("%s", "?"), list(params)).fetchall())
+
+    def close(self) -> None:
+        self._con.close()
+
+
+class PostgresConnection:
+    kind = "postgres"
+
+    def __init__(self, target: Target) -> None:
+        import psycopg2
+
+        self._con = psycopg2.connect(target.dsn, connect_timeout=15)
+        self._con.autocommit = True
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with self._con.cursor() as cur:
+            cur.execute(sql, tuple(params))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._con.cursor() as cur:
+            cur.execute(sql, tuple(params))
+            return list(cur.fetchall())
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def connect(target: Target) -> Connection:
+    if target.kind == "duckdb":
+        return DuckDBConnection(target)
+    return PostgresConnection(target)
+
+
+@contextmanager
+def connection(target: Target) -> Iterator[Connection]:
+    con = connect(target)
+    try:
+        yield con
+    finally:
+        con.close()

@@ -1,0 +1,181 @@
+"""A sync run: lock, run log, one dlt pipeline per source, and the summary.
+
+Crash safety comes from dlt: a source's cursors live in its dlt state, which is committed in the
+same load package as the data. A run killed at any point leaves either nothing (killed during
+extract: state and data are both dropped) or a pending package (killed during normalize or load);
+the next run first completes pending packages, then extracts what is new — so it converges to the
+source's data, nothing lost and nothing duplicated (tables are merged on their keys).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dlt
+
+from connectors.errors import ConfigError, SupportlakeError
+from connectors.http import STATS
+from connectors.secrets import install_log_redaction, redact
+from warehouse import sources as registry
+from warehouse.lock import RunLock
+from warehouse.runlog import RunLog, TableResult
+from warehouse.sql import connection
+from warehouse.target import Target, pipelines_dir
+
+log = logging.getLogger("supportlake.sync")
+
+
+@dataclass
+class SyncResult:
+    run_id: str
+    tables: list[TableResult] = field(default_factory=list)
+    seconds: float = 0.0
+    killed_before: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return all(t.status in ("success", "skipped") for t in self.tables)
+
+
+def pipeline_for(target: Target, source: str) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=f"supportlake_{source}",
+        pipelines_dir=str(pipelines_dir(target)),
+        destination=target.destination(),
+        dataset_name=source,
+        progress=None,
+    )
+
+
+def complete_pending(pipeline: dlt.Pipeline) -> bool:
+    """Finish load packages a killed or failed run left behind. ``pipeline.run`` would do this
+    too, but would then return without extracting anything new."""
+    if not pipeline.has_pending_data:
+        return False
+    log.warning("%s: completing load packages left by an earlier run", pipeline.pipeline_name)
+    if pipeline.list_extracted_load_packages():
+        pipeline.normalize()
+    if pipeline.list_normalized_load_packages():
+        pipeline.load()
+    return True
+
+
+def sync(
+    target: Target,
+    sources: Sequence[str],
+    resources: Sequence[str] | None = None,
+    *,
+    full_refresh: bool = False,
+    on_start: Callable[[list[TableResult]], None] | None = None,
+) -> SyncResult:
+    """Sync ``sources`` (all their resources, or those named) into ``target``.
+
+    Raises :class:`warehouse.lock.AlreadyRunning` when another run holds the warehouse, and
+    :class:`ConfigError` for settings that cannot work; failures of a source are recorded in the
+    result (and the run log) and the other sources still run.
+    """
+    install_log_redaction()
+    specs = [registry.get(s) for s in sources]
+    selections: dict[str, list[str]] = {}
+    for spec in specs:
+        wanted = [r for r in (resources or [])] or None
+        if wanted and len(specs) > 1:
+            # --resource with several sources: each source takes the names it knows.
+            known = set(spec.tables) | {t for ts in spec.tables.values() for t in ts}
+            wanted = [r for r in wanted if r in known] or None
+        selections[spec.name] = spec.resolve(wanted)
+
+    result = SyncResult(run_id=uuid.uuid4().hex[:12])
+    t_run = time.monotonic()
+    with RunLock(target):
+        with connection(target) as con:
+            runlog = RunLog(con)
+            runlog.ensure()
+            result.killed_before = runlog.mark_killed()
+            started = dt.datetime.now(dt.UTC)
+            for spec in specs:
+                for r in selections[spec.name]:
+                    for t in spec.tables[r]:
+                        result.tables.append(TableResult(spec.name, r, t))
+            runlog.start(result.run_id, started, result.tables, full_refresh)
+        if on_start:
+            on_start(result.tables)
+        STATS.reset()
+        for spec in specs:
+            _sync_source(target, spec, selections[spec.name], full_refresh, result)
+        with connection(target) as con:
+            RunLog(con).finish(result.run_id, dt.datetime.now(dt.UTC), result.tables)
+    result.seconds = time.monotonic() - t_run
+    return result
+
+
+def _sync_source(
+    target: Target, spec: registry.SourceSpec, selected: list[str], full_refresh: bool, result: SyncResult
+) -> None:
+    mine = [t for t in result.tables if t.source == spec.name]
+    error: str | None = None
+    counts: dict[str, int] = {}
+    try:
+        pipeline = pipeline_for(target, spec.name)
+        complete_pending(pipeline)
+        source = _build_source(spec, selected)
+        pipeline.run(source, refresh="drop_resources" if full_refresh else None)
+        trace = pipeline.last_trace
+        info = trace.last_normalize_info if trace else None
+        counts = dict(info.row_counts) if info else {}
+    except Exception as exc:  # recorded per table, reported by the CLI, exit code non-zero
+        error = _explain(exc)
+        log.error("%s: sync failed: %s", spec.name, error)
+    stats = STATS.snapshot()
+    for t in mine:
+        s = stats.get((spec.name, t.resource))
+        is_main = t.table_name == spec.tables[t.resource][0]
+        t.rows = int(counts.get(t.table_name, 0))
+        if s is not None and is_main:
+            t.requests, t.retries, t.rate_limited = s.requests, s.retries, s.rate_limited
+            t.rejected, t.seconds = s.rejected, s.seconds
+        if error is not None:
+            t.status, t.error = "failed", error
+        elif s is not None and s.skipped:
+            t.status, t.error = "skipped", s.skipped
+        else:
+            t.status = "success"
+
+
+def _build_source(spec: registry.SourceSpec, selected: list[str]) -> Any:
+    from dlt.common.configuration.exceptions import ConfigFieldMissingException
+
+    try:
+        return spec.factory(resources=selected)
+    except ConfigFieldMissingException as exc:
+        raise ConfigError(_missing_config_message(spec.name, exc)) from None
+
+
+def _missing_config_message(source: str, exc: Any) -> str:
+    up = source.upper()
+    if source == "zendesk":
+        return (
+            "Zendesk credentials are missing: set SOURCES__ZENDESK__CREDENTIALS__EMAIL and "
+            "SOURCES__ZENDESK__CREDENTIALS__API_TOKEN, or SOURCES__ZENDESK__CREDENTIALS__OAUTH_TOKEN "
+            "(environment variables or .dlt/secrets.toml [sources.zendesk.credentials])"
+        )
+    fields = ", ".join(getattr(exc, "fields", []) or [])
+    return f"{source}: missing configuration {fields}; set SOURCES__{up}__... (see README)"
+
+
+def _explain(exc: BaseException) -> str:
+    """The most useful message of an exception chain: our own error if dlt wrapped it."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, SupportlakeError):
+            return str(cur)
+        cur = cur.__cause__ or cur.__context__
+    return redact(f"{type(exc).__name__}: {exc}")

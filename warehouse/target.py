@@ -1,0 +1,97 @@
+"""Where the data goes: ``--warehouse URL`` (or ``SUPPORTLAKE_WAREHOUSE``) → a dlt destination.
+
+- ``duckdb:///supportlake.duckdb`` — relative path (SQLAlchemy's convention: three slashes);
+  ``duckdb:////var/lib/supportlake.duckdb`` — absolute path; a bare ``*.duckdb`` path works too.
+  Default: ``./supportlake.duckdb``.
+- ``postgresql://user:password@host:5432/db`` (``postgres://`` too). Without a password (trust or
+  peer authentication) it works as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from connectors.errors import ConfigError
+from connectors.secrets import redact_url, register_secret
+
+DEFAULT_WAREHOUSE = "duckdb:///supportlake.duckdb"
+ENV_WAREHOUSE = "SUPPORTLAKE_WAREHOUSE"
+ENV_HOME = "SUPPORTLAKE_HOME"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A parsed warehouse URL."""
+
+    kind: str  # "duckdb" | "postgres"
+    url: str  # as given (may hold a password: never print it, use ``display``)
+    path: Path | None = None  # duckdb file
+    dsn: str | None = None  # postgres connection string with an explicit (possibly empty) password
+
+    @property
+    def display(self) -> str:
+        return redact_url(self.url) if self.kind == "postgres" else f"duckdb:///{self.path}"
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable id of the warehouse without its secrets: names the local pipeline folder."""
+        if self.kind == "duckdb":
+            basis = f"duckdb:{self.path}"
+        else:
+            p = urlsplit(self.dsn or "")
+            basis = f"postgres:{p.hostname}:{p.port or 5432}/{p.path.lstrip('/')}:{p.username}"
+        return hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+    def destination(self) -> Any:
+        import dlt
+
+        if self.kind == "duckdb":
+            assert self.path is not None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return dlt.destinations.duckdb(str(self.path))
+        return dlt.destinations.postgres(self.dsn)
+
+
+def parse_target(url: str | None = None) -> Target:
+    """Parse ``url`` (else ``$SUPPORTLAKE_WAREHOUSE``, else the default)."""
+    raw = (url or os.environ.get(ENV_WAREHOUSE) or DEFAULT_WAREHOUSE).strip()
+    if raw.startswith("duckdb://"):
+        rest = raw[len("duckdb://") :]
+        if not rest.startswith("/") or rest == "/":
+            raise ConfigError(f"--warehouse {raw!r}: a DuckDB URL is duckdb:///relative.duckdb or duckdb:////abs.duckdb")
+        path = Path(unquote(rest[1:]))  # drop the slash that ends the empty host
+        return Target(kind="duckdb", url=raw, path=path.expanduser().resolve())
+    if raw.startswith(("postgresql://", "postgres://", "postgresql+psycopg2://")):
+        parts = urlsplit(raw)
+        if not parts.hostname or not parts.path.strip("/"):
+            raise ConfigError(f"--warehouse {redact_url(raw)}: expected postgresql://user[:password]@host[:port]/database")
+        if parts.password:
+            register_secret(parts.password)
+            register_secret(unquote(parts.password))
+        user = parts.username or "postgres"
+        password = parts.password or ""
+        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        dsn = urlunsplit(("postgresql", f"{user}:{password}@{host}", parts.path, parts.query, ""))
+        return Target(kind="postgres", url=raw, dsn=dsn)
+    if "://" not in raw and raw.endswith((".duckdb", ".db")):
+        return Target(kind="duckdb", url=raw, path=Path(raw).expanduser().resolve())
+    raise ConfigError(
+        f"--warehouse {redact_url(raw)}: use duckdb:///file.duckdb or postgresql://user@host:5432/db"
+    )
+
+
+def home() -> Path:
+    """Local working folder: dlt pipeline folders and lock files (``$SUPPORTLAKE_HOME``)."""
+    root = os.environ.get(ENV_HOME)
+    base = Path(root) if root else Path.home() / ".local" / "share" / "supportlake"
+    base.mkdir(parents=True, exist_ok=True)
+    return base
+
+
+def pipelines_dir(target: Target) -> Path:
+    return home() / "pipelines" / target.fingerprint
