@@ -103,6 +103,7 @@ class EndpointStats:
     rejected: int = 0
     seconds: float = 0.0
     skipped: str = ""
+    stopped: str = ""
 
 
 class StatsRegistry:
@@ -130,6 +131,12 @@ class StatsRegistry:
         """Record that an endpoint was skipped (not available to this account), and why."""
         with self._lock:
             self._stats[(source, endpoint)].skipped = reason
+
+    def stop(self, source: str, endpoint: str, reason: str) -> None:
+        """Record that an endpoint stopped early on purpose (e.g. a quota guard), and why: the
+        data before the stop is loaded with consistent cursors, but the run is not complete."""
+        with self._lock:
+            self._stats[(source, endpoint)].stopped = reason
 
     def get(self, source: str, endpoint: str) -> EndpointStats:
         with self._lock:
@@ -308,7 +315,7 @@ class HttpClient:
     """A connector's HTTP client. One per source instance; thread-safe for reads.
 
     ``name`` is the source (``zendesk``); every call names its ``endpoint`` (``tickets``) for the
-    counters and the errors. ``auth_hint`` is appended to a 401's message and should name the
+    counters and the errors. ``on_response`` sees every response, errors included. ``auth_hint`` is appended to a 401's message and should name the
     settings to check. ``classify`` lets a connector map vendor-specific error bodies (e.g.
     Salesforce ``errorCode``) to an error class before the generic status mapping runs.
     """
@@ -324,6 +331,7 @@ class HttpClient:
         policy: RetryPolicy | None = None,
         timeout: tuple[float, float] = (10.0, 120.0),
         classify: Callable[[requests.Response, str], APIError | None] | None = None,
+        on_response: Callable[[requests.Response], None] | None = None,
         stats: StatsRegistry | None = None,
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
@@ -335,6 +343,7 @@ class HttpClient:
         self.policy = policy or RetryPolicy()
         self.timeout = timeout
         self.classify = classify
+        self.on_response = on_response
         self.stats = stats if stats is not None else STATS
         self._sleep = sleep
         self.limiter = RateLimiter(limits, sleep=sleep)
@@ -527,6 +536,8 @@ class HttpClient:
             timeout=self.timeout,
         )
         self.limiter.observe(rate_group, response)
+        if self.on_response is not None:
+            self.on_response(response)  # e.g. Salesforce's quota guard reads Sforce-Limit-Info
         self._raise_for_status(response, endpoint)
         body = response.content  # raises ChunkedEncodingError when the body is cut off
         self.stats.add(self.name, endpoint, bytes=len(body))

@@ -142,6 +142,8 @@ def _sync_source(
             t.rejected, t.seconds = s.rejected, s.seconds
         if error is not None:
             t.status, t.error = "failed", error
+        elif s is not None and s.stopped:
+            t.status, t.error = "stopped", s.stopped
         elif s is not None and s.skipped:
             t.status, t.error = "skipped", s.skipped
         else:
