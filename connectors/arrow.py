@@ -163,8 +163,14 @@ def _as_type(values: list[Any], typ: pa.DataType, table: str, column: str) -> pa
 
 def dlt_columns(columns: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     """Declared column types as dlt column hints, so the columns exist even while all null."""
-    mapping = {"text": "text", "bigint": "bigint", "double": "double", "bool": "bool",
-               "timestamp": "timestamp", "json": "text"}
+    mapping = {
+        "text": "text",
+        "bigint": "bigint",
+        "double": "double",
+        "bool": "bool",
+        "timestamp": "timestamp",
+        "json": "text",
+    }
     return {name: {"data_type": mapping[kind], "nullable": True} for name, kind in columns.items()}
 
 

@@ -187,9 +187,7 @@ class RateLimiter:
         self._sleep = sleep
         self._clock = clock
         self._lock = threading.Lock()
-        self._sent: dict[str, collections.deque[float]] = collections.defaultdict(
-            collections.deque
-        )
+        self._sent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self._blocked_until: dict[str, float] = {}
 
     def acquire(self, group: str) -> float:
@@ -315,9 +313,10 @@ class HttpClient:
     """A connector's HTTP client. One per source instance; thread-safe for reads.
 
     ``name`` is the source (``zendesk``); every call names its ``endpoint`` (``tickets``) for the
-    counters and the errors. ``on_response`` sees every response, errors included. ``auth_hint`` is appended to a 401's message and should name the
-    settings to check. ``classify`` lets a connector map vendor-specific error bodies (e.g.
-    Salesforce ``errorCode``) to an error class before the generic status mapping runs.
+    counters and the errors. ``on_response`` sees every response, errors included.
+    ``auth_hint`` is appended to a 401's message and should name the settings to check.
+    ``classify`` lets a connector map vendor-specific error bodies (e.g. Salesforce
+    ``errorCode``) to an error class before the generic status mapping runs.
     """
 
     def __init__(
@@ -397,23 +396,33 @@ class HttpClient:
         def attempt() -> HttpResult:
             try:
                 return self._send_once(
-                    method, url, endpoint=endpoint, params=params, json_body=json_body,
-                    data=data, headers=headers, rate_group=rate_group,
-                    expect_json=expect_json, auth=auth,
+                    method,
+                    url,
+                    endpoint=endpoint,
+                    params=params,
+                    json_body=json_body,
+                    data=data,
+                    headers=headers,
+                    rate_group=rate_group,
+                    expect_json=expect_json,
+                    auth=auth,
                 )
             except AuthError:
-                if (
-                    isinstance(self.auth, RefreshableAuth)
-                    and auth is None
-                    and not state["refreshed"]
-                ):
+                if isinstance(self.auth, RefreshableAuth) and auth is None and not state["refreshed"]:
                     state["refreshed"] = True
                     log.info("%s.%s: credentials refused, re-authenticating once", self.name, endpoint)
                     self.auth.refresh()
                     return self._send_once(
-                        method, url, endpoint=endpoint, params=params, json_body=json_body,
-                        data=data, headers=headers, rate_group=rate_group,
-                        expect_json=expect_json, auth=auth,
+                        method,
+                        url,
+                        endpoint=endpoint,
+                        params=params,
+                        json_body=json_body,
+                        data=data,
+                        headers=headers,
+                        rate_group=rate_group,
+                        expect_json=expect_json,
+                        auth=auth,
                     )
                 raise
 
@@ -428,7 +437,7 @@ class HttpClient:
                 return min(exc.retry_after, policy.max_retry_after)
             n = int(state["failures"])
             backoff = min(policy.backoff_max, policy.backoff_initial * (2 ** max(0, n - 1)))
-            return backoff + random.uniform(0, policy.jitter)
+            return float(backoff) + random.uniform(0, policy.jitter)
 
         def stop(rs: RetryCallState) -> bool:
             if state["failures"] >= policy.max_attempts:
@@ -445,7 +454,11 @@ class HttpClient:
                 self.limiter.block(rate_group, sleep_for)
             log.warning(
                 "%s.%s: %s — retry %d in %.1fs",
-                self.name, endpoint, _describe(exc), rs.attempt_number, sleep_for,
+                self.name,
+                endpoint,
+                _describe(exc),
+                rs.attempt_number,
+                sleep_for,
             )
 
         retrying = Retrying(
@@ -582,12 +595,19 @@ class HttpClient:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise RateLimited(
                 f"rate limited; Retry-After {response.headers.get('Retry-After', 'absent')}",
-                endpoint=where, url=url, status=status, body=text,
+                endpoint=where,
+                url=url,
+                status=status,
+                body=text,
                 retry_after=retry_after if retry_after is not None else 60.0,
             )
         if status in RETRIABLE_STATUS:
             raise RetriableAPIError(
-                "server error", endpoint=where, url=url, status=status, body=text,
+                "server error",
+                endpoint=where,
+                url=url,
+                status=status,
+                body=text,
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         if status == 401:

@@ -69,9 +69,7 @@ def redact_url(url: str) -> str:
     except ValueError:
         return redact(url)
     netloc = parts.netloc.rsplit("@", 1)[-1]
-    query = urlencode(
-        [(k, MASK if _SECRET_PARAM.search(k) else v) for k, v in parse_qsl(parts.query, True)]
-    )
+    query = urlencode([(k, MASK if _SECRET_PARAM.search(k) else v) for k, v in parse_qsl(parts.query, True)])
     return redact(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
 
 

@@ -71,7 +71,7 @@ class Validator:
     key: str = "id"
     rejections: list[Rejection] = field(default_factory=list)
 
-    def filter(self, records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    def filter(self, records: Iterable[Any]) -> list[Mapping[str, Any]]:
         good: list[Mapping[str, Any]] = []
         validate = self.model.model_validate
         for record in records:
@@ -81,9 +81,7 @@ class Validator:
             try:
                 validate(record)
             except ValidationError as exc:
-                problems = "; ".join(
-                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-                )
+                problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
                 self._reject(record.get(self.key), problems)
                 continue
             good.append(record)

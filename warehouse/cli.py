@@ -29,10 +29,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    wh_help = f"duckdb:///file.duckdb or postgresql://user[:password]@host:port/db (env {ENV_WAREHOUSE}; default {DEFAULT_WAREHOUSE})"
+    wh_help = (
+        "duckdb:///file.duckdb or postgresql://user[:password]@host:port/db "
+        f"(env {ENV_WAREHOUSE}; default {DEFAULT_WAREHOUSE})"
+    )
 
     s = sub.add_parser("sync", help="extract new and changed records and load them")
-    s.add_argument("--source", action="append", choices=sorted(REGISTRY), help="a system to sync (repeatable; default: all)")
+    s.add_argument(
+        "--source", action="append", choices=sorted(REGISTRY), help="a system to sync (repeatable; default: all)"
+    )
     s.add_argument("--resource", action="append", help="a resource or table to sync (repeatable; default: all)")
     s.add_argument("--warehouse", help=wh_help)
     s.add_argument("--full-refresh", action="store_true", help="forget cursors, drop and reload the selected tables")
@@ -78,7 +83,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if result.killed_before:
         print(f"(an earlier run had been killed; {result.killed_before} of its log rows are marked 'killed')")
     if not result.ok:
-        failed = sorted({redact(t.error or '') for t in result.tables if t.status == "failed"})
+        failed = sorted({redact(t.error or "") for t in result.tables if t.status == "failed"})
         for e in failed:
             print(f"supportlake: sync failed: {e}", file=sys.stderr)
         return EXIT_FAILED

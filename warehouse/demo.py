@@ -33,12 +33,16 @@ def _env(values: dict[str, str]) -> Iterator[None]:
 
 def run_demo(warehouse: str | None, *, tickets: int = 5000, seed: int = 7) -> int:
     from connectors.simulators.zendesk import ZendeskSimulator
+
     from warehouse.sync import sync
 
     target = parse_target(warehouse or DEMO_WAREHOUSE)
     sim = ZendeskSimulator(seed=seed, n_tickets=tickets)
     with sim.serve() as base_url:
-        print(f"supportlake demo: Zendesk simulator at {base_url} ({tickets:,} tickets) → {target.display}", file=sys.stderr)
+        print(
+            f"supportlake demo: Zendesk simulator at {base_url} ({tickets:,} tickets) → {target.display}",
+            file=sys.stderr,
+        )
         env = {
             "SOURCES__ZENDESK__BASE_URL": base_url,
             "SOURCES__ZENDESK__CREDENTIALS__EMAIL": sim.email,

@@ -35,7 +35,7 @@ class RunLock:
             assert self.target.path is not None
             path = self.target.path.with_name(self.target.path.name + ".lock")
             path.parent.mkdir(parents=True, exist_ok=True)
-            f = open(path, "a+")  # noqa: SIM115 - held open for the whole run
+            f = open(path, "a+")
             try:
                 fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

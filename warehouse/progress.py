@@ -16,7 +16,9 @@ class Progress:
     """Prints what each source has fetched so far: one updating line on a terminal, a line every
     ``interval`` seconds otherwise (cron mail and CI logs stay short)."""
 
-    def __init__(self, stream: TextIO | None = None, stats: StatsRegistry = STATS, interval: float | None = None) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, stats: StatsRegistry = STATS, interval: float | None = None
+    ) -> None:
         self.stream = stream or sys.stderr
         self.stats = stats
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
@@ -79,12 +81,12 @@ def summary_table(results: Sequence[TableResult]) -> str:
         for r in results
     ]
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
-    out = [
-        "  ".join(h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True)))
-    ]
+    out = ["  ".join(h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
     out.append("  ".join("-" * w for w in widths))
     for row in rows:
-        out.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+        out.append(
+            "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        )
     notes = [f"  {r.source}.{r.table_name}: {r.error}" for r in results if r.error]
     if notes:
         out.append("")

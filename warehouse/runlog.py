@@ -86,8 +86,17 @@ class RunLog:
                 "rate_limited = %s, rejected = %s, seconds = %s, error = %s "
                 "where run_id = %s and source = %s and table_name = %s",
                 [
-                    finished, r.status, r.rows, r.requests, r.retries, r.rate_limited, r.rejected,
-                    round(r.seconds, 3), redact(r.error) if r.error else None,
-                    run_id, r.source, r.table_name,
+                    finished,
+                    r.status,
+                    r.rows,
+                    r.requests,
+                    r.retries,
+                    r.rate_limited,
+                    r.rejected,
+                    round(r.seconds, 3),
+                    redact(r.error) if r.error else None,
+                    run_id,
+                    r.source,
+                    r.table_name,
                 ],
             )

@@ -49,7 +49,6 @@ def pipeline_for(target: Target, source: str) -> dlt.Pipeline:
         pipelines_dir=str(pipelines_dir(target)),
         destination=target.destination(),
         dataset_name=source,
-        progress=None,
     )
 
 
@@ -125,7 +124,10 @@ def _sync_source(
         pipeline = pipeline_for(target, spec.name)
         complete_pending(pipeline)
         source = _build_source(spec, selected)
-        pipeline.run(source, refresh="drop_resources" if full_refresh else None)
+        if full_refresh:
+            pipeline.run(source, refresh="drop_resources")
+        else:
+            pipeline.run(source)
         trace = pipeline.last_trace
         info = trace.last_normalize_info if trace else None
         counts = dict(info.row_counts) if info else {}

@@ -54,6 +54,7 @@ class Target:
             assert self.path is not None
             self.path.parent.mkdir(parents=True, exist_ok=True)
             return dlt.destinations.duckdb(str(self.path))
+        assert self.dsn is not None
         return dlt.destinations.postgres(self.dsn)
 
 
@@ -63,13 +64,17 @@ def parse_target(url: str | None = None) -> Target:
     if raw.startswith("duckdb://"):
         rest = raw[len("duckdb://") :]
         if not rest.startswith("/") or rest == "/":
-            raise ConfigError(f"--warehouse {raw!r}: a DuckDB URL is duckdb:///relative.duckdb or duckdb:////abs.duckdb")
+            raise ConfigError(
+                f"--warehouse {raw!r}: a DuckDB URL is duckdb:///relative.duckdb or duckdb:////abs.duckdb"
+            )
         path = Path(unquote(rest[1:]))  # drop the slash that ends the empty host
         return Target(kind="duckdb", url=raw, path=path.expanduser().resolve())
     if raw.startswith(("postgresql://", "postgres://", "postgresql+psycopg2://")):
         parts = urlsplit(raw)
         if not parts.hostname or not parts.path.strip("/"):
-            raise ConfigError(f"--warehouse {redact_url(raw)}: expected postgresql://user[:password]@host[:port]/database")
+            raise ConfigError(
+                f"--warehouse {redact_url(raw)}: expected postgresql://user[:password]@host[:port]/database"
+            )
         if parts.password:
             register_secret(parts.password)
             register_secret(unquote(parts.password))
@@ -80,9 +85,7 @@ def parse_target(url: str | None = None) -> Target:
         return Target(kind="postgres", url=raw, dsn=dsn)
     if "://" not in raw and raw.endswith((".duckdb", ".db")):
         return Target(kind="duckdb", url=raw, path=Path(raw).expanduser().resolve())
-    raise ConfigError(
-        f"--warehouse {redact_url(raw)}: use duckdb:///file.duckdb or postgresql://user@host:5432/db"
-    )
+    raise ConfigError(f"--warehouse {redact_url(raw)}: use duckdb:///file.duckdb or postgresql://user@host:5432/db")
 
 
 def home() -> Path:

@@ -22,7 +22,7 @@ class ZendeskApiTokenCredentials(CredentialsConfiguration):
     """An agent's email and an API token (Admin Center → Apps and integrations → Zendesk API)."""
 
     email: str = None  # type: ignore[assignment]
-    api_token: TSecretValue = None  # type: ignore[assignment]
+    api_token: TSecretValue = None
 
     def auth(self) -> AuthBase:
         return BasicAuth(f"{self.email}/token", str(self.api_token))
@@ -38,7 +38,7 @@ class ZendeskApiTokenCredentials(CredentialsConfiguration):
 class ZendeskOAuthCredentials(CredentialsConfiguration):
     """An OAuth access token with the ``read`` scope."""
 
-    oauth_token: TSecretValue = None  # type: ignore[assignment]
+    oauth_token: TSecretValue = None
 
     def auth(self) -> AuthBase:
         return BearerAuth(str(self.oauth_token))

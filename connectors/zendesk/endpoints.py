@@ -65,8 +65,12 @@ def _comments(data: Any) -> dict[str, list[Any]]:
     return {"ticket_comments": out}
 
 
-TICKETS = Table(name="tickets", model=m.Ticket, description="Tickets at their latest version; deleted ones with status 'deleted'.")
-TICKET_METRICS = Table(name="ticket_metrics", model=m.TicketMetricSet, description="Each ticket's metric set (side-loaded).")
+TICKETS = Table(
+    name="tickets", model=m.Ticket, description="Tickets at their latest version; deleted ones with status 'deleted'."
+)
+TICKET_METRICS = Table(
+    name="ticket_metrics", model=m.TicketMetricSet, description="Each ticket's metric set (side-loaded)."
+)
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
@@ -85,7 +89,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         name="users",
         path="/api/v2/incremental/users/cursor.json",
         data_selector="users",
-        table=Table(name="users", model=m.User, description="End users, agents and admins; deactivated users keep their row."),
+        table=Table(
+            name="users", model=m.User, description="End users, agents and admins; deactivated users keep their row."
+        ),
         params={"per_page": EXPORT_PAGE},
         paginator=ZendeskCursorExportPaginator,
         incremental="cursor_export",

@@ -112,8 +112,7 @@ def resolve_base_url(base_url: str | None, subdomain: str | None) -> str:
             raise ConfigError(f"SOURCES__ZENDESK__SUBDOMAIN must be like 'acme', got {subdomain!r}")
         return f"https://{subdomain.strip()}.zendesk.com"
     raise ConfigError(
-        "Zendesk needs SOURCES__ZENDESK__BASE_URL (https://acme.zendesk.com) "
-        "or SOURCES__ZENDESK__SUBDOMAIN (acme)"
+        "Zendesk needs SOURCES__ZENDESK__BASE_URL (https://acme.zendesk.com) or SOURCES__ZENDESK__SUBDOMAIN (acme)"
     )
 
 

@@ -1,0 +1,139 @@
+"""Zendesk sync benchmark: rows per second, requests, peak memory — against a bare loop.
+
+    nox -s bench                       # 100k tickets, plus 25k to show memory does not grow
+    python bench/bench_zendesk.py --tickets 100000 --tickets 25000
+
+For each size it starts the simulator in its own process (so it does not share our GIL), then:
+
+1. the bare loop: requests + JSON parsing of every page of the tickets cursor export with
+   side-loaded metric sets, nothing stored — what the network and parsing cost;
+2. ``supportlake sync --source zendesk --resource tickets`` into a fresh DuckDB file, in a child
+   process whose peak RSS is read from ``wait4``.
+
+The aim (DESIGN.md): the sync within 1.5× the bare loop; peak memory flat as tickets grow.
+Nothing here asserts: CI never times anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+EMAIL, TOKEN = "bench@example.com", "bench-token"
+
+
+def start_simulator(tickets: int, seed: int) -> tuple[subprocess.Popen[str], str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "connectors.simulators",
+        "zendesk",
+        "--port",
+        "0",
+        "--tickets",
+        str(tickets),
+        "--seed",
+        str(seed),
+        "--export-rpm",
+        "1000000",
+        "--email",
+        EMAIL,
+        "--token",
+        TOKEN,
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    base = proc.stdout.readline().strip()
+    if not base.startswith("http"):
+        proc.kill()
+        raise SystemExit(f"simulator did not start: {base!r}")
+    return proc, base
+
+
+def bare_loop(base: str) -> tuple[float, int, int]:
+    """Fetch and parse every tickets export page; returns (seconds, tickets, requests)."""
+    s = requests.Session()
+    s.auth = (f"{EMAIL}/token", TOKEN)
+    params: dict[str, object] = {"start_time": 0, "include": "metric_sets", "per_page": 1000}
+    n = reqs = 0
+    t0 = time.perf_counter()
+    while True:
+        r = s.get(f"{base}/api/v2/incremental/tickets/cursor.json", params=params, timeout=120)
+        r.raise_for_status()
+        data = json.loads(r.content)
+        reqs += 1
+        n += len(data["tickets"])
+        if data.get("end_of_stream") or not data.get("after_cursor"):
+            break
+        params = {"cursor": data["after_cursor"], "include": "metric_sets", "per_page": 1000}
+    return time.perf_counter() - t0, n, reqs
+
+
+def timed_sync(base: str, db: Path, home: Path) -> tuple[float, float, str]:
+    """Run the sync in a child; returns (seconds, peak RSS MiB, its summary)."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "SOURCES__ZENDESK__BASE_URL": base,
+            "SOURCES__ZENDESK__CREDENTIALS__EMAIL": EMAIL,
+            "SOURCES__ZENDESK__CREDENTIALS__API_TOKEN": TOKEN,
+            "SOURCES__ZENDESK__EXPORT_RATE_LIMIT": "1000000",
+            "SUPPORTLAKE_HOME": str(home),
+            "RUNTIME__DLTHUB_TELEMETRY": "false",
+        }
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "warehouse.cli",
+        "sync",
+        "--source",
+        "zendesk",
+        "--resource",
+        "tickets",
+        "--warehouse",
+        f"duckdb:///{db}",
+    ]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"sync failed:\n{out}")
+    return seconds, usage.ru_maxrss / 1024, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tickets", type=int, action="append", help="sizes (repeatable); default 100000 and 25000")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    sizes = args.tickets or [100_000, 25_000]
+    print(f"{'tickets':>8} {'bare s':>8} {'sync s':>8} {'ratio':>6} {'rows/s':>9} {'requests':>8} {'peak MiB':>9}")
+    for n in sizes:
+        proc, base = start_simulator(n, args.seed)
+        try:
+            bare_loop(base)  # warm the simulator's caches so both runs see the same server
+            bare_s, got, reqs = bare_loop(base)
+            with tempfile.TemporaryDirectory() as tmp:
+                sync_s, peak, _ = timed_sync(base, Path(tmp) / "bench.duckdb", Path(tmp) / "home")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        ratio, rate = sync_s / bare_s, got / sync_s
+        print(f"{got:>8} {bare_s:>8.2f} {sync_s:>8.2f} {ratio:>6.2f} {rate:>9.0f} {reqs:>8} {peak:>9.0f}")
+
+
+if __name__ == "__main__":
+    main()
