@@ -333,6 +333,7 @@ class HttpClient:
         on_response: Callable[[requests.Response], None] | None = None,
         stats: StatsRegistry | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         session: requests.Session | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
@@ -345,7 +346,10 @@ class HttpClient:
         self.on_response = on_response
         self.stats = stats if stats is not None else STATS
         self._sleep = sleep
-        self.limiter = RateLimiter(limits, sleep=sleep)
+        # Pacing and the deadline read the clock that ``sleep`` advances: an injected sleep with
+        # the real clock would spin in the limiter for the whole of a Retry-After.
+        self._clock = clock
+        self.limiter = RateLimiter(limits, sleep=sleep, clock=clock)
         self.session = session or requests.Session()
         self.session.headers.update({"User-Agent": user_agent(), "Accept": "application/json"})
         adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
@@ -389,8 +393,8 @@ class HttpClient:
         and :class:`RetriesExhausted` when the retry budget runs out.
         """
         url = self.url_for(path_or_url)
-        started = time.monotonic()
-        state = {"failures": 0, "refreshed": False}
+        started = self._clock()
+        state = {"failures": 0, "rate_limited": 0, "refreshed": False}
         policy = self.policy
 
         def attempt() -> HttpResult:
@@ -429,7 +433,9 @@ class HttpClient:
         def wait(rs: RetryCallState) -> float:
             # tenacity computes the wait before it asks ``stop``, so failures are counted here.
             exc = rs.outcome.exception() if rs.outcome else None
-            if not isinstance(exc, RateLimited):
+            if isinstance(exc, RateLimited):
+                state["rate_limited"] += 1
+            else:
                 state["failures"] += 1
             if isinstance(exc, RateLimited) and exc.retry_after is not None:
                 return min(exc.retry_after, policy.max_retry_after) + random.uniform(0, 0.25)
@@ -443,7 +449,7 @@ class HttpClient:
             if state["failures"] >= policy.max_attempts:
                 return True
             upcoming = rs.upcoming_sleep or 0.0
-            return time.monotonic() - started + upcoming > policy.deadline_seconds
+            return self._clock() - started + upcoming > policy.deadline_seconds
 
         def before_sleep(rs: RetryCallState) -> None:
             exc = rs.outcome.exception() if rs.outcome else None
@@ -452,14 +458,9 @@ class HttpClient:
             self.stats.add(self.name, endpoint, retries=1, waited_seconds=sleep_for)
             if isinstance(exc, RateLimited):
                 self.limiter.block(rate_group, sleep_for)
-            log.warning(
-                "%s.%s: %s — retry %d in %.1fs",
-                self.name,
-                endpoint,
-                _describe(exc),
-                rs.attempt_number,
-                sleep_for,
-            )
+            # An APIError's text already begins with "<source>.<endpoint>: ".
+            what = str(exc) if isinstance(exc, APIError) else f"{self.name}.{endpoint}: {_describe(exc)}"
+            log.warning("%s — retry %d in %.1fs", what, rs.attempt_number, sleep_for)
 
         retrying = Retrying(
             retry=retry_if_exception(_is_retriable),
@@ -471,16 +472,17 @@ class HttpClient:
         )
         try:
             result = retrying(attempt)
-            self.stats.add(self.name, endpoint, seconds=time.monotonic() - started)
+            self.stats.add(self.name, endpoint, seconds=self._clock() - started)
             return result
         except FatalAPIError:
             raise
         except (RetriableAPIError, requests.RequestException) as exc:
-            self.stats.add(self.name, endpoint, seconds=time.monotonic() - started)
-            elapsed = time.monotonic() - started
+            elapsed = self._clock() - started
+            self.stats.add(self.name, endpoint, seconds=elapsed)
+            failures, limited = int(state["failures"]), int(state["rate_limited"])
             raise RetriesExhausted(
-                f"gave up after {state['failures']} failed attempt(s) in {elapsed:.0f}s "
-                f"(retry budget: {policy.max_attempts} attempts, {policy.deadline_seconds:.0f}s); "
+                f"gave up after {failures + limited} attempt(s) ({failures} failed, {limited} rate limited) "
+                f"in {elapsed:.0f}s (retry budget: {policy.max_attempts} attempts, {policy.deadline_seconds:.0f}s); "
                 f"last error: {_describe(exc)}. The next run resumes from the last loaded page.",
                 endpoint=f"{self.name}.{endpoint}",
                 url=redact_url(url),
@@ -502,7 +504,8 @@ class HttpClient:
         paginator.init_request(request)
         seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         while True:
-            key = (self.url_for(request.url), tuple(sorted((k, str(v)) for k, v in request.params.items())))
+            url = urljoin(self.base_url, request.url) if request.server_link else self.url_for(request.url)
+            key = (url, tuple(sorted((k, str(v)) for k, v in request.params.items())))
             if key in seen:
                 raise FatalAPIError(
                     "the API sent the same next page twice; stopping to avoid an endless loop",
@@ -510,7 +513,7 @@ class HttpClient:
                     url=redact_url(key[0]),
                 )
             seen.add(key)
-            result = self.get_json(request.url, endpoint=endpoint, params=request.params, rate_group=rate_group)
+            result = self.get_json(url, endpoint=endpoint, params=request.params, rate_group=rate_group)
             paginator.update_state(result.response, result.data)
             yield result
             if not paginator.has_next_page:
@@ -561,7 +564,9 @@ class HttpClient:
 
     def _parse_json(self, response: requests.Response, body: bytes, endpoint: str) -> Any:
         declared = response.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > len(body):
+        # Content-Length counts the bytes on the wire; with gzip or deflate it is not the body's size.
+        encoding = response.headers.get("Content-Encoding", "").strip().lower()
+        if declared is not None and declared.isdigit() and encoding in ("", "identity") and int(declared) > len(body):
             raise InvalidResponseError(
                 f"body cut off: {len(body)} of {declared} bytes arrived",
                 endpoint=f"{self.name}.{endpoint}",

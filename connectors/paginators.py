@@ -27,6 +27,9 @@ class Request:
 
     url: str
     params: dict[str, Any] = field(default_factory=dict)
+    # A link the server sent (next page) is resolved as RFC 3986 says, against the site: a
+    # "/wiki/api/v2/..." link must not be put under a base URL's path a second time.
+    server_link: bool = False
 
 
 class BasePaginator:
@@ -47,6 +50,7 @@ class BasePaginator:
         assert self._next_url is not None
         request.url = self._next_url
         request.params = {}
+        request.server_link = True
 
     def _follow(self, next_url: str | None) -> None:
         self._next_url = next_url or None

@@ -6,8 +6,8 @@ Two mechanisms, both applied to every message we produce:
    and :func:`redact` replaces any registered value wherever it appears in a text.
 2. URLs lose their user-info and the values of query parameters whose names look secret.
 
-:class:`RedactingFilter` applies :func:`redact` to every record of the ``supportlake``,
-``connectors``, ``warehouse`` and ``dlt`` loggers.
+:func:`install_log_redaction` applies :func:`redact` to every log record of the process (ours,
+dlt's, requests'), whatever logger or handler it passes through.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 _SECRET_PARAM = re.compile(
-    r"(token|secret|password|passwd|assertion|signature|sig|api[_-]?key|apikey|code|session)",
+    # "sig" and "code" only as words of the name: not "assignee_id", "design", "encode".
+    r"(token|secret|password|passwd|assertion|signature|(?<![a-z])(?:sig|code)(?![a-z])|api[_-]?key|apikey|session)",
     re.IGNORECASE,
 )
 # Secrets shorter than this are not redacted by value: masking "a" everywhere would garble text.
@@ -69,7 +70,10 @@ def redact_url(url: str) -> str:
     except ValueError:
         return redact(url)
     netloc = parts.netloc.rsplit("@", 1)[-1]
-    query = urlencode([(k, MASK if _SECRET_PARAM.search(k) else v) for k, v in parse_qsl(parts.query, True)])
+    query = urlencode(
+        [(k, MASK if _SECRET_PARAM.search(k) else v) for k, v in parse_qsl(parts.query, True)],
+        safe="*[]",  # the mask and page[size] stay readable, not %2A%2A%2A and page%5Bsize%5D
+    )
     return redact(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
 
 
@@ -87,13 +91,26 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+_factory_installed = False
+
+
 def install_log_redaction() -> None:
-    """Attach :class:`RedactingFilter` to our loggers and dlt's, and to the root handlers."""
-    flt = RedactingFilter()
-    for name in ("supportlake", "connectors", "warehouse", "transforms", "dlt"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-            logger.addFilter(flt)
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(flt)
+    """Redact every log record of the process, whichever logger or handler it goes through.
+
+    A filter on a logger sees only records logged on that very logger (not its children), and a
+    filter on a handler misses handlers added later; the record factory sees every record once,
+    as it is created (after the level check, so disabled debug calls cost nothing).
+    """
+    global _factory_installed
+    with _lock:
+        if _factory_installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            RedactingFilter().filter(record)
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _factory_installed = True
