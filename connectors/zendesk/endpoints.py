@@ -29,7 +29,9 @@ from schemas import zendesk as m
 
 EXPORT = "incremental_export"
 EXPORT_PAGE = 1000
-TALK_PAGE = 10000
+# Talk's calls export pages hold 1,000 calls (airbytehq/airbyte#6599 synced only the first
+# 1,000); its next_page never goes null, so a page with fewer than 1,000 is the last (zenpy#489).
+TALK_PAGE = 1000
 
 
 def _tickets_and_metrics(data: Any) -> dict[str, list[Any]]:

@@ -1,0 +1,75 @@
+"""Run a simulator as a process: ``python -m connectors.simulators zendesk --port 8123 --tickets 100000``.
+
+The first line on stdout is the base URL (flushed), so a benchmark or a demo can start the
+simulator as a subprocess and read where it listens. It serves until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+log = logging.getLogger("connectors.simulators")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m connectors.simulators", description=__doc__.splitlines()[0])
+    systems = parser.add_subparsers(dest="system", required=True)
+    zd = systems.add_parser("zendesk", help="the Zendesk Support API (and Talk's incremental calls export)")
+    zd.add_argument("--host", default="127.0.0.1")
+    zd.add_argument("--port", type=int, default=8123, help="0 picks a free port (default 8123)")
+    zd.add_argument("--tickets", type=int, default=2000, help="number of tickets (default 2000)")
+    zd.add_argument("--seed", type=int, default=1)
+    zd.add_argument("--export-rpm", type=int, default=10, help="incremental export requests a minute (default 10)")
+    zd.add_argument("--account-rpm", type=int, default=700, help="requests a minute for the account (default 700)")
+    zd.add_argument("--rate-window", type=float, default=60.0, help="rate-limit window in seconds (default 60)")
+    zd.add_argument("--email", default="admin@example.com")
+    zd.add_argument("--token", default="sim-token", help="API token")
+    zd.add_argument("--oauth-token", default="sim-oauth-token")
+    zd.add_argument("--error-rate", type=float, default=0.0)
+    zd.add_argument("--latency-ms", type=float, default=0.0)
+    zd.add_argument("--disable", action="append", default=[], choices=["talk", "slas", "csat"])
+    zd.add_argument("--log-level", default="WARNING")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    from connectors.simulators.zendesk import ZendeskSimulator
+
+    sim = ZendeskSimulator(
+        seed=args.seed,
+        n_tickets=args.tickets,
+        email=args.email,
+        api_token=args.token,
+        oauth_token=args.oauth_token,
+        export_rpm=args.export_rpm,
+        account_rpm=args.account_rpm,
+        rate_window_seconds=args.rate_window,
+        error_rate=args.error_rate,
+        latency_ms=args.latency_ms,
+        disabled=args.disable,
+    )
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    base_url = sim.start(port=args.port, host=args.host)
+    print(base_url, flush=True)  # the one line a parent process reads
+    log.info("serving %d tickets at %s", sim.n_tickets, base_url)
+    while not stop.wait(0.5):
+        pass
+    sim.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,849 @@
+"""Each ticket's life, generated on demand from ``(seed, ticket id, version)``.
+
+Two levels keep a million tickets cheap:
+
+* :func:`plan_ticket` — a handful of numbers per ticket (creation time, last update, outcome
+  kind, channel, resolution offset) computed for every ticket at construction and kept in
+  compact ``array`` columns. They fix the ticket's ordering in the exports.
+* :func:`build_history` — the full timeline of one ticket (audits, comments, status changes,
+  satisfaction ratings, calls), generated only when a page needs it. It fits inside the
+  planned ``[created, updated]`` window, so both levels always agree.
+
+A simulator mutation appends :class:`Action` items to a ticket; the history of a later version
+is the history of version 0 with those actions applied in order, so what was already exported
+never changes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from connectors.simulators.world import PRODUCT_AREAS, Account, Article, World
+
+from . import catalog as cat
+from ._util import DAY, HOUR, rng_for, weighted
+
+# Outcome kinds (low nibble of the kind byte) and rating flags (high bits).
+NEW, OPEN, PENDING, HOLD, SOLVED, CLOSED, REOPENED, MERGED, CLOSED_UNSOLVED, DELETED = range(10)
+KIND_MASK = 0x0F
+FLAG_OFFERED = 0x10
+FLAG_RATED = 0x20
+FLAG_RERATED = 0x40
+
+CHANNELS = ("voice", "email", "chat", "web", "api", "twitter", "facebook", "whatsapp", "help_center")
+"""Channel codes; ``help_center`` (web form) is served as via channel ``web``."""
+VOICE = 0
+_pick_channel = weighted(
+    (
+        (0, 0.60),  # voice: the primary channel
+        (1, 0.14),  # email
+        (2, 0.10),  # chat
+        (3, 0.03),  # web (agent-created)
+        (4, 0.03),  # api
+        (5, 0.02),  # twitter
+        (6, 0.015),  # facebook
+        (7, 0.015),  # whatsapp
+        (8, 0.05),  # help center web form
+    )
+)
+_pick_old_kind = weighted(
+    (
+        (CLOSED, 0.80),
+        (REOPENED, 0.08),
+        (MERGED, 0.03),
+        (CLOSED_UNSOLVED, 0.02),
+        (DELETED, 0.01),
+        (OPEN, 0.02),
+        (PENDING, 0.025),
+        (HOLD, 0.015),
+    )
+)
+_pick_young_kind = weighted(((NEW, 0.15), (OPEN, 0.45), (PENDING, 0.25), (HOLD, 0.15)))
+_MEAN_RESOLUTION = (20 * 60, 10 * HOUR, HOUR, 10 * HOUR, 10 * HOUR, 4 * HOUR, 4 * HOUR, 4 * HOUR, 10 * HOUR)
+_MIN_RESOLUTION = (120, 1200, 300, 1200, 1200, 600, 600, 600, 1200)
+
+
+def offer_delay(ticket_id: int) -> int:
+    """Seconds from the solve to the satisfaction survey being offered."""
+    return HOUR + (ticket_id * 104_729) % 1800
+
+
+def rate_delay(ticket_id: int) -> int:
+    """Seconds from the solve to the requester's rating."""
+    return offer_delay(ticket_id) + 600 + (ticket_id * 1_299_709) % 21_600
+
+
+def rerate_delay(ticket_id: int) -> int:
+    """Seconds from the solve to the requester changing the rating."""
+    return rate_delay(ticket_id) + HOUR + (ticket_id * 15_485_863) % 43_200
+
+
+def close_delay(ticket_id: int) -> int:
+    """Seconds from the solve to the automatic close (about four days)."""
+    return 4 * DAY + (ticket_id * 7919) % 7200
+
+
+def _rating_end(ticket_id: int, flags: int) -> int:
+    if flags & FLAG_RERATED:
+        return rerate_delay(ticket_id)
+    if flags & FLAG_RATED:
+        return rate_delay(ticket_id)
+    if flags & FLAG_OFFERED:
+        return offer_delay(ticket_id)
+    return 0
+
+
+def _fit_rating(ticket_id: int, flags: int, room: int) -> int:
+    """Drop the rating steps that would fall after ``room`` seconds past the solve."""
+    if flags & FLAG_RERATED and rerate_delay(ticket_id) > room:
+        flags &= ~FLAG_RERATED
+    if flags & FLAG_RATED and rate_delay(ticket_id) > room:
+        flags = (flags & ~FLAG_RATED) | FLAG_OFFERED
+    if flags & FLAG_OFFERED and offer_delay(ticket_id) > room:
+        flags &= ~FLAG_OFFERED
+    return flags
+
+
+def plan_ticket(
+    ticket_id: int, created: int, limit: int, u_kind: float, u_chan: float, u_res: float, u_rate: float
+) -> tuple[int, int, int, int]:
+    """The ticket's outline: ``(kind byte, channel, resolution offset, last-update offset)``.
+
+    Offsets are seconds after ``created``; nothing is planned after ``limit`` (the clock).
+    """
+    channel: int = _pick_channel(u_chan)
+    kind: int = _pick_old_kind(u_kind)
+    solve = _MIN_RESOLUTION[channel] + int(-_MEAN_RESOLUTION[channel] * _log1m(u_res))
+    flags = 0
+    if kind in (CLOSED, REOPENED):
+        if kind == REOPENED:
+            solve = solve * 3 + DAY // 2
+        if u_rate < 0.30:
+            flags = FLAG_RATED | (FLAG_RERATED if u_rate < 0.012 else 0)
+        elif u_rate < 0.45:
+            flags = FLAG_OFFERED
+        last = solve + close_delay(ticket_id)
+    elif kind == MERGED:
+        last = 600 + solve // 3
+    elif kind == CLOSED_UNSOLVED:
+        last = HOUR + solve
+    elif kind == DELETED:
+        last = 1800 + solve
+    else:
+        last = 2 * DAY + int(u_res * 38 * DAY)
+    if created + last > limit:
+        room = limit - created
+        if kind in (CLOSED, REOPENED) and solve <= room:
+            flags = _fit_rating(ticket_id, flags, room - solve)
+            return SOLVED | flags, channel, solve, solve + _rating_end(ticket_id, flags)
+        kind = _pick_young_kind((u_kind * 7.31) % 1.0)
+        last = 0 if kind == NEW else int(room * (0.2 + 0.8 * u_res))
+        return kind, channel, min(solve, last), max(last, 0)
+    return kind | flags, channel, solve, last
+
+
+def _log1m(u: float) -> float:
+    return math.log(1.0 - min(u, 0.999_999))
+
+
+# --------------------------------------------------------------------------------------------
+# The full history of one ticket
+
+
+@dataclass(slots=True)
+class Comment:
+    id: int
+    audit_seq: int
+    time: int
+    author_id: int
+    public: bool
+    parts: list[str | Article]
+    channel: str
+    voice: bool = False
+    _body: str | None = None
+
+    @property
+    def body(self) -> str:
+        if self._body is None:
+            self._body = "".join(_link(p)[0] if isinstance(p, Article) else p for p in self.parts)
+        return self._body
+
+    @property
+    def html_body(self) -> str:
+        return _render_html(self.parts)
+
+
+@dataclass(slots=True)
+class Audit:
+    seq: int
+    time: int
+    author_id: int
+    via: str
+    """The via channel (``web``, ``email``, ``voice``, ``rule``, ...)."""
+    changes: list[tuple[str, object, object]]
+    create: bool = False
+    comment: Comment | None = None
+    rating: Rating | None = None
+    merged_into: int | None = None
+
+
+@dataclass(slots=True)
+class Rating:
+    k: int
+    id: int
+    score: str
+    comment: str | None
+    reason: str | None
+    reason_code: int | None
+    time: int
+    assignee_id: int | None
+    group_id: int | None
+
+
+@dataclass(slots=True)
+class Call:
+    k: int
+    id: int
+    created: int
+    updated: int
+    agent_id: int | None
+    ticket_id: int | None
+    completion_status: str
+    direction: str
+    wait_time: int
+    talk_time: int
+    hold_time: int
+    wrap_up_time: int
+    ivr_time_spent: int
+    customer_id: int
+    phone: str
+    outside_business_hours: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A change a simulator mutation makes to a ticket."""
+
+    time: int
+    code: int
+    salt: int
+
+
+ACT_UPDATE, ACT_DELETE, ACT_RERATE = 1, 2, 3
+
+
+@dataclass(slots=True)
+class TicketHistory:
+    id: int
+    created: int
+    channel: int
+    account: Account
+    requester_id: int
+    submitter_id: int
+    organization_id: int
+    priority: str
+    type: str | None
+    subject: str
+    product_area: str
+    onboarding: bool
+    sf_account_value: str | None
+    form_id: int
+    via_from: dict[str, object]
+    status: str = "new"
+    group_id: int | None = None
+    assignee_id: int | None = None
+    escalation: str | None = None
+    tags: list[str] = field(default_factory=list)
+    audits: list[Audit] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    status_log: list[tuple[int, str]] = field(default_factory=list)
+    ratings: list[Rating] = field(default_factory=list)
+    offered_at: int | None = None
+    calls: list[Call] = field(default_factory=list)
+    replies: int = 0
+    reopens: int = 0
+    group_stations: int = 0
+    assignee_stations: int = 0
+    first_reply_at: int | None = None
+    first_solved_at: int | None = None
+    solved_at: int | None = None
+    initially_assigned_at: int | None = None
+    assigned_at: int | None = None
+    assignee_updated_at: int | None = None
+    requester_updated_at: int | None = None
+    status_updated_at: int = 0
+    latest_comment_added_at: int = 0
+    merged_into: int | None = None
+
+    @property
+    def updated(self) -> int:
+        return self.audits[-1].time
+
+    @property
+    def via_channel(self) -> str:
+        return "web" if self.channel == 8 else CHANNELS[self.channel]
+
+    @property
+    def description(self) -> str:
+        return self.comments[0].body
+
+    @property
+    def segment(self) -> str:
+        return self.account.segment
+
+
+class Context:
+    """Everything :func:`build_history` needs besides the ticket's own numbers."""
+
+    def __init__(self, seed: int, world: World) -> None:
+        self.seed = seed
+        self.world = world
+        weights = {"Enterprise": 6.0, "Mid-Market": 2.5, "Commercial": 1.0}
+        self.account_bounds: list[float] = []
+        acc = 0.0
+        for account in world.accounts:
+            acc += weights[account.segment]
+            self.account_bounds.append(acc)
+        self.customers_by_account: dict[int, list[int]] = {}
+        for c in world.customers:
+            self.customers_by_account.setdefault(c.account_index, []).append(c.index)
+        self.agent_ids = {tier: [agent_user_id(a.index) for a in world.agents_in_tier(tier)] for tier in (1, 2, 3)}
+        self.all_agent_ids = frozenset(agent_user_id(a.index) for a in world.agents)
+        self.kb = _by_area(world.articles_in("confluence", "SUP"))
+        self.runbooks = _by_area(world.articles_in("confluence", "RUN"))
+        self.guide = _by_area(world.articles_in("zendesk_guide"))
+        self.sf_unset = frozenset(a.index for a in world.accounts if (a.index * 2_654_435_761 + seed) % 100 < 6)
+
+    def pick_account(self, u: float) -> Account:
+        i = bisect.bisect_right(self.account_bounds, u * self.account_bounds[-1])
+        return self.world.accounts[min(i, len(self.world.accounts) - 1)]
+
+
+def agent_user_id(agent_index: int) -> int:
+    return cat.USER_BASE + cat.AGENT_OFFSET + agent_index
+
+
+def customer_user_id(customer_index: int) -> int:
+    return cat.USER_BASE + cat.CUSTOMER_OFFSET + customer_index
+
+
+def organization_id(account_index: int) -> int:
+    return cat.ORG_BASE + 1 + account_index
+
+
+_pick_priority = weighted((("low", 0.2), ("normal", 0.55), ("high", 0.18), ("urgent", 0.07)))
+_pick_type = weighted((("question", 0.4), ("incident", 0.35), ("problem", 0.05), ("task", 0.1), (None, 0.1)))
+_pick_tier = weighted(((1, 0.85), (2, 0.12), (3, 0.03)))
+_PROBLEMS = {
+    "billing": ("Invoice shows a duplicate charge", "we were charged twice this month"),
+    "login_access": ("Users cannot sign in", "several users get an error when they sign in"),
+    "integrations": ("Salesforce sync stopped", "records stopped syncing from Salesforce yesterday"),
+    "reporting": ("Report totals look wrong", "the monthly report totals do not match our numbers"),
+    "api": ("API returns 429 errors", "our integration keeps getting rate limit errors"),
+    "mobile_app": ("Mobile app crashes", "the mobile app closes right after it opens"),
+    "data_import": ("CSV import fails", "the CSV import stops halfway with an error"),
+    "notifications": ("Email notifications delayed", "notification emails arrive hours late"),
+    "performance": ("Dashboard is very slow", "dashboards take more than a minute to load"),
+    "user_management": ("Cannot change user roles", "admins cannot change the role of a user"),
+}
+_CLOSINGS = ("Best regards", "Kind regards", "Thanks", "Cheers")
+
+
+def _by_area(articles: tuple[Article, ...]) -> dict[str, tuple[Article, ...]]:
+    """Articles per product area (all of them for an area without its own)."""
+    return {area: tuple(a for a in articles if a.product_area == area) or articles for area in PRODUCT_AREAS}
+
+
+def _article(rng_u: float, articles: dict[str, tuple[Article, ...]], area: str) -> Article:
+    same = articles[area]
+    return same[int(rng_u * len(same)) % len(same)]
+
+
+_LINKS: dict[tuple[str, int], tuple[str, str]] = {}
+
+
+def _link(article: Article) -> tuple[str, str]:
+    """The article's URL, and an HTML anchor to it."""
+    key = (article.system, article.id)
+    hit = _LINKS.get(key)
+    if hit is None:
+        url = article.url
+        hit = (url, f'<a href="{html.escape(url)}" rel="noreferrer">{html.escape(article.title)}</a>')
+        _LINKS[key] = hit
+    return hit
+
+
+def _render_html(parts: list[str | Article]) -> str:
+    """The HTML body of a comment made of text and article links."""
+    markup = "".join(_link(p)[1] if isinstance(p, Article) else html.escape(p, quote=False) for p in parts)
+    paragraphs = "".join(f'<p dir="auto">{p}</p>' for p in markup.split("\n\n"))
+    return f'<div class="zd-comment" dir="auto">{paragraphs}</div>'
+
+
+class _Builder:
+    """Appends audits to a history and keeps its state and metrics up to date."""
+
+    def __init__(self, ctx: Context, h: TicketHistory, draw: Callable[[], float]) -> None:
+        self.ctx = ctx
+        self.h = h
+        self.draw = draw
+
+    # --- bookkeeping ------------------------------------------------------------------------
+    def audit(self, t: int, author: int, via: str, changes: list[tuple[str, object, object]]) -> Audit:
+        h = self.h
+        t = max(t, h.audits[-1].time) if h.audits else t
+        audit = Audit(len(h.audits), t, author, via, changes)
+        h.audits.append(audit)
+        return audit
+
+    def status(self, audit: Audit, new: str) -> None:
+        h = self.h
+        old = h.status
+        if old == new:
+            return
+        audit.changes.append(("status", new, old))
+        if old == "solved" and new == "open":
+            h.reopens += 1
+        if new == "solved":
+            h.solved_at = audit.time
+            if h.first_solved_at is None:
+                h.first_solved_at = audit.time
+        h.status = new
+        h.status_updated_at = audit.time
+        h.status_log.append((audit.time, new))
+
+    def comment(self, audit: Audit, public: bool, parts: list[str | Article], voice: bool = False) -> None:
+        h = self.h
+        seq = len(h.comments)
+        c = Comment(
+            cat.COMMENT_BASE + (h.id << cat.SEQ_BITS) + seq,
+            audit.seq,
+            audit.time,
+            audit.author_id,
+            public,
+            parts,
+            audit.via,
+            voice,
+        )
+        audit.comment = c
+        h.comments.append(c)
+        h.latest_comment_added_at = audit.time
+        if audit.author_id == h.requester_id:
+            h.requester_updated_at = audit.time
+        elif audit.author_id in self.ctx.all_agent_ids:
+            if public:
+                h.replies += 1
+                if h.first_reply_at is None:
+                    h.first_reply_at = audit.time
+            if audit.author_id == h.assignee_id:
+                h.assignee_updated_at = audit.time
+
+    def assign(self, audit: Audit, tier: int) -> None:
+        h = self.h
+        agents = self.ctx.agent_ids[tier]
+        group_id = cat.TIER_GROUP_IDS[tier]
+        assignee = agents[int(self.draw() * len(agents)) % len(agents)]
+        if group_id != h.group_id:
+            audit.changes.append(("group_id", group_id, h.group_id))
+            h.group_id = group_id
+            h.group_stations += 1
+        if assignee != h.assignee_id:
+            audit.changes.append(("assignee_id", assignee, h.assignee_id))
+            h.assignee_id = assignee
+            h.assignee_stations += 1
+            h.assigned_at = audit.time
+            if h.initially_assigned_at is None:
+                h.initially_assigned_at = audit.time
+            h.assignee_updated_at = audit.time
+
+    # --- steps ----------------------------------------------------------------------------
+    def agent_reply(self, t: int, new_status: str, links: bool = True) -> Audit:
+        h = self.h
+        author = h.assignee_id or self.ctx.agent_ids[1][0]
+        audit = self.audit(t, author, "web", [])
+        name = self.ctx.world.customers[h.requester_id - cat.USER_BASE - cat.CUSTOMER_OFFSET].name.split()[0]
+        parts: list[str | Article] = [f"Hi {name},\n\n"]
+        if new_status == "solved":
+            parts.append("This should now be fixed on our side. ")
+        elif new_status == "pending":
+            parts.append("Thanks for the details. Could you confirm whether this still happens after a fresh sign-in? ")
+        else:
+            parts.append("We are looking into this with our engineers and will update you shortly. ")
+        if links:
+            u1, u2 = self.draw(), self.draw()
+            if u1 < 0.35:
+                parts += ["This article walks through it: ", _article(u2, self.ctx.kb, h.product_area), " "]
+            if u2 < 0.25:
+                parts += ["See also our help center: ", _article(u1, self.ctx.guide, h.product_area), " "]
+        parts.append(f"\n\n{_CLOSINGS[int(self.draw() * 4) % 4]},\nSupport")
+        self.comment(audit, True, parts)
+        self.status(audit, new_status)
+        return audit
+
+    def customer_reply(self, t: int) -> Audit:
+        h = self.h
+        via = "email" if h.channel == VOICE else h.via_channel
+        audit = self.audit(t, h.requester_id, via, [])
+        if h.status == "solved":
+            text = "Sorry, this is happening again since this morning."
+        else:
+            text = "Thanks. Yes, it still happens. I attached a screenshot."
+        self.comment(audit, True, [text])
+        self.status(audit, "open")
+        return audit
+
+    def internal_note(self, t: int, text: str, runbook: bool) -> Audit:
+        h = self.h
+        audit = self.audit(t, h.assignee_id or self.ctx.agent_ids[1][0], "web", [])
+        parts: list[str | Article] = [text]
+        if runbook:
+            parts += [" Following ", _article(self.draw(), self.ctx.runbooks, h.product_area)]
+        self.comment(audit, False, parts)
+        return audit
+
+
+def _start(ctx: Context, ticket_id: int, created: int, channel: int) -> tuple[TicketHistory, _Builder]:
+    r = rng_for(ctx.seed, 7, ticket_id).random
+    account = ctx.pick_account(r())
+    customers = ctx.customers_by_account[account.index]
+    customer = ctx.world.customers[customers[int(r() * len(customers)) % len(customers)]]
+    priority: str = _pick_priority(r())
+    ticket_type: str | None = _pick_type(r())
+    area = _PROBLEMS_KEYS[int(r() * len(_PROBLEMS_KEYS)) % len(_PROBLEMS_KEYS)]
+    onboarding = r() < 0.08
+    requester = customer_user_id(customer.index)
+    via_from: dict[str, object] = {}
+    if channel == VOICE:
+        via_from = {"formatted_phone": customer.phone, "phone": customer.phone, "name": customer.name}
+    elif channel in (1, 8):
+        via_from = {"address": customer.email, "name": customer.name}
+    sf_value = None if account.index in ctx.sf_unset else account.salesforce_id
+    h = TicketHistory(
+        id=ticket_id,
+        created=created,
+        channel=channel,
+        account=account,
+        requester_id=requester,
+        submitter_id=requester,
+        organization_id=organization_id(account.index),
+        priority=priority,
+        type=ticket_type,
+        subject=_PROBLEMS[area][0],
+        product_area=area,
+        onboarding=onboarding,
+        sf_account_value=sf_value,
+        form_id=cat.FORM_TECHNICAL if area in ("api", "integrations") else cat.FORM_DEFAULT,
+        via_from=via_from,
+    )
+    return h, _Builder(ctx, h, r)
+
+
+_PROBLEMS_KEYS = tuple(_PROBLEMS)
+
+
+def _create(b: _Builder, tier: int) -> None:
+    """The creating audit: requester's description, or the agent's call note for phone tickets."""
+    h = b.h
+    area_detail = _PROBLEMS[h.product_area][1]
+    h.tags = [cat.SEGMENT_TAGS[h.segment], h.product_area]
+    if h.segment == "Enterprise":
+        h.tags.append("vip")
+    if h.onboarding:
+        h.tags.append("onboarding")
+    h.tags.sort()
+    if h.channel == VOICE:
+        agents = b.ctx.agent_ids[tier]
+        agent = agents[int(b.draw() * len(agents)) % len(agents)]
+        h.submitter_id = agent
+        audit = b.audit(h.created, agent, "voice", [])
+        audit.create = True
+        _initial_status(audit, h, "open")
+        _assign_to(b, audit, tier, agent)
+        _create_fields(audit, h)
+        b.comment(audit, False, [f"Call from {h.via_from['phone']}. Caller reports: {area_detail}."], voice=True)
+    else:
+        via = h.via_channel
+        audit = b.audit(h.created, h.requester_id, via, [])
+        audit.create = True
+        _initial_status(audit, h, "new")
+        group_id = cat.TIER_GROUP_IDS[tier]
+        audit.changes.append(("group_id", group_id, None))
+        h.group_id = group_id
+        h.group_stations = 1
+        _create_fields(audit, h)
+        name = b.ctx.world.customers[h.requester_id - cat.USER_BASE - cat.CUSTOMER_OFFSET].name
+        b.comment(audit, True, [f"Hello,\n\n{area_detail[0].upper()}{area_detail[1:]}. Can you help?\n\n{name}"])
+
+
+def _initial_status(audit: Audit, h: TicketHistory, status: str) -> None:
+    audit.changes.append(("status", status, None))
+    h.status = status
+    h.status_updated_at = audit.time
+    h.status_log.append((audit.time, status))
+
+
+def _create_fields(audit: Audit, h: TicketHistory) -> None:
+    audit.changes += [
+        ("subject", h.subject, None),
+        ("priority", h.priority, None),
+        ("type", h.type, None),
+        ("requester_id", h.requester_id, None),
+        ("tags", list(h.tags), None),
+    ]
+
+
+def _assign_to(b: _Builder, audit: Audit, tier: int, agent: int) -> None:
+    h = b.h
+    group_id = cat.TIER_GROUP_IDS[tier]
+    audit.changes.append(("group_id", group_id, None))
+    audit.changes.append(("assignee_id", agent, None))
+    h.group_id = group_id
+    h.assignee_id = agent
+    h.group_stations = 1
+    h.assignee_stations = 1
+    h.assigned_at = h.initially_assigned_at = h.assignee_updated_at = audit.time
+
+
+def _at(created: int, offset: int, fraction: float) -> int:
+    return created + int(offset * fraction)
+
+
+def build_history(
+    ctx: Context,
+    ticket_id: int,
+    created: int,
+    kind_byte: int,
+    channel: int,
+    solve: int,
+    last: int,
+    actions: tuple[Action, ...] = (),
+    floor: int = 0,
+) -> TicketHistory:
+    """The full history of a ticket at the version given by ``actions``.
+
+    ``floor`` is the earliest time anything of the ticket may carry (tickets a mutation
+    creates must not have calls from before the mutation).
+    """
+    h, b = _start(ctx, ticket_id, created, channel)
+    kind = kind_byte & KIND_MASK
+    tier: int = _pick_tier(b.draw())
+    fcr = b.draw() < (0.72 if channel == VOICE else 0.5)
+    escalate = (not fcr) and b.draw() < 0.25 and tier < 3
+    _create(b, tier)
+    c = created
+    if kind == NEW:
+        pass
+    elif kind in (OPEN, PENDING, HOLD):
+        _unsolved(b, kind, c, last)
+    elif kind in (SOLVED, CLOSED, REOPENED):
+        _solved(b, kind, c, solve, tier, fcr, escalate)
+        _rate(b, kind_byte, c + solve)
+        if kind != SOLVED:
+            audit = b.audit(c + last, -1, "rule", [])
+            b.status(audit, "closed")
+    elif kind == MERGED:
+        _assign_if_needed(b, _at(c, last, 0.3), tier)
+        target = ticket_id - 1 - int(b.draw() * 50) if ticket_id > 51 else ticket_id + 1
+        audit = b.audit(c + last, h.assignee_id or -1, "web", [])
+        audit.merged_into = target
+        h.merged_into = target
+        h.tags = sorted({*h.tags, "closed_by_merge"})
+        audit.changes.append(("tags", list(h.tags), None))
+        b.comment(audit, False, [f"This request was closed and merged into request #{target}."])
+        b.status(audit, "closed")
+    elif kind == CLOSED_UNSOLVED:
+        _assign_if_needed(b, _at(c, last, 0.2), tier)
+        audit = b.audit(c + last, h.assignee_id or -1, "web", [])
+        h.tags = sorted({*h.tags, "spam"})
+        audit.changes.append(("tags", list(h.tags), None))
+        b.status(audit, "closed")
+    elif kind == DELETED:
+        _assign_if_needed(b, _at(c, last, 0.5), tier)
+        audit = b.audit(c + last, h.assignee_id or -1, "web", [])
+        b.status(audit, "deleted")
+    if h.updated < c + last:  # nothing else happened: an agent looked at it at the planned time
+        b.internal_note(c + last, "Investigating.", False)
+    _calls(h, b.draw, floor)
+    for action in actions:
+        apply_action(ctx, b, action)
+    return h
+
+
+def _assign_if_needed(b: _Builder, t: int, tier: int) -> None:
+    if b.h.assignee_id is None:
+        audit = b.audit(t, -1, "web", [])
+        b.assign(audit, tier)
+        audit.author_id = b.h.assignee_id or -1  # the agent took the ticket
+        b.status(audit, "open")
+
+
+def _unsolved(b: _Builder, kind: int, c: int, last: int) -> None:
+    h = b.h
+    replied = kind != OPEN or b.draw() < 0.6
+    if not replied:
+        _assign_if_needed(b, c + last, _tier_of(h))
+        return
+    _assign_if_needed(b, _at(c, last, 0.1), _tier_of(h))
+    if kind == PENDING:
+        b.agent_reply(c + last, "pending")
+        return
+    b.agent_reply(_at(c, last, 0.4), "pending")
+    if kind == OPEN:
+        b.customer_reply(c + last)
+        return
+    b.customer_reply(_at(c, last, 0.7))
+    audit = b.internal_note(c + last, "Waiting for engineering; putting this on hold.", b.draw() < 0.5)
+    b.status(audit, "hold")
+
+
+def _tier_of(h: TicketHistory) -> int:
+    for tier, group_id in cat.TIER_GROUP_IDS.items():
+        if group_id == h.group_id:
+            return tier
+    return 1
+
+
+def _solved(b: _Builder, kind: int, c: int, solve: int, tier: int, fcr: bool, escalate: bool) -> None:
+    h = b.h
+    _assign_if_needed(b, _at(c, solve, 0.05), tier)
+    if kind == REOPENED:
+        b.agent_reply(_at(c, solve, 0.3), "solved")
+        b.customer_reply(_at(c, solve, 0.55))
+        b.agent_reply(_at(c, solve, 0.75), "pending")
+        b.customer_reply(_at(c, solve, 0.85))
+    elif not fcr:
+        b.agent_reply(_at(c, solve, 0.25), "pending")
+        b.customer_reply(_at(c, solve, 0.5))
+        if escalate:
+            audit = b.internal_note(_at(c, solve, 0.6), "Escalating to the next tier.", b.draw() < 0.6)
+            b.assign(audit, tier + 1)
+            h.escalation = cat.ESCALATION_REASONS[int(b.draw() * 4) % 4]
+            audit.changes.append((str(cat.FIELD_ESCALATION), h.escalation, None))
+            b.status(audit, "open")
+        if b.draw() < 0.3:
+            audit = b.internal_note(_at(c, solve, 0.7), "Checked the logs; waiting on a fix.", b.draw() < 0.4)
+            b.status(audit, "hold")
+    b.agent_reply(c + solve, "solved")
+
+
+def _rate(b: _Builder, kind_byte: int, solved: int) -> None:
+    h = b.h
+    if kind_byte & FLAG_OFFERED or kind_byte & FLAG_RATED:
+        audit = b.audit(solved + offer_delay(h.id), -1, "rule", [("satisfaction_score", "offered", "unoffered")])
+        h.offered_at = audit.time
+        if not kind_byte & FLAG_RATED:
+            _add_rating(b, audit, "offered")
+    if kind_byte & FLAG_RATED:
+        good = b.draw() < 0.88
+        audit = b.audit(solved + rate_delay(h.id), h.requester_id, "web", [])
+        _add_rating(b, audit, "good" if good else "bad")
+    if kind_byte & FLAG_RERATED:
+        audit = b.audit(solved + rerate_delay(h.id), h.requester_id, "web", [])
+        previous = h.ratings[-1].score
+        _add_rating(b, audit, "bad" if previous == "good" else "good")
+
+
+_GOOD_COMMENTS = ("Great support, thank you!", "Quick and helpful.", "Solved on the first call.")
+_BAD_COMMENTS = ("Took too long to get an answer.", "The problem came back.", "Had to explain it three times.")
+_BAD_REASONS = (
+    ("The issue took too long to resolve", 5),
+    ("The issue was not resolved", 7),
+    ("The agent's knowledge is unsatisfactory", 6),
+)
+
+
+def _add_rating(b: _Builder, audit: Audit, score: str) -> None:
+    h = b.h
+    k = len(h.ratings)
+    comment = reason = None
+    reason_code: int | None = None
+    if score in ("good", "bad") and b.draw() < 0.4:
+        pool = _GOOD_COMMENTS if score == "good" else _BAD_COMMENTS
+        comment = pool[int(b.draw() * 3) % 3]
+    if score == "bad":
+        reason, reason_code = _BAD_REASONS[int(b.draw() * 3) % 3]
+    rating = Rating(
+        k, cat.RATING_BASE + (h.id << 3) + k, score, comment, reason, reason_code, audit.time, h.assignee_id, h.group_id
+    )
+    h.ratings.append(rating)
+    audit.rating = rating
+    previous = h.ratings[-2].score if k else ("offered" if h.offered_at else "unoffered")
+    if previous != score:
+        audit.changes.append(("satisfaction_score", score, previous))
+
+
+def _calls(h: TicketHistory, r: Callable[[], float], floor: int) -> None:
+    """Talk calls: the call that created a phone ticket, and now and then an abandoned one before it."""
+    if h.channel != VOICE:
+        return
+    if r() < 0.04:
+        return  # created from a voicemail transcript forwarded by email: no call record
+    phone = str(h.via_from["phone"])
+    ivr = 10 + int(r() * 40)
+    wait = 5 + int(r() * 240)
+    talk = 90 + int(r() * 900)
+    hold = int(r() * 120) if r() < 0.3 else 0
+    wrap = 30 + int(r() * 240)
+    start = h.created - ivr - wait - 30
+    # the call ends, and is wrapped up, before the ticket's next update
+    room = (h.audits[1].time if len(h.audits) > 1 else h.created + talk + hold + wrap) - h.created
+    if talk + hold + wrap - 30 > room:
+        talk, hold, wrap = max(30, room // 2), 0, max(1, room // 4)
+    end = start + ivr + wait + talk + hold
+    h.calls.append(_call(h, 0, start, end + wrap, h.submitter_id, "completed", wait, talk, hold, wrap, ivr, phone))
+    if r() < 0.06 and start - 3600 > floor:
+        early = start - 1800 - int(r() * 1800)
+        q_wait = 60 + int(r() * 300)
+        h.calls.append(
+            _call(h, 1, early, early + ivr + q_wait, None, "abandoned_in_queue", q_wait, 0, 0, 0, ivr, phone)
+        )
+        h.calls.sort(key=lambda call: call.updated)
+
+
+def _call(
+    h: TicketHistory, k: int, start: int, updated: int, agent: int | None, status: str,
+    wait: int, talk: int, hold: int, wrap: int, ivr: int, phone: str,
+) -> Call:  # fmt: skip
+    seconds = start % DAY
+    weekday = (start // DAY + 3) % 7
+    outside = weekday >= 5 or not 9 * HOUR <= seconds < 17 * HOUR
+    return Call(
+        k, cat.CALL_BASE + (h.id << 2) + k, start, updated, agent, h.id if agent else None, status, "inbound",
+        wait, talk, hold, wrap, ivr, h.requester_id, phone, outside,
+    )  # fmt: skip
+
+
+def apply_action(ctx: Context, b: _Builder, action: Action) -> None:
+    """One mutation step, at ``action.time``: a reply, a solve, a reopen, a close, a rating, a deletion."""
+    h = b.h
+    r = rng_for(ctx.seed, 11, h.id, action.salt).random
+    t = action.time
+    if action.code == ACT_DELETE:
+        audit = b.audit(t, cat.USER_BASE + cat.ADMIN_OFFSET, "web", [])
+        b.status(audit, "deleted")
+        return
+    if action.code == ACT_RERATE:
+        audit = b.audit(t, h.requester_id, "web", [])
+        previous = h.ratings[-1].score if h.ratings else "offered"
+        _add_rating(b, audit, "bad" if previous == "good" else "good")
+        return
+    status = h.status
+    if status == "new":
+        _assign_if_needed(b, t, _tier_of(h))
+        b.agent_reply(t, "solved" if r() < 0.4 else "pending")
+    elif status == "open":
+        b.agent_reply(t, "solved" if r() < 0.5 else "pending")
+    elif status == "pending":
+        b.customer_reply(t)
+    elif status == "hold":
+        b.agent_reply(t, "solved" if r() < 0.6 else "open")
+    elif status == "solved":
+        if r() < 0.5:
+            b.customer_reply(t)
+        else:
+            audit = b.audit(t, -1, "rule", [])
+            b.status(audit, "closed")
