@@ -1,0 +1,69 @@
+"""Comparing the warehouse with the simulator's own data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from warehouse.sql import connection
+from warehouse.target import parse_target
+
+# warehouse table → (simulator record kind, the fields compared besides the key)
+TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "tickets": ("tickets", ("updated_at", "status", "group_id", "assignee_id")),
+    "ticket_metrics": ("metric_sets", ("ticket_id", "reopens", "replies")),
+    "users": ("users", ("updated_at", "active", "email")),
+    "organizations": ("organizations", ("updated_at", "external_id")),
+    "groups": ("groups", ("name",)),
+    "ticket_fields": ("ticket_fields", ("title", "type")),
+    "sla_policies": ("sla_policies", ("title",)),
+    "satisfaction_ratings": ("satisfaction_ratings", ("score", "ticket_id")),
+    "ticket_metric_events": ("ticket_metric_events", ("ticket_id", "metric", "type")),
+    "ticket_comments": ("comments", ("ticket_id", "public", "author_id")),
+    "calls": ("calls", ("ticket_id", "talk_time")),
+}
+
+
+def norm(value: Any) -> Any:
+    """Comparable form: timestamps as UTC ISO seconds, the rest as is."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, str) and len(value) >= 19 and value[10] == "T":
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return norm(parsed)
+    return value
+
+
+def expected(records: Iterable[Mapping[str, Any]], fields: tuple[str, ...]) -> dict[Any, tuple[Any, ...]]:
+    out: dict[Any, tuple[Any, ...]] = {}
+    for r in records:
+        out[r["id"]] = tuple(norm(r.get(f)) for f in fields)
+    return out
+
+
+def loaded(url: str, table: str, fields: tuple[str, ...]) -> tuple[dict[Any, tuple[Any, ...]], int]:
+    """The warehouse table as {id: fields}, and its row count (to catch duplicates)."""
+    target = parse_target(url)
+    cols = ", ".join(["id", *fields])
+    with connection(target) as con:
+        rows = con.query(f"select {cols} from zendesk.{table}")
+    return {r[0]: tuple(norm(v) for v in r[1:]) for r in rows}, len(rows)
+
+
+def assert_warehouse_equals_simulator(url: str, sim: Any, tables: Iterable[str] | None = None) -> None:
+    for table in tables or TABLES:
+        kind, fields = TABLES[table]
+        want = expected(sim.records(kind), fields)
+        got, n_rows = loaded(url, table, fields)
+        assert n_rows == len(got), f"{table}: {n_rows - len(got)} duplicate rows"
+        missing = set(want) - set(got)
+        extra = set(got) - set(want)
+        assert not missing, f"{table}: {len(missing)} ids missing, e.g. {sorted(missing)[:5]}"
+        assert not extra, f"{table}: {len(extra)} unexpected ids, e.g. {sorted(extra)[:5]}"
+        wrong = [k for k in want if want[k] != got[k]]
+        assert not wrong, (
+            f"{table}: {len(wrong)} rows differ, e.g. id {wrong[0]}: want {want[wrong[0]]}, got {got[wrong[0]]}"
+        )
