@@ -86,6 +86,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         failed = sorted({redact(t.error or "") for t in result.tables if t.status == "failed"})
         for e in failed:
             print(f"supportlake: sync failed: {e}", file=sys.stderr)
+        failed_sources = {t.source for t in result.tables if t.status == "failed"}
+        if failed_sources and failed_sources <= set(result.config_errors):
+            return EXIT_USAGE
         return EXIT_FAILED
     return EXIT_OK
 

@@ -37,6 +37,7 @@ class SyncResult:
     tables: list[TableResult] = field(default_factory=list)
     seconds: float = 0.0
     killed_before: int = 0
+    config_errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -133,6 +134,8 @@ def _sync_source(
         counts = dict(info.row_counts) if info else {}
     except Exception as exc:  # recorded per table, reported by the CLI, exit code non-zero
         error = _explain(exc)
+        if _is_config_error(exc):
+            result.config_errors.append(spec.name)
         log.error("%s: sync failed: %s", spec.name, error)
     stats = STATS.snapshot()
     for t in mine:
@@ -171,6 +174,17 @@ def _missing_config_message(source: str, exc: Any) -> str:
         )
     fields = ", ".join(getattr(exc, "fields", []) or [])
     return f"{source}: missing configuration {fields}; set SOURCES__{up}__... (see README)"
+
+
+def _is_config_error(exc: BaseException) -> bool:
+    from dlt.common.configuration.exceptions import ConfigurationException
+
+    cur: BaseException | None = exc
+    while cur is not None:
+        if isinstance(cur, ConfigError | ConfigurationException):
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
 
 
 def _explain(exc: BaseException) -> str:
