@@ -34,12 +34,69 @@ def _parser() -> argparse.ArgumentParser:
     zd.add_argument("--latency-ms", type=float, default=0.0)
     zd.add_argument("--disable", action="append", default=[], choices=["talk", "slas", "csat"])
     zd.add_argument("--log-level", default="WARNING")
+    sf = systems.add_parser("salesforce", help="Salesforce: OAuth, REST (SOQL, describe, deleted) and Bulk API 2.0")
+    sf.add_argument("--host", default="127.0.0.1")
+    sf.add_argument("--port", type=int, default=8124, help="0 picks a free port (default 8124)")
+    sf.add_argument("--cases", type=int, default=3000, help="number of cases (default 3000)")
+    sf.add_argument("--seed", type=int, default=1)
+    sf.add_argument("--daily-limit", type=int, default=100_000, help="API requests a day (default 100000)")
+    sf.add_argument("--api-version", default="v62.0")
+    sf.add_argument("--client-id", default="sim-client-id")
+    sf.add_argument("--client-secret", default="sim-client-secret")
+    sf.add_argument("--username", default="integration@supportlake-demo.com")
+    sf.add_argument("--password", default="sim-password")
+    sf.add_argument("--security-token", default="SIMTOKEN")
+    sf.add_argument("--refresh-token", default="sim-refresh-token")
+    sf.add_argument("--jwt-public-key", default=None, help="PEM file of the public key JWT bearer assertions use")
+    sf.add_argument("--error-rate", type=float, default=0.0)
+    sf.add_argument("--latency-ms", type=float, default=0.0)
+    sf.add_argument("--log-level", default="WARNING")
     return parser
+
+
+def _run_salesforce(args: argparse.Namespace) -> int:
+    from connectors.simulators.salesforce import SalesforceSimulator
+
+    public_key = None
+    if args.jwt_public_key:
+        with open(args.jwt_public_key, encoding="utf-8") as fh:
+            public_key = fh.read()
+    sim = SalesforceSimulator(
+        seed=args.seed,
+        n_cases=args.cases,
+        daily_limit=args.daily_limit,
+        api_version=args.api_version,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        username=args.username,
+        password=args.password,
+        security_token=args.security_token,
+        refresh_token=args.refresh_token,
+        jwt_public_key_pem=public_key,
+        error_rate=args.error_rate,
+        latency_ms=args.latency_ms,
+    )
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    base_url = sim.start(port=args.port, host=args.host)
+    print(base_url, flush=True)  # the one line a parent process reads
+    log.info("serving %d cases at %s", sim.n_cases, base_url)
+    while not stop.wait(0.5):
+        pass
+    sim.stop()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    if args.system == "salesforce":
+        return _run_salesforce(args)
     from connectors.simulators.zendesk import ZendeskSimulator
 
     sim = ZendeskSimulator(

@@ -138,7 +138,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         table=Table(name="satisfaction_ratings", model=m.SatisfactionRating),
         paginator=ZendeskLinksPaginator,
         incremental="start_time",
-        cursor_field="updated_at",
+        # start_time filters on created_at, and a changed rating is a new record
+        # (singer-io/tap-zendesk#37), so the cursor is created_at.
+        cursor_field="created_at",
         optional=True,
     ),
     Endpoint(

@@ -148,7 +148,7 @@ def test_user_cursor_export_sees_every_user_once(sim: ZendeskSimulator, http: re
 
 def test_time_based_exports_see_every_item_at_least_once(sim: ZendeskSimulator, http: requests.Session) -> None:
     base = str(sim.base_url)
-    cases = (
+    cases: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
         ("/api/v2/incremental/organizations.json", "organizations", "organizations", {}),
         ("/api/v2/incremental/ticket_events.json", "ticket_events", "ticket_events", {"include": "comment_events"}),
         ("/api/v2/incremental/ticket_metric_events.json", "ticket_metric_events", "ticket_metric_events", {}),
@@ -565,15 +565,44 @@ def test_mutate_changes_what_the_exports_return(fresh: ZendeskSimulator) -> None
     assert len(orgs) == 2
 
 
-def test_a_second_mutation_only_appends(fresh: ZendeskSimulator) -> None:
+def test_mutations_only_append_and_every_export_still_equals_the_records(fresh: ZendeskSimulator) -> None:
     events_before = {e["id"]: e for e in fresh.records("ticket_metric_events")}
     fresh.mutate(seed=1)
     middle = {e["id"]: e for e in fresh.records("ticket_metric_events")}
-    fresh.mutate(seed=2)
+    fresh.mutate(seed=2, advance_seconds=60, insert_count=5)
     after = {e["id"]: e for e in fresh.records("ticket_metric_events")}
     assert all(after[i] == e for i, e in events_before.items())
     assert all(after[i] == e for i, e in middle.items())
     assert len(after) > len(middle) > len(events_before)
+    http = _session(fresh)
+    base = str(fresh.base_url)
+    exports: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
+        ("/api/v2/incremental/organizations.json", "organizations", "organizations", {}),
+        ("/api/v2/incremental/ticket_events.json", "ticket_events", "ticket_events", {"include": "comment_events"}),
+        ("/api/v2/incremental/ticket_metric_events.json", "ticket_metric_events", "ticket_metric_events", {}),
+        ("/api/v2/channels/voice/stats/incremental/calls.json", "calls", "calls", {}),
+    )
+    for path, key, kind, params in exports:
+        items, _ = walk_time_export(http, base, path, key, page=150, **params)
+        assert {i["id"]: i for i in items} == {r["id"]: r for r in fresh.records(kind)}, path
+    for path, key, kind in (
+        ("/api/v2/incremental/tickets/cursor.json", "tickets", "tickets"),
+        ("/api/v2/incremental/users/cursor.json", "users", "users"),
+    ):
+        cursor_items, _, _, _ = walk_cursor_export(http, base, path, key)
+        assert sorted(cursor_items, key=lambda r: r["id"]) == sorted(fresh.records(kind), key=lambda r: r["id"])
+    ratings, _ = walk_links(http, f"{base}/api/v2/satisfaction_ratings.json?page[size]=100", "satisfaction_ratings")
+    assert sorted(ratings, key=lambda r: r["id"]) == sorted(
+        fresh.records("satisfaction_ratings"), key=lambda r: r["id"]
+    )
+    with pytest.raises(ValueError, match="60 seconds"):
+        fresh.mutate(advance_seconds=1)
+
+
+def test_planned_update_times_match_the_generated_histories() -> None:
+    simulator = ZendeskSimulator(seed=2, n_tickets=20_000)
+    store = simulator.store
+    assert all(store.history(tid).updated == store.updated[tid] for tid in range(1, store.n_tickets + 1))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ _IS_WEEKDAY = tuple((d + 3) % 7 < 5 for d in range(7))
 _BUSINESS_DAY = BUSINESS_END - BUSINESS_START
 
 
-def _business_before(ts: int) -> int:
+def business_before(ts: int) -> int:
     """Business seconds from the epoch up to ``ts``."""
     days, rest = divmod(ts, DAY)
     weeks, day_in_week = divmod(days, 7)
@@ -68,7 +68,7 @@ def business_seconds(start: int, end: int) -> int:
     """Business seconds in ``[start, end)``."""
     if end <= start:
         return 0
-    return _business_before(end) - _business_before(start)
+    return business_before(end) - business_before(start)
 
 
 def minutes(seconds: int) -> int:

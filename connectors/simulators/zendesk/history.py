@@ -2,9 +2,9 @@
 
 Two levels keep a million tickets cheap:
 
-* :func:`plan_ticket` — a handful of numbers per ticket (creation time, last update, outcome
-  kind, channel, resolution offset) computed for every ticket at construction and kept in
-  compact ``array`` columns. They fix the ticket's ordering in the exports.
+* :func:`~.plan.plan_ticket` — a handful of numbers per ticket (creation time, last update,
+  outcome kind, channel, resolution offset) computed for every ticket at construction and
+  kept in compact ``array`` columns. They fix the ticket's ordering in the exports.
 * :func:`build_history` — the full timeline of one ticket (audits, comments, status changes,
   satisfaction ratings, calls), generated only when a page needs it. It fits inside the
   planned ``[created, updated]`` window, so both levels always agree.
@@ -17,138 +17,50 @@ never changes.
 from __future__ import annotations
 
 import bisect
-import html
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from connectors.simulators.world import PRODUCT_AREAS, Account, Article, World
+from connectors.simulators.world import Account, Article, World
 
 from . import catalog as cat
 from ._util import DAY, HOUR, rng_for, weighted
-
-# Outcome kinds (low nibble of the kind byte) and rating flags (high bits).
-NEW, OPEN, PENDING, HOLD, SOLVED, CLOSED, REOPENED, MERGED, CLOSED_UNSOLVED, DELETED = range(10)
-KIND_MASK = 0x0F
-FLAG_OFFERED = 0x10
-FLAG_RATED = 0x20
-FLAG_RERATED = 0x40
-
-CHANNELS = ("voice", "email", "chat", "web", "api", "twitter", "facebook", "whatsapp", "help_center")
-"""Channel codes; ``help_center`` (web form) is served as via channel ``web``."""
-VOICE = 0
-_pick_channel = weighted(
-    (
-        (0, 0.60),  # voice: the primary channel
-        (1, 0.14),  # email
-        (2, 0.10),  # chat
-        (3, 0.03),  # web (agent-created)
-        (4, 0.03),  # api
-        (5, 0.02),  # twitter
-        (6, 0.015),  # facebook
-        (7, 0.015),  # whatsapp
-        (8, 0.05),  # help center web form
-    )
+from .plan import (
+    CHANNELS,
+    CLOSED,
+    CLOSED_UNSOLVED,
+    DELETED,
+    FLAG_OFFERED,
+    FLAG_RATED,
+    FLAG_RERATED,
+    HOLD,
+    KIND_MASK,
+    MERGED,
+    NEW,
+    OPEN,
+    PENDING,
+    REOPENED,
+    SOLVED,
+    VOICE,
+    log1m,
+    offer_delay,
+    rate_delay,
+    rerate_delay,
 )
-_pick_old_kind = weighted(
-    (
-        (CLOSED, 0.80),
-        (REOPENED, 0.08),
-        (MERGED, 0.03),
-        (CLOSED_UNSOLVED, 0.02),
-        (DELETED, 0.01),
-        (OPEN, 0.02),
-        (PENDING, 0.025),
-        (HOLD, 0.015),
-    )
+from .texts import (
+    BAD_COMMENTS,
+    BAD_REASONS,
+    CLOSINGS,
+    GOOD_COMMENTS,
+    PROBLEM_KEYS,
+    PROBLEMS,
+    article,
+    by_area,
+    link,
+    render_html,
 )
-_pick_young_kind = weighted(((NEW, 0.15), (OPEN, 0.45), (PENDING, 0.25), (HOLD, 0.15)))
-_MEAN_RESOLUTION = (20 * 60, 10 * HOUR, HOUR, 10 * HOUR, 10 * HOUR, 4 * HOUR, 4 * HOUR, 4 * HOUR, 10 * HOUR)
-_MIN_RESOLUTION = (120, 1200, 300, 1200, 1200, 600, 600, 600, 1200)
 
-
-def offer_delay(ticket_id: int) -> int:
-    """Seconds from the solve to the satisfaction survey being offered."""
-    return HOUR + (ticket_id * 104_729) % 1800
-
-
-def rate_delay(ticket_id: int) -> int:
-    """Seconds from the solve to the requester's rating."""
-    return offer_delay(ticket_id) + 600 + (ticket_id * 1_299_709) % 21_600
-
-
-def rerate_delay(ticket_id: int) -> int:
-    """Seconds from the solve to the requester changing the rating."""
-    return rate_delay(ticket_id) + HOUR + (ticket_id * 15_485_863) % 43_200
-
-
-def close_delay(ticket_id: int) -> int:
-    """Seconds from the solve to the automatic close (about four days)."""
-    return 4 * DAY + (ticket_id * 7919) % 7200
-
-
-def _rating_end(ticket_id: int, flags: int) -> int:
-    if flags & FLAG_RERATED:
-        return rerate_delay(ticket_id)
-    if flags & FLAG_RATED:
-        return rate_delay(ticket_id)
-    if flags & FLAG_OFFERED:
-        return offer_delay(ticket_id)
-    return 0
-
-
-def _fit_rating(ticket_id: int, flags: int, room: int) -> int:
-    """Drop the rating steps that would fall after ``room`` seconds past the solve."""
-    if flags & FLAG_RERATED and rerate_delay(ticket_id) > room:
-        flags &= ~FLAG_RERATED
-    if flags & FLAG_RATED and rate_delay(ticket_id) > room:
-        flags = (flags & ~FLAG_RATED) | FLAG_OFFERED
-    if flags & FLAG_OFFERED and offer_delay(ticket_id) > room:
-        flags &= ~FLAG_OFFERED
-    return flags
-
-
-def plan_ticket(
-    ticket_id: int, created: int, limit: int, u_kind: float, u_chan: float, u_res: float, u_rate: float
-) -> tuple[int, int, int, int]:
-    """The ticket's outline: ``(kind byte, channel, resolution offset, last-update offset)``.
-
-    Offsets are seconds after ``created``; nothing is planned after ``limit`` (the clock).
-    """
-    channel: int = _pick_channel(u_chan)
-    kind: int = _pick_old_kind(u_kind)
-    solve = _MIN_RESOLUTION[channel] + int(-_MEAN_RESOLUTION[channel] * _log1m(u_res))
-    flags = 0
-    if kind in (CLOSED, REOPENED):
-        if kind == REOPENED:
-            solve = solve * 3 + DAY // 2
-        if u_rate < 0.30:
-            flags = FLAG_RATED | (FLAG_RERATED if u_rate < 0.012 else 0)
-        elif u_rate < 0.45:
-            flags = FLAG_OFFERED
-        last = solve + close_delay(ticket_id)
-    elif kind == MERGED:
-        last = 600 + solve // 3
-    elif kind == CLOSED_UNSOLVED:
-        last = HOUR + solve
-    elif kind == DELETED:
-        last = 1800 + solve
-    else:
-        last = 2 * DAY + int(u_res * 38 * DAY)
-    if created + last > limit:
-        room = limit - created
-        if kind in (CLOSED, REOPENED) and solve <= room:
-            flags = _fit_rating(ticket_id, flags, room - solve)
-            return SOLVED | flags, channel, solve, solve + _rating_end(ticket_id, flags)
-        kind = _pick_young_kind((u_kind * 7.31) % 1.0)
-        last = 0 if kind == NEW else int(room * (0.2 + 0.8 * u_res))
-        return kind, channel, min(solve, last), max(last, 0)
-    return kind | flags, channel, solve, last
-
-
-def _log1m(u: float) -> float:
-    return math.log(1.0 - min(u, 0.999_999))
-
+_MEAN_FIRST_REPLY = 45 * 60
+"""When the first reply does not solve the ticket, it comes sooner than the resolution."""
 
 # --------------------------------------------------------------------------------------------
 # The full history of one ticket
@@ -169,12 +81,12 @@ class Comment:
     @property
     def body(self) -> str:
         if self._body is None:
-            self._body = "".join(_link(p)[0] if isinstance(p, Article) else p for p in self.parts)
+            self._body = "".join(link(p)[0] if isinstance(p, Article) else p for p in self.parts)
         return self._body
 
     @property
     def html_body(self) -> str:
-        return _render_html(self.parts)
+        return render_html(self.parts)
 
 
 @dataclass(slots=True)
@@ -313,9 +225,9 @@ class Context:
             self.customers_by_account.setdefault(c.account_index, []).append(c.index)
         self.agent_ids = {tier: [agent_user_id(a.index) for a in world.agents_in_tier(tier)] for tier in (1, 2, 3)}
         self.all_agent_ids = frozenset(agent_user_id(a.index) for a in world.agents)
-        self.kb = _by_area(world.articles_in("confluence", "SUP"))
-        self.runbooks = _by_area(world.articles_in("confluence", "RUN"))
-        self.guide = _by_area(world.articles_in("zendesk_guide"))
+        self.kb = by_area(world.articles_in("confluence", "SUP"))
+        self.runbooks = by_area(world.articles_in("confluence", "RUN"))
+        self.guide = by_area(world.articles_in("zendesk_guide"))
         self.sf_unset = frozenset(a.index for a in world.accounts if (a.index * 2_654_435_761 + seed) % 100 < 6)
 
     def pick_account(self, u: float) -> Account:
@@ -338,50 +250,6 @@ def organization_id(account_index: int) -> int:
 _pick_priority = weighted((("low", 0.2), ("normal", 0.55), ("high", 0.18), ("urgent", 0.07)))
 _pick_type = weighted((("question", 0.4), ("incident", 0.35), ("problem", 0.05), ("task", 0.1), (None, 0.1)))
 _pick_tier = weighted(((1, 0.85), (2, 0.12), (3, 0.03)))
-_PROBLEMS = {
-    "billing": ("Invoice shows a duplicate charge", "we were charged twice this month"),
-    "login_access": ("Users cannot sign in", "several users get an error when they sign in"),
-    "integrations": ("Salesforce sync stopped", "records stopped syncing from Salesforce yesterday"),
-    "reporting": ("Report totals look wrong", "the monthly report totals do not match our numbers"),
-    "api": ("API returns 429 errors", "our integration keeps getting rate limit errors"),
-    "mobile_app": ("Mobile app crashes", "the mobile app closes right after it opens"),
-    "data_import": ("CSV import fails", "the CSV import stops halfway with an error"),
-    "notifications": ("Email notifications delayed", "notification emails arrive hours late"),
-    "performance": ("Dashboard is very slow", "dashboards take more than a minute to load"),
-    "user_management": ("Cannot change user roles", "admins cannot change the role of a user"),
-}
-_CLOSINGS = ("Best regards", "Kind regards", "Thanks", "Cheers")
-
-
-def _by_area(articles: tuple[Article, ...]) -> dict[str, tuple[Article, ...]]:
-    """Articles per product area (all of them for an area without its own)."""
-    return {area: tuple(a for a in articles if a.product_area == area) or articles for area in PRODUCT_AREAS}
-
-
-def _article(rng_u: float, articles: dict[str, tuple[Article, ...]], area: str) -> Article:
-    same = articles[area]
-    return same[int(rng_u * len(same)) % len(same)]
-
-
-_LINKS: dict[tuple[str, int], tuple[str, str]] = {}
-
-
-def _link(article: Article) -> tuple[str, str]:
-    """The article's URL, and an HTML anchor to it."""
-    key = (article.system, article.id)
-    hit = _LINKS.get(key)
-    if hit is None:
-        url = article.url
-        hit = (url, f'<a href="{html.escape(url)}" rel="noreferrer">{html.escape(article.title)}</a>')
-        _LINKS[key] = hit
-    return hit
-
-
-def _render_html(parts: list[str | Article]) -> str:
-    """The HTML body of a comment made of text and article links."""
-    markup = "".join(_link(p)[1] if isinstance(p, Article) else html.escape(p, quote=False) for p in parts)
-    paragraphs = "".join(f'<p dir="auto">{p}</p>' for p in markup.split("\n\n"))
-    return f'<div class="zd-comment" dir="auto">{paragraphs}</div>'
 
 
 class _Builder:
@@ -476,10 +344,10 @@ class _Builder:
         if links:
             u1, u2 = self.draw(), self.draw()
             if u1 < 0.35:
-                parts += ["This article walks through it: ", _article(u2, self.ctx.kb, h.product_area), " "]
+                parts += ["This article walks through it: ", article(u2, self.ctx.kb, h.product_area), " "]
             if u2 < 0.25:
-                parts += ["See also our help center: ", _article(u1, self.ctx.guide, h.product_area), " "]
-        parts.append(f"\n\n{_CLOSINGS[int(self.draw() * 4) % 4]},\nSupport")
+                parts += ["See also our help center: ", article(u1, self.ctx.guide, h.product_area), " "]
+        parts.append(f"\n\n{CLOSINGS[int(self.draw() * 4) % 4]},\nSupport")
         self.comment(audit, True, parts)
         self.status(audit, new_status)
         return audit
@@ -501,7 +369,7 @@ class _Builder:
         audit = self.audit(t, h.assignee_id or self.ctx.agent_ids[1][0], "web", [])
         parts: list[str | Article] = [text]
         if runbook:
-            parts += [" Following ", _article(self.draw(), self.ctx.runbooks, h.product_area)]
+            parts += [" Following ", article(self.draw(), self.ctx.runbooks, h.product_area)]
         self.comment(audit, False, parts)
         return audit
 
@@ -513,7 +381,7 @@ def _start(ctx: Context, ticket_id: int, created: int, channel: int) -> tuple[Ti
     customer = ctx.world.customers[customers[int(r() * len(customers)) % len(customers)]]
     priority: str = _pick_priority(r())
     ticket_type: str | None = _pick_type(r())
-    area = _PROBLEMS_KEYS[int(r() * len(_PROBLEMS_KEYS)) % len(_PROBLEMS_KEYS)]
+    area = PROBLEM_KEYS[int(r() * len(PROBLEM_KEYS)) % len(PROBLEM_KEYS)]
     onboarding = r() < 0.08
     requester = customer_user_id(customer.index)
     via_from: dict[str, object] = {}
@@ -532,7 +400,7 @@ def _start(ctx: Context, ticket_id: int, created: int, channel: int) -> tuple[Ti
         organization_id=organization_id(account.index),
         priority=priority,
         type=ticket_type,
-        subject=_PROBLEMS[area][0],
+        subject=PROBLEMS[area][0],
         product_area=area,
         onboarding=onboarding,
         sf_account_value=sf_value,
@@ -542,13 +410,10 @@ def _start(ctx: Context, ticket_id: int, created: int, channel: int) -> tuple[Ti
     return h, _Builder(ctx, h, r)
 
 
-_PROBLEMS_KEYS = tuple(_PROBLEMS)
-
-
 def _create(b: _Builder, tier: int) -> None:
     """The creating audit: requester's description, or the agent's call note for phone tickets."""
     h = b.h
-    area_detail = _PROBLEMS[h.product_area][1]
+    area_detail = PROBLEMS[h.product_area][1]
     h.tags = [cat.SEGMENT_TAGS[h.segment], h.product_area]
     if h.segment == "Enterprise":
         h.tags.append("vip")
@@ -631,7 +496,7 @@ def build_history(
     h, b = _start(ctx, ticket_id, created, channel)
     kind = kind_byte & KIND_MASK
     tier: int = _pick_tier(b.draw())
-    fcr = b.draw() < (0.72 if channel == VOICE else 0.5)
+    fcr = b.draw() < (0.8 if channel == VOICE else 0.62)
     escalate = (not fcr) and b.draw() < 0.25 and tier < 3
     _create(b, tier)
     c = created
@@ -716,7 +581,8 @@ def _solved(b: _Builder, kind: int, c: int, solve: int, tier: int, fcr: bool, es
         b.agent_reply(_at(c, solve, 0.75), "pending")
         b.customer_reply(_at(c, solve, 0.85))
     elif not fcr:
-        b.agent_reply(_at(c, solve, 0.25), "pending")
+        first_reply = 120 + int(-_MEAN_FIRST_REPLY * log1m(b.draw()))
+        b.agent_reply(c + min(int(solve * 0.25), first_reply), "pending")
         b.customer_reply(_at(c, solve, 0.5))
         if escalate:
             audit = b.internal_note(_at(c, solve, 0.6), "Escalating to the next tier.", b.draw() < 0.6)
@@ -747,25 +613,16 @@ def _rate(b: _Builder, kind_byte: int, solved: int) -> None:
         _add_rating(b, audit, "bad" if previous == "good" else "good")
 
 
-_GOOD_COMMENTS = ("Great support, thank you!", "Quick and helpful.", "Solved on the first call.")
-_BAD_COMMENTS = ("Took too long to get an answer.", "The problem came back.", "Had to explain it three times.")
-_BAD_REASONS = (
-    ("The issue took too long to resolve", 5),
-    ("The issue was not resolved", 7),
-    ("The agent's knowledge is unsatisfactory", 6),
-)
-
-
 def _add_rating(b: _Builder, audit: Audit, score: str) -> None:
     h = b.h
     k = len(h.ratings)
     comment = reason = None
     reason_code: int | None = None
     if score in ("good", "bad") and b.draw() < 0.4:
-        pool = _GOOD_COMMENTS if score == "good" else _BAD_COMMENTS
+        pool = GOOD_COMMENTS if score == "good" else BAD_COMMENTS
         comment = pool[int(b.draw() * 3) % 3]
     if score == "bad":
-        reason, reason_code = _BAD_REASONS[int(b.draw() * 3) % 3]
+        reason, reason_code = BAD_REASONS[int(b.draw() * 3) % 3]
     rating = Rating(
         k, cat.RATING_BASE + (h.id << 3) + k, score, comment, reason, reason_code, audit.time, h.assignee_id, h.group_id
     )
@@ -788,7 +645,9 @@ def _calls(h: TicketHistory, r: Callable[[], float], floor: int) -> None:
     talk = 90 + int(r() * 900)
     hold = int(r() * 120) if r() < 0.3 else 0
     wrap = 30 + int(r() * 240)
-    start = h.created - ivr - wait - 30
+    if h.created - ivr - wait - 30 < floor:  # a ticket created right after a mutation began
+        ivr, wait = 10, 5
+    start = max(h.created - ivr - wait - 30, floor)
     # the call ends, and is wrapped up, before the ticket's next update
     room = (h.audits[1].time if len(h.audits) > 1 else h.created + talk + hold + wrap) - h.created
     if talk + hold + wrap - 30 > room:

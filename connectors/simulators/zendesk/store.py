@@ -34,6 +34,15 @@ from .history import (
     ACT_DELETE,
     ACT_RERATE,
     ACT_UPDATE,
+    Action,
+    Context,
+    TicketHistory,
+    agent_user_id,
+    build_history,
+    customer_user_id,
+    organization_id,
+)
+from .plan import (
     CLOSED,
     CLOSED_UNSOLVED,
     DELETED,
@@ -45,13 +54,6 @@ from .history import (
     PENDING,
     REOPENED,
     SOLVED,
-    Action,
-    Context,
-    TicketHistory,
-    agent_user_id,
-    build_history,
-    customer_user_id,
-    organization_id,
     plan_ticket,
 )
 from .views import MetricEvent, metric_events
@@ -105,7 +107,7 @@ class EventIndex:
 class Store:
     """All the data of one simulated Zendesk account, and how it changes."""
 
-    def __init__(self, seed: int, world: World, n_tickets: int, now: int, cache_size: int = 8192) -> None:
+    def __init__(self, seed: int, world: World, n_tickets: int, now: int, cache_size: int = 4096) -> None:
         self.seed = seed
         self.world = world
         self.ctx = Context(seed, world)
@@ -318,6 +320,8 @@ class Store:
         advance_seconds: int,
     ) -> dict[str, int]:
         """Advance the clock and change data; returns how many of each change were made."""
+        if advance_seconds < 60:
+            raise ValueError("a mutation advances the clock by at least 60 seconds")
         with self.lock:
             self.mutations += 1
             rng = random.Random(f"zendesk-mutate:{self.seed}:{seed}:{self.mutations}")

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import catalog as cat
-from ._util import business_seconds, iso, minutes
-from .history import VOICE, Audit, Call, Comment, Rating, TicketHistory
+from ._util import business_before, business_seconds, iso, minutes
+from .history import Audit, Call, Comment, Rating, TicketHistory
+from .plan import VOICE
 
 _VIA_NAMES = {
     "web": "Web form",
@@ -108,44 +109,59 @@ def ticket_json(h: TicketHistory) -> dict[str, Any]:
     }
 
 
-def _pair(calendar_seconds: int | None, business: int | None) -> dict[str, int | None]:
-    if calendar_seconds is None or business is None:
-        return {"calendar": None, "business": None}
-    return {"calendar": minutes(calendar_seconds), "business": minutes(business)}
+_NONE_PAIR = {"calendar": None, "business": None}
 
 
-def _time_in_statuses(h: TicketHistory, end: int) -> dict[str, tuple[int, int]]:
+class _Business:
+    """Business seconds before each time, computed once per time (metric sets reuse boundaries)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, int] = {}
+
+    def before(self, t: int) -> int:
+        value = self.seen.get(t)
+        if value is None:
+            value = self.seen[t] = business_before(t)
+        return value
+
+    def pair(self, start: int, end: int | None) -> dict[str, int | None]:
+        """Calendar and business minutes from ``start`` to ``end`` (nulls when it has not happened)."""
+        if end is None:
+            return dict(_NONE_PAIR)
+        return {"calendar": minutes(end - start), "business": minutes(self.before(end) - self.before(start))}
+
+
+def _time_in_statuses(h: TicketHistory, end: int, business: _Business) -> dict[str, list[int]]:
     """Calendar and business seconds the ticket spent in each status up to ``end``."""
-    spent: dict[str, tuple[int, int]] = {}
+    spent: dict[str, list[int]] = {}
     log = h.status_log
+    last = len(log) - 1
     for i, (start, status) in enumerate(log):
-        stop = min(log[i + 1][0] if i + 1 < len(log) else end, end)
+        stop = min(log[i + 1][0] if i < last else end, end)
         if stop > start:
-            cal, bus = spent.get(status, (0, 0))
-            spent[status] = (cal + stop - start, bus + business_seconds(start, stop))
+            acc = spent.setdefault(status, [0, 0])
+            acc[0] += stop - start
+            acc[1] += business.before(stop) - business.before(start)
     return spent
 
 
-def _sum(spent: dict[str, tuple[int, int]], *statuses: str) -> tuple[int, int]:
+def _minutes_in(spent: dict[str, list[int]], *statuses: str) -> dict[str, int | None]:
     cal = bus = 0
     for status in statuses:
-        c, b = spent.get(status, (0, 0))
-        cal += c
-        bus += b
-    return cal, bus
+        acc = spent.get(status)
+        if acc is not None:
+            cal += acc[0]
+            bus += acc[1]
+    return {"calendar": minutes(cal), "business": minutes(bus)}
 
 
 def metric_set_json(h: TicketHistory) -> dict[str, Any]:
     """The ticket's metric set (Ticket Metrics JSON), side-loaded by ``include=metric_sets``."""
     c = h.created
     solved = h.solved_at if h.status in ("solved", "closed") else None
-    end = solved or h.updated
     reply = h.first_reply_at
-    first_res = h.first_solved_at
-    spent = _time_in_statuses(h, end)
-    wait = _sum(spent, "new", "open", "hold")
-    agent_wait = _sum(spent, "pending")
-    on_hold = _sum(spent, "hold")
+    business = _Business()
+    spent = _time_in_statuses(h, solved or h.updated, business)
     set_id = cat.METRIC_SET_BASE + h.id
     return {
         "url": f"{cat.SUBDOMAIN_URL}/api/v2/ticket_metrics/{set_id}.json",
@@ -166,18 +182,12 @@ def metric_set_json(h: TicketHistory) -> dict[str, Any]:
         "latest_comment_added_at": iso(h.latest_comment_added_at),
         "custom_status_updated_at": iso(h.status_updated_at),
         "reply_time_in_seconds": {"calendar": None if reply is None else reply - c},
-        "reply_time_in_minutes": _pair(
-            None if reply is None else reply - c, None if reply is None else business_seconds(c, reply)
-        ),
-        "first_resolution_time_in_minutes": _pair(
-            None if first_res is None else first_res - c, None if first_res is None else business_seconds(c, first_res)
-        ),
-        "full_resolution_time_in_minutes": _pair(
-            None if solved is None else solved - c, None if solved is None else business_seconds(c, solved)
-        ),
-        "agent_wait_time_in_minutes": _pair(*agent_wait),
-        "requester_wait_time_in_minutes": _pair(*wait),
-        "on_hold_time_in_minutes": _pair(*on_hold),
+        "reply_time_in_minutes": business.pair(c, reply),
+        "first_resolution_time_in_minutes": business.pair(c, h.first_solved_at),
+        "full_resolution_time_in_minutes": business.pair(c, solved),
+        "agent_wait_time_in_minutes": _minutes_in(spent, "pending"),
+        "requester_wait_time_in_minutes": _minutes_in(spent, "new", "open", "hold"),
+        "on_hold_time_in_minutes": _minutes_in(spent, "hold"),
     }
 
 
@@ -432,9 +442,10 @@ class _MetricPass:
         self.emit(c, "reply_time", 1, "apply_sla", sla=self.sla(self.first_reply))
         self.emit(c, "requester_wait_time", 1, "apply_sla", sla=self.sla(self.wait_target))
         for audit in h.audits:
+            if any(f == "status" and v == "deleted" for f, v, _ in audit.changes):
+                return self.events  # a deleted ticket measures nothing more
             self.breaches(audit.time, inclusive=False)
-            if self.step(audit):
-                return self.events
+            self.step(audit)
         self.breaches(h.updated, inclusive=True)
         return self.events
 
@@ -450,14 +461,14 @@ class _MetricPass:
                 self.emit(at, "requester_wait_time", 1, "breach")
                 self.wait_breached = True
 
-    def step(self, audit: Audit) -> bool:
-        """Apply one audit; True when the ticket was deleted (no more events)."""
+    def step(self, audit: Audit) -> None:
+        """Apply one audit: replies fulfil the reply clock, requester comments start the next one."""
         h = self.h
         t = audit.time
         comment = audit.comment
         if comment is not None and comment.public and audit.seq > 0:
             if comment.author_id == h.requester_id:
-                if self.reply_start is None and h.status != "closed":
+                if self.reply_start is None:
                     self.reply_instance += 1
                     self.reply_start = t
                     self.reply_target = self.next_reply
@@ -477,14 +488,12 @@ class _MetricPass:
                 self.reply_start = None
         for field_name, value, _previous in audit.changes:
             if field_name == "status" and not audit.create:
-                if value == "deleted":
-                    return True
                 self.status(t, str(value))
-        return False
 
     def status(self, t: int, new: str) -> None:
         wait, work = self.wait, self.work
         if new in ("solved", "closed"):
+            self.reply_start = None  # a solved ticket waits for no reply
             for name, clock in (("requester_wait_time", wait), ("agent_work_time", work)):
                 if not clock.fulfilled:
                     clock.stop(t)
