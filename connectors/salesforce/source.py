@@ -1,0 +1,730 @@
+"""The Salesforce Service Cloud dlt source.
+
+Usable on its own in any dlt pipeline::
+
+    import dlt
+    from connectors.salesforce import salesforce_source
+
+    pipeline = dlt.pipeline("sf", destination="duckdb", dataset_name="salesforce")
+    pipeline.run(salesforce_source())  # configuration from SOURCES__SALESFORCE__* or .dlt/secrets.toml
+
+Configuration (dlt conventions, ``SOURCES__SALESFORCE__...``): ``BASE_URL`` (the login host:
+``https://login.salesforce.com`` by default, ``https://test.salesforce.com`` for sandboxes, a My
+Domain; ``http://`` for a local simulator); ``CREDENTIALS__...`` (see
+:mod:`connectors.salesforce.auth`); ``API_VERSION`` (``v62.0``); ``START_DATE`` (ISO date or
+datetime; default: all history, no hidden cut-off); ``LOOKBACK_MINUTES`` (10); ``BULK_THRESHOLD``
+(10,000 changed rows: at or above it an object is read through Bulk API 2.0; 0 means always);
+``QUOTA_SHARE`` (0.5 of the API requests that remain when the run starts); ``OBJECTS`` (replaces
+the default list) and ``EXTRA_OBJECTS`` (adds to it; custom ``__c`` objects included), each a JSON
+list or comma-separated names.
+
+One resource per object (named like its table, :data:`connectors.salesforce.objects.TABLES`), plus
+``deleted_records``. For each object a run:
+
+1. describes it (skipped with a warning, not failed, when the org lacks it or the user may not
+   read it);
+2. counts the rows changed since the stored cursor minus the lookback (``SELECT COUNT()``);
+3. reads them through Bulk API 2.0 when there are at least ``bulk_threshold``, else through REST
+   ``queryAll``; a Bulk job that cannot deliver falls back to REST with the reason logged;
+   ``QUERY_TIMEOUT`` on REST is retried through Bulk, then in narrower time windows;
+4. yields each page as an Arrow table and then advances the cursor (dlt commits the cursor with
+   the load, so a crash never moves it past data that was not loaded).
+
+``deleted_records`` lists what was purged since the last run, per object, from
+``/sobjects/{object}/deleted``: rows ``(object, id, deleted_date)``, merged on ``(object, id)``.
+They are kept apart from the object tables on purpose: merging a row that has only an ``Id`` into
+``case`` would replace the case's last known values with NULLs. Soft deletes need none of this:
+``queryAll`` returns them with ``IsDeleted = true``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import dlt
+import pyarrow as pa
+import requests
+from dlt.sources import DltResource
+
+from connectors.arrow import TableBuilder, sequence
+from connectors.endpoints import SEQ_COLUMN
+from connectors.errors import ConfigError, NotAvailableError
+from connectors.http import STATS, HttpClient, RetryPolicy, StatsRegistry
+from connectors.salesforce.auth import (
+    SalesforceClientCredentials,
+    SalesforceJwtBearerCredentials,
+    SalesforceOAuth,
+    SalesforceRefreshTokenCredentials,
+    SalesforceUsernamePasswordCredentials,
+    login_classify,
+    resolve_login_url,
+)
+from connectors.salesforce.bulk import BulkUnavailable, bulk_pages
+from connectors.salesforce.describe import ObjectSchema, describe_global, describe_object
+from connectors.salesforce.objects import DELETED_RECORDS, SObject, resolve, table_map
+from connectors.salesforce.query import (
+    Api,
+    Page,
+    QueryLocatorExpired,
+    QueryTimeout,
+    ReplicationDateError,
+    classifier,
+    count,
+    get_deleted,
+    iso,
+    parse_datetime,
+    records_to_arrow,
+    rest_pages,
+    server_time,
+    text_builder_kinds,
+)
+from connectors.salesforce.quota import QuotaGuard, QuotaReserved
+from schemas import salesforce as m
+from schemas.payload import Payload, Validator
+
+log = logging.getLogger("supportlake.salesforce")
+
+SOURCE = "salesforce"
+DEFAULT_API_VERSION = "v62.0"
+STATE_KEY = "salesforce_v1"
+"""Each resource's state lives under this key of its dlt resource state (versioned layout)."""
+DELETED_WINDOW = dt.timedelta(days=30)
+"""The furthest back ``/sobjects/{object}/deleted`` accepts a ``start``."""
+DELETED_RETENTION = dt.timedelta(days=15)
+"""How far back Salesforce documents that deleted records are listed (the Recycle Bin's 15 days)."""
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""Lower end of a time window when a full-history query has to be narrowed (no org is older)."""
+MAX_SPLITS = 8
+MIN_WINDOW = dt.timedelta(minutes=2)
+
+
+# --------------------------------------------------------------------------------------------
+# What the resources of one source instance share
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SalesforceContext:
+    """The login, the data API (created on first use, on the token's ``instance_url``), the
+    describe caches, the quota guard and the settings of one source instance."""
+
+    auth: SalesforceOAuth
+    objects: tuple[SObject, ...]
+    api_version: str = DEFAULT_API_VERSION
+    start_date: dt.datetime | None = None
+    lookback: dt.timedelta = dt.timedelta(minutes=10)
+    bulk_threshold: int = 10_000
+    bulk_max_records: int = 50_000
+    bulk_poll_seconds: float = 2.0
+    bulk_timeout_seconds: float = 3600.0
+    quota: QuotaGuard = field(default_factory=QuotaGuard)
+    policy: RetryPolicy | None = None
+    stats: StatsRegistry = STATS
+    sleep: Callable[[float], None] = time.sleep
+    server_now: dt.datetime | None = None
+    _server_seen: float = 0.0
+    _api: Api | None = None
+    _catalog: dict[str, Mapping[str, Any]] | None = None
+    _schemas: dict[str, ObjectSchema | None] = field(default_factory=dict)
+
+    def api(self) -> Api:
+        """The data API; logs in on first use (``instance_url`` comes with the token)."""
+        if self._api is None:
+            instance = self.auth.ensure()
+            hint = f"{self.auth.credentials.settings()} (and SOURCES__SALESFORCE__BASE_URL)"
+            client = HttpClient(
+                instance,
+                name=SOURCE,
+                auth=self.auth,
+                auth_hint=hint,
+                classify=classifier(hint),
+                on_response=self._observe,
+                policy=self.policy,
+                stats=self.stats,
+                sleep=self.sleep,
+            )
+
+            def moved(url: str) -> None:
+                client.base_url = url.rstrip("/") + "/"
+
+            self.auth.on_instance_url = moved
+            self._api = Api(client, self.api_version, sleep=self.sleep)
+        return self._api
+
+    def _observe(self, response: requests.Response) -> None:
+        self.quota.observe(response)
+        if response.headers.get("Date"):
+            self.set_clock(server_time(response))
+
+    def set_clock(self, server_now: dt.datetime) -> None:
+        self.server_now = server_now
+        self._server_seen = time.monotonic()
+
+    def now(self) -> dt.datetime:
+        """The server's clock (its last ``Date`` plus the time since), or ours before any response."""
+        if self.server_now is None:
+            return dt.datetime.now(dt.UTC)
+        return self.server_now + dt.timedelta(seconds=max(0.0, time.monotonic() - self._server_seen))
+
+    def catalog(self) -> dict[str, Mapping[str, Any]]:
+        if self._catalog is None:
+            self._catalog = describe_global(self.api())
+        return self._catalog
+
+    def schema(self, obj: SObject) -> ObjectSchema | None:
+        """``describe`` of ``obj``; ``None`` (recorded as skipped, with the reason) when the org
+        lacks it or the integration user may not query it."""
+        if obj.name in self._schemas:
+            return self._schemas[obj.name]
+        summary = self.catalog().get(obj.name.lower())
+        schema: ObjectSchema | None = None
+        reason = ""
+        if summary is None:
+            reason = f"{obj.name} does not exist in this org or is not visible to the integration user"
+        elif summary.get("queryable") is False:
+            reason = f"{obj.name} is not queryable by the integration user"
+        else:
+            try:
+                schema = describe_object(self.api(), obj, str(summary.get("name") or obj.name), obj.table)
+            except NotAvailableError as exc:
+                reason = f"{obj.name} cannot be described: {exc}"
+        if schema is None:
+            log.warning("%s: skipped: %s", obj.table, reason)
+            self.stats.skip(SOURCE, obj.table, f"skipped: {reason}")
+        self._schemas[obj.name] = schema
+        return schema
+
+
+# --------------------------------------------------------------------------------------------
+# The source
+# --------------------------------------------------------------------------------------------
+
+
+@dlt.source(name="salesforce", max_table_nesting=0)
+def salesforce_source(
+    credentials: Union[  # noqa: UP007 - dlt resolves typing.Union, most specific flow first
+        SalesforceUsernamePasswordCredentials,
+        SalesforceJwtBearerCredentials,
+        SalesforceRefreshTokenCredentials,
+        SalesforceClientCredentials,
+    ] = dlt.secrets.value,
+    base_url: str | None = None,
+    api_version: str = DEFAULT_API_VERSION,
+    start_date: str | None = None,
+    lookback_minutes: int = 10,
+    bulk_threshold: int = 10_000,
+    bulk_max_records: int = 50_000,
+    bulk_poll_seconds: float = 2.0,
+    bulk_timeout_seconds: float = 3600.0,
+    quota_share: float = 0.5,
+    objects: str | list[str] | None = None,
+    extra_objects: str | list[str] | None = None,
+    max_attempts: int = 8,
+    deadline_seconds: float = 900.0,
+    resources: Sequence[str] | None = None,
+) -> Iterator[DltResource]:
+    """One resource per configured object (see :mod:`connectors.salesforce.objects`) and
+    ``deleted_records``; ``resources`` selects some of them by resource, table or object name."""
+    ctx = make_context(
+        credentials,
+        base_url,
+        api_version=api_version,
+        start_date=start_date,
+        lookback_minutes=lookback_minutes,
+        bulk_threshold=bulk_threshold,
+        bulk_max_records=bulk_max_records,
+        bulk_poll_seconds=bulk_poll_seconds,
+        bulk_timeout_seconds=bulk_timeout_seconds,
+        quota_share=quota_share,
+        objects=objects,
+        extra_objects=extra_objects,
+        policy=RetryPolicy(max_attempts=max_attempts, deadline_seconds=deadline_seconds),
+    )
+    wanted = select_resources(ctx.objects, resources)
+    for obj in ctx.objects:
+        if obj.table in wanted:
+            yield dlt.resource(object_resource, name=obj.table, primary_key="id", write_disposition="merge")(obj, ctx)
+    if DELETED_RECORDS in wanted:
+        yield dlt.resource(
+            deleted_records_resource,
+            name=DELETED_RECORDS,
+            primary_key=("object", "id"),
+            write_disposition="merge",
+        )(ctx)
+
+
+def make_context(
+    credentials: Any,
+    base_url: str | None,
+    *,
+    api_version: str = DEFAULT_API_VERSION,
+    start_date: str | None = None,
+    lookback_minutes: int = 10,
+    bulk_threshold: int = 10_000,
+    bulk_max_records: int = 50_000,
+    bulk_poll_seconds: float = 2.0,
+    bulk_timeout_seconds: float = 3600.0,
+    quota_share: float = 0.5,
+    objects: str | Sequence[str] | None = None,
+    extra_objects: str | Sequence[str] | None = None,
+    policy: RetryPolicy | None = None,
+    stats: StatsRegistry | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SalesforceContext:
+    """Validate the settings and wire the login; no request is made before a resource runs."""
+    login_url = resolve_login_url(base_url)
+    if not 0 < float(quota_share) <= 1:
+        raise ConfigError(f"SOURCES__SALESFORCE__QUOTA_SHARE must be in (0, 1], got {quota_share!r}")
+    if int(lookback_minutes) < 0:
+        raise ConfigError(f"SOURCES__SALESFORCE__LOOKBACK_MINUTES must be >= 0, got {lookback_minutes!r}")
+    if int(bulk_max_records) <= 0:
+        raise ConfigError(f"SOURCES__SALESFORCE__BULK_MAX_RECORDS must be positive, got {bulk_max_records!r}")
+    try:
+        configured = resolve(objects, extra_objects)
+    except ValueError as exc:
+        raise ConfigError(f"SOURCES__SALESFORCE__OBJECTS / EXTRA_OBJECTS: {exc}") from None
+    for obj in configured:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", obj.name):
+            raise ConfigError(f"SOURCES__SALESFORCE__OBJECTS / EXTRA_OBJECTS: {obj.name!r} is not an object API name")
+    registry = stats if stats is not None else STATS
+    login = HttpClient(
+        login_url, name=SOURCE, classify=login_classify(credentials), policy=policy, stats=registry, sleep=sleep
+    )
+    return SalesforceContext(
+        auth=SalesforceOAuth(credentials, login),
+        objects=configured,
+        api_version=parse_api_version(api_version),
+        start_date=parse_start_date(start_date),
+        lookback=dt.timedelta(minutes=int(lookback_minutes)),
+        bulk_threshold=int(bulk_threshold),
+        bulk_max_records=int(bulk_max_records),
+        bulk_poll_seconds=float(bulk_poll_seconds),
+        bulk_timeout_seconds=float(bulk_timeout_seconds),
+        quota=QuotaGuard(float(quota_share)),
+        policy=policy,
+        stats=registry,
+        sleep=sleep,
+    )
+
+
+def select_resources(objects: Sequence[SObject], names: Sequence[str] | None) -> set[str]:
+    """Resource names from ``resources``: resource/table names or object API names, any case."""
+    available = table_map(objects)
+    if not names:
+        return set(available)
+    by_key = {t.lower(): t for t in available}
+    by_key.update({o.name.lower(): o.table for o in objects})
+    out: set[str] = set()
+    for name in names:
+        found = by_key.get(str(name).lower())
+        if found is None:
+            raise ConfigError(f"{name!r} is not a Salesforce resource; choose from: {', '.join(available)}")
+        out.add(found)
+    return out
+
+
+def configured_tables() -> dict[str, tuple[str, ...]]:
+    """Resource → tables, with ``SOURCES__SALESFORCE__OBJECTS`` / ``EXTRA_OBJECTS`` applied (for
+    the CLI registry; :data:`connectors.salesforce.objects.TABLES` is the default list)."""
+    objects: Any
+    extra: Any
+    try:
+        objects = dlt.config.get("sources.salesforce.objects")
+        extra = dlt.config.get("sources.salesforce.extra_objects")
+    except Exception:  # no configuration available: the defaults
+        objects = extra = None
+    try:
+        return table_map(resolve(objects, extra))
+    except ValueError as exc:
+        raise ConfigError(f"SOURCES__SALESFORCE__OBJECTS / EXTRA_OBJECTS: {exc}") from None
+
+
+def parse_api_version(value: str) -> str:
+    text = str(value or "").strip()
+    match = re.fullmatch(r"v?(\d{2,3})(?:\.(\d))?", text)
+    if not match:
+        raise ConfigError(f"SOURCES__SALESFORCE__API_VERSION must look like v62.0, got {value!r}")
+    return f"v{match.group(1)}.{match.group(2) or 0}"
+
+
+def parse_start_date(value: str | dt.datetime | None) -> dt.datetime | None:
+    """``start_date`` as an aware UTC datetime; ``None`` means all history."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"SOURCES__SALESFORCE__START_DATE must be an ISO date (2024-01-31) or datetime, got {value!r}"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+# --------------------------------------------------------------------------------------------
+# One object
+# --------------------------------------------------------------------------------------------
+
+
+def object_resource(obj: SObject, ctx: SalesforceContext) -> Iterator[Any]:
+    """A dlt resource body: one object, from the cursor kept in the resource's state."""
+    yield from sync_object(obj, ctx, dlt.current.resource_state())
+
+
+def sync_object(obj: SObject, ctx: SalesforceContext, state: dict[str, Any]) -> Iterator[Any]:
+    """Read what changed in ``obj`` since ``state``'s cursor; yield Arrow tables; advance ``state``
+    after each page that moves the cursor."""
+    mine: dict[str, Any] = state.setdefault(STATE_KEY, {})
+    try:
+        ctx.quota.check()
+        schema = ctx.schema(obj)
+    except QuotaReserved as stop:
+        _stopped(ctx, obj.table, str(stop))
+        return
+    if schema is None:
+        return
+    cursor = schema.cursor_field
+    if mine.get("cursor_field") not in (None, cursor):
+        log.warning(
+            "%s: cursor field changed from %s to %s; reading from the start", obj.table, mine["cursor_field"], cursor
+        )
+        mine.pop("cursor", None)
+    mine["cursor_field"] = cursor
+    stored = parse_datetime(mine.get("cursor")) if cursor else None
+    lower = lower_bound(stored, ctx.start_date, ctx.lookback) if cursor else None
+    emitter = Emitter(obj, schema)
+    try:
+        for page in extract(ctx, obj, schema, lower):
+            table = emitter.table(page)
+            if table.num_rows:
+                yield emitter.mark(table)
+            seen = len(page.records) if page.records is not None else table.num_rows + page.rejected
+            ctx.stats.add(SOURCE, obj.table, records=seen, pages=1, rejected=page.rejected)
+            if page.newest is not None:
+                current = parse_datetime(mine.get("cursor"))
+                if current is None or page.newest > current:
+                    mine["cursor"] = iso(page.newest)
+    except QuotaReserved as stop:
+        _stopped(ctx, obj.table, str(stop))
+    except NotAvailableError as exc:
+        log.warning("%s: skipped: %s", obj.table, exc)
+        ctx.stats.skip(SOURCE, obj.table, f"skipped: {exc}")
+    finally:
+        if emitter.validator.rejections:
+            ctx.stats.add(SOURCE, obj.table, rejected=len(emitter.validator.rejections))
+
+
+def _stopped(ctx: SalesforceContext, resource: str, reason: str) -> None:
+    log.warning("%s: %s", resource, reason)
+    ctx.stats.stop(SOURCE, resource, reason)
+
+
+def lower_bound(
+    stored: dt.datetime | None, start_date: dt.datetime | None, lookback: dt.timedelta
+) -> dt.datetime | None:
+    """Where a query starts: the stored cursor minus the lookback (never before ``start_date``);
+    without a stored cursor, ``start_date`` (``None``: all history)."""
+    if stored is None:
+        return start_date
+    lower = stored - lookback
+    return max(lower, start_date) if start_date is not None else lower
+
+
+def extract(ctx: SalesforceContext, obj: SObject, schema: ObjectSchema, lower: dt.datetime | None) -> Iterator[Page]:
+    """Choose REST or Bulk for this delta and recover from what Salesforce throws at each."""
+    api = ctx.api()
+    use_bulk = False
+    if obj.bulk:
+        if ctx.bulk_threshold <= 0:
+            use_bulk = True
+        else:
+            ctx.quota.check()
+            try:
+                changed: int | None = count(api, obj.table, schema, lower=lower)
+            except QueryTimeout:
+                changed = None
+            use_bulk = changed is None or changed >= ctx.bulk_threshold
+            log.info(
+                "%s: %s row(s) to read since %s: %s",
+                obj.table,
+                "too many to count" if changed is None else changed,
+                "the beginning" if lower is None else iso(lower),
+                "Bulk API 2.0" if use_bulk else "REST",
+            )
+    if use_bulk:
+        try:
+            yield from _bulk(ctx, api, obj, schema, lower, None)
+            return
+        except BulkUnavailable as exc:
+            log.warning("%s: Bulk API 2.0 could not serve the query (%s); reading through REST instead", obj.table, exc)
+    yield from _rest(ctx, api, obj, schema, lower, bulk_tried=use_bulk)
+
+
+def _bulk(
+    ctx: SalesforceContext,
+    api: Api,
+    obj: SObject,
+    schema: ObjectSchema,
+    lower: dt.datetime | None,
+    upper: dt.datetime | None,
+) -> Iterator[Page]:
+    return bulk_pages(
+        api,
+        obj.table,
+        schema,
+        lower=lower,
+        upper=upper,
+        max_records=ctx.bulk_max_records,
+        poll_seconds=ctx.bulk_poll_seconds,
+        timeout_seconds=ctx.bulk_timeout_seconds,
+        quota=ctx.quota,
+    )
+
+
+def _rest(
+    ctx: SalesforceContext,
+    api: Api,
+    obj: SObject,
+    schema: ObjectSchema,
+    lower: dt.datetime | None,
+    *,
+    bulk_tried: bool,
+) -> Iterator[Page]:
+    """REST ``queryAll`` over ``[lower, now)``. ``QUERY_TIMEOUT``: the rest of the window goes
+    through Bulk (once), then is halved until it runs (at most :data:`MAX_SPLITS` times); an
+    expired query locator restarts the window from the last page loaded."""
+    windows: list[tuple[dt.datetime | None, dt.datetime | None]] = [(lower, None)]
+    splits = restarts = 0
+    while windows:
+        lo, hi = windows[0]
+        progress = lo
+        try:
+            for page in rest_pages(api, obj.table, schema, lower=lo, upper=hi, quota=ctx.quota):
+                yield page
+                if page.newest is not None and (progress is None or page.newest > progress):
+                    progress = page.newest
+            windows.pop(0)
+        except QueryLocatorExpired as exc:
+            restarts += 1
+            if restarts > 3:
+                raise
+            log.warning(
+                "%s: %s; restarting from %s", obj.table, exc, "the beginning" if progress is None else iso(progress)
+            )
+            windows[0] = (progress, hi)
+        except QueryTimeout as exc:
+            if obj.bulk and not bulk_tried:
+                bulk_tried = True
+                log.warning("%s: QUERY_TIMEOUT through REST; reading the window through Bulk API 2.0", obj.table)
+                try:
+                    yield from _bulk(ctx, api, obj, schema, progress, hi)
+                    windows.pop(0)
+                    continue
+                except BulkUnavailable as bulk_exc:
+                    log.warning("%s: Bulk API 2.0 could not serve it either (%s)", obj.table, bulk_exc)
+            start = progress or EARLIEST
+            end = hi or ctx.now()
+            if schema.cursor_field is None or splits >= MAX_SPLITS or end - start <= MIN_WINDOW:
+                raise QueryTimeout(
+                    f"QUERY_TIMEOUT persists on {obj.name} for {schema.cursor_field or 'the whole object'} "
+                    f"from {iso(start)} to {iso(end)} after {splits} narrowing(s) of the window: Salesforce "
+                    "cannot run this query in time. Ask Salesforce support for an index on the cursor field, "
+                    "or set SOURCES__SALESFORCE__START_DATE closer to today",
+                    endpoint=f"{SOURCE}.{obj.table}",
+                ) from exc
+            middle = start + (end - start) / 2
+            log.warning(
+                "%s: QUERY_TIMEOUT; narrowing the window to %s .. %s, then %s ..",
+                obj.table,
+                iso(start),
+                iso(middle),
+                iso(middle),
+            )
+            windows[0:1] = [(start, middle), (middle, hi)]
+            splits += 1
+
+
+class Emitter:
+    """Pages of one object → Arrow tables with warehouse column names, ``_sl_seq``, and the
+    table's hints on the first one (columns typed from ``describe``, key ``id``, merge)."""
+
+    def __init__(self, obj: SObject, schema: ObjectSchema) -> None:
+        self.obj = obj
+        self.schema = schema
+        self.validator = Validator(obj.table, _model_for(obj, schema), key="Id")
+        self.builder = TableBuilder(obj.table, text_builder_kinds(schema))
+        self.columns = schema.columns()
+        self.seq = 0
+        self.hinted = False
+
+    def table(self, page: Page) -> pa.Table:
+        if page.table is not None:
+            table = page.table
+        else:
+            good = self.validator.filter(page.records or [])
+            table = records_to_arrow(self.builder, self.schema, good)
+        table = table.rename_columns([self.columns.get(n, n) for n in table.column_names])
+        table = _not_null(table, "id")
+        table = table.append_column(SEQ_COLUMN, sequence(self.seq, table.num_rows))
+        self.seq += table.num_rows
+        return table
+
+    def mark(self, table: pa.Table) -> Any:
+        if self.hinted:
+            return dlt.mark.with_table_name(table, self.obj.table)
+        self.hinted = True
+        columns: dict[str, Any] = self.schema.dlt_columns()
+        columns[SEQ_COLUMN] = {"data_type": "bigint", "dedup_sort": "desc", "nullable": True}
+        hints = dlt.mark.make_hints(
+            table_name=self.obj.table, primary_key="id", write_disposition="merge", columns=columns
+        )
+        return dlt.mark.with_hints(table, hints, create_table_variant=True)
+
+
+def _not_null(table: pa.Table, *names: str) -> pa.Table:
+    """Key columns as non-nullable Arrow fields, as their dlt hints declare them (rows without
+    them were rejected)."""
+    schema = table.schema
+    for name in names:
+        i = schema.get_field_index(name)
+        if i >= 0:
+            schema = schema.set(i, schema.field(i).with_nullable(False))
+    return table.cast(schema) if schema != table.schema else table
+
+
+def _model_for(obj: SObject, schema: ObjectSchema) -> type[Payload]:
+    """The object's payload model, or the generic one when ``describe`` lacks a field the model
+    requires (validation must never reject every row of an org that differs)."""
+    names = set(schema.field_names)
+    missing = [n for n, f in obj.model.model_fields.items() if f.is_required() and n not in names]
+    if missing:
+        log.warning("%s: describe has no %s; validating Id only", obj.table, ", ".join(missing))
+        return m.SObjectRecord
+    return obj.model
+
+
+# --------------------------------------------------------------------------------------------
+# Deleted records
+# --------------------------------------------------------------------------------------------
+
+DELETED_COLUMNS: dict[str, Any] = {
+    "object": {"data_type": "text", "nullable": False},
+    "id": {"data_type": "text", "nullable": False},
+    "deleted_date": {"data_type": "timestamp", "nullable": True},
+    SEQ_COLUMN: {"data_type": "bigint", "dedup_sort": "desc", "nullable": True},
+}
+
+
+def deleted_records_resource(ctx: SalesforceContext) -> Iterator[Any]:
+    """A dlt resource body: records purged from each object since the last run."""
+    yield from sync_deleted(ctx, dlt.current.resource_state())
+
+
+def sync_deleted(ctx: SalesforceContext, state: dict[str, Any]) -> Iterator[Any]:
+    """``GET /sobjects/{object}/deleted/?start=&end=`` per object, from where the last run's
+    ``latestDateCovered`` left off; rows ``(object, id, deleted_date)``."""
+    windows: dict[str, str] = state.setdefault(STATE_KEY, {}).setdefault("deleted", {})
+    validator = Validator(DELETED_RECORDS, m.DeletedRecord, key="id")
+    builder = TableBuilder(DELETED_RECORDS, {"object": "text", "id": "text", "deleted_date": "timestamp"})
+    seq = 0
+    hinted = False
+    try:
+        for obj in ctx.objects:
+            if not obj.deleted:
+                continue
+            ctx.quota.check()
+            schema = ctx.schema(obj)
+            if schema is None:
+                continue
+            if not schema.replicateable:
+                log.info("%s: not replicateable; Salesforce keeps no deleted-records log for it", obj.name)
+                continue
+            api = ctx.api()
+            end = ctx.now().replace(second=0, microsecond=0)
+            start = _deleted_start(obj.name, parse_datetime(windows.get(obj.name)), end)
+            if end - start <= dt.timedelta(minutes=1):
+                continue  # the API wants start earlier than end by more than a minute
+            try:
+                data = get_deleted(api, DELETED_RECORDS, schema.name, start, end, ctx.quota)
+            except ReplicationDateError as exc:
+                retry = end - DELETED_RETENTION
+                if start >= retry:
+                    log.warning("%s: deleted records not listed this run: %s", obj.name, exc)
+                    continue
+                log.warning(
+                    "%s: %s; asking again from %s: records deleted between %s and then may not be listed",
+                    obj.name,
+                    exc,
+                    iso(retry),
+                    iso(start),
+                )
+                start = retry
+                try:
+                    data = get_deleted(api, DELETED_RECORDS, schema.name, start, end, ctx.quota)
+                except ReplicationDateError as again:
+                    log.warning("%s: deleted records not listed this run: %s", obj.name, again)
+                    continue
+            except NotAvailableError as exc:
+                log.warning("%s: deleted records not available: %s", obj.name, exc)
+                continue
+            earliest = parse_datetime(data.get("earliestDateAvailable"))
+            if earliest is not None and earliest > start:
+                log.warning(
+                    "%s: Salesforce's delete log starts at %s, after %s: records purged in between are not "
+                    "listed; a full refresh of %s drops them",
+                    obj.name,
+                    iso(earliest),
+                    iso(start),
+                    obj.table,
+                )
+            records = [
+                {"object": schema.name, "id": r.get("id"), "deleted_date": r.get("deletedDate")}
+                for r in validator.filter(data.get("deletedRecords") or [])
+            ]
+            if records:
+                table = _not_null(builder.build(records, {SEQ_COLUMN: sequence(seq, len(records))}), "object", "id")
+                seq += len(records)
+                if hinted:
+                    yield dlt.mark.with_table_name(table, DELETED_RECORDS)
+                else:
+                    hinted = True
+                    hints = dlt.mark.make_hints(
+                        table_name=DELETED_RECORDS,
+                        primary_key=["object", "id"],
+                        write_disposition="merge",
+                        columns=DELETED_COLUMNS,
+                    )
+                    yield dlt.mark.with_hints(table, hints, create_table_variant=True)
+            ctx.stats.add(SOURCE, DELETED_RECORDS, records=len(records), pages=1)
+            covered = parse_datetime(data.get("latestDateCovered")) or end
+            windows[obj.name] = iso(min(covered, end))
+    except QuotaReserved as stop:
+        _stopped(ctx, DELETED_RECORDS, str(stop))
+    finally:
+        if validator.rejections:
+            ctx.stats.add(SOURCE, DELETED_RECORDS, rejected=len(validator.rejections))
+
+
+def _deleted_start(name: str, stored: dt.datetime | None, end: dt.datetime) -> dt.datetime:
+    """The window's start: where the last run's window ended; on the first run, as far back as
+    Salesforce lists deletions; never beyond the 30 days the endpoint accepts."""
+    if stored is None:
+        return end - DELETED_RETENTION
+    floor = end - DELETED_WINDOW + dt.timedelta(minutes=5)
+    if stored < floor:
+        log.warning(
+            "%s: the last deleted-records window ended %s, more than 30 days ago; deletions before %s can no "
+            "longer be listed (a full refresh of the object drops rows purged since)",
+            name,
+            iso(stored),
+            iso(floor),
+        )
+        return floor
+    return stored
