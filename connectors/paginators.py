@@ -182,3 +182,57 @@ class LinkHeaderPaginator(BasePaginator):
     def update_state(self, response: requests.Response, data: Any) -> None:
         nxt = response.links.get("next", {}).get("url")
         self._follow(nxt)
+
+
+class ConfluenceCursorPaginator(BasePaginator):
+    """Confluence Cloud REST v2 cursor pagination: ``limit`` (at most 250) and an opaque ``cursor``.
+
+    The next page is announced twice, as the body's ``_links.next`` and as the ``Link`` header's
+    ``rel="next"``; either may be missing (the body's wins when both are there), and the last page
+    has neither. Both are *site*-relative and already start with ``/wiki``
+    (``/wiki/api/v2/pages?cursor=…&limit=250``), so the client's base URL is the site (or the
+    ``api.atlassian.com/ex/confluence/{cloudId}`` gateway), never ``…/wiki``.
+
+    The ``cursor`` of the link is put on the declared path and parameters, which is robust whether
+    or not the link repeats every parameter (``body-format``, ``sort``, ``status``). A link without
+    a ``cursor`` is followed as it is. ``base`` (``https://acme.atlassian.net/wiki``, from
+    ``_links.base`` or ``rel="base"``) is kept for building web links.
+    """
+
+    def __init__(self, page_size: int = 250) -> None:
+        super().__init__()
+        self.page_size = page_size
+        self.base: str | None = None
+        self._cursor: str | None = None
+
+    def init_request(self, request: Request) -> None:
+        request.params.setdefault("limit", self.page_size)
+
+    def update_state(self, response: requests.Response, data: Any) -> None:
+        links = data.get("_links") if isinstance(data, dict) else None
+        links = links if isinstance(links, dict) else {}
+        nxt = links.get("next")
+        if not isinstance(nxt, str) or not nxt:
+            nxt = response.links.get("next", {}).get("url")
+        base = links.get("base") or response.links.get("base", {}).get("url")
+        if isinstance(base, str) and base:
+            self.base = base
+        self._cursor = None
+        if nxt:
+            self._cursor = dict(parse_qsl(urlsplit(nxt).query)).get("cursor") or None
+            nxt = confluence_site_path(nxt)
+        self._follow(nxt)
+
+    def update_request(self, request: Request) -> None:
+        if not self._cursor:
+            super().update_request(request)
+            return
+        request.params["cursor"] = self._cursor
+
+
+def confluence_site_path(link: str) -> str:
+    """A Confluence link made relative to the site: v2 links start with ``/wiki/``; a link relative
+    to ``_links.base`` (``/api/v2/…``, as v1 wrote them) gets the ``/wiki`` prefix it lacks."""
+    if link.startswith(("http://", "https://")) or link.startswith("/wiki/"):
+        return link
+    return "/wiki/" + link.lstrip("/")

@@ -1,0 +1,669 @@
+"""The Confluence Cloud dlt source.
+
+Usable on its own in any dlt pipeline::
+
+    import dlt
+    from connectors.confluence import confluence_source
+
+    pipeline = dlt.pipeline("cf", destination="duckdb", dataset_name="confluence")
+    pipeline.run(confluence_source())  # configuration from SOURCES__CONFLUENCE__* or .dlt/secrets.toml
+
+Configuration (dlt conventions): ``base_url`` (the site, ``https://acme.atlassian.net``; the
+connector adds ``/wiki``; ``http://`` is accepted for a local simulator; with OAuth 2.0 the gateway
+``https://api.atlassian.com/ex/confluence/{cloudId}``); credentials (see
+:mod:`connectors.confluence.credentials`); ``space_keys`` (``KB,RUN`` or a JSON list; default: every
+space the user can see); ``start_date`` (ISO date or datetime; content last modified before it is not
+read; default: all history); ``overlap_minutes`` (how far before the watermark each run reads again);
+``detect_deletions`` (the id inventory that notices status changes and purges; on by default);
+``detect_label_changes`` (the label inventory, part of the id inventory; on by default).
+
+How pages and blog posts stay exact, run after run (:class:`ContentWalk`):
+
+1. **Newest first, stopped at the watermark.** The list is read with ``sort=-modified-date`` and
+   every status, and reading stops after the first result page whose oldest entry was modified
+   before ``watermark - overlap``. The watermark is the newest ``version.createdAt`` loaded; it is
+   moved forward in the resource's dlt state only after every row has been yielded, so a failed
+   run never skips anything. Each content read has its labels re-read and replaced.
+2. **Inventory** (from the second run on: a first run reads everything and is its own inventory).
+   The same list without bodies (250 ids per request, every status) is compared with the
+   ``[version, status]`` of every id kept in state. An id whose version or status differs
+   (e.g. trashed or archived, which need not touch the modification date) is fetched again by id;
+   an id listed before and listed nowhere now is looked up by id once more, and when it is found
+   nowhere it is recorded in ``deleted_content`` (its row in ``pages``/``blogposts`` stays as last
+   seen: merging a row that holds only an id would blank its other columns).
+3. **Label inventory.** Adding or removing a label makes no new version, so each run also lists
+   every label and the content carrying it, and rewrites the labels of the content whose label
+   set differs from the one kept in state (one request per label, plus one per 250 labels).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Union
+from urllib.parse import quote, urlsplit
+
+import dlt
+from dlt.sources import DltResource
+
+from connectors.arrow import TableBuilder, flatten, sequence
+from connectors.confluence.credentials import ConfluenceApiTokenCredentials, ConfluenceOAuthCredentials
+from connectors.confluence.endpoints import (
+    DELETED_COLUMN,
+    DELETED_CONTENT,
+    LABELS,
+    LABELS_CATALOGUE,
+    PAGE_SIZE,
+    SPACES_ENDPOINT,
+    STREAMS,
+    ContentStream,
+)
+from connectors.endpoints import SEQ_COLUMN, Endpoint, _mark
+from connectors.errors import ConfigError, NotAvailableError
+from connectors.http import HttpClient, HttpResult, RetryPolicy
+from connectors.paginators import ConfluenceCursorPaginator
+from schemas.confluence import DELETED_STATUSES
+from schemas.payload import Validator, column_types
+
+log = logging.getLogger("supportlake.confluence")
+
+STATE_VERSION = 1
+ID_BATCH = 250  # ids per ``id=`` lookup, the page size of the answer
+SPACE_BATCH = 100  # space ids (or keys) per ``space-id=`` (``keys=``) filter, keeping URLs short
+
+
+@dlt.source(name="confluence", max_table_nesting=0)
+def confluence_source(
+    credentials: Union[ConfluenceApiTokenCredentials, ConfluenceOAuthCredentials] = dlt.secrets.value,  # noqa: UP007 - dlt resolves typing.Union
+    base_url: str | None = None,
+    space_keys: str | Sequence[str] | None = None,
+    start_date: str | None = None,
+    overlap_minutes: int = 10,
+    detect_deletions: bool = True,
+    detect_label_changes: bool = True,
+    max_attempts: int = 8,
+    deadline_seconds: float = 900.0,
+    resources: Sequence[str] | None = None,
+) -> Iterator[DltResource]:
+    """Spaces, pages and blog posts (with their labels and purges) of a Confluence Cloud site."""
+    if overlap_minutes < 0:
+        raise ConfigError(f"SOURCES__CONFLUENCE__OVERLAP_MINUTES must be 0 or more, got {overlap_minutes!r}")
+    client = make_client(
+        credentials,
+        resolve_base_url(base_url),
+        policy=RetryPolicy(max_attempts=max_attempts, deadline_seconds=deadline_seconds),
+    )
+    ctx = ConfluenceContext(
+        client=client,
+        directory=SpaceDirectory(client, parse_space_keys(space_keys)),
+        start=parse_start_date(start_date),
+        overlap=dt.timedelta(minutes=overlap_minutes),
+        detect_deletions=detect_deletions,
+        detect_label_changes=detect_label_changes,
+    )
+    if not resources or SPACES_ENDPOINT.name in resources:
+        yield dlt.resource(spaces_resource, name=SPACES_ENDPOINT.name, **SPACES_ENDPOINT.table.resource_hints())(ctx)
+    for stream in STREAMS:
+        if resources and stream.name not in resources:
+            continue
+        yield dlt.resource(content_resource, name=stream.name, **stream.endpoint.table.resource_hints())(stream, ctx)
+
+
+# --------------------------------------------------------------------------------------------
+# Resources
+# --------------------------------------------------------------------------------------------
+
+
+def spaces_resource(ctx: ConfluenceContext) -> Iterator[Any]:
+    """A dlt resource body: every space in scope, read whole (spaces are few)."""
+    writer = TableWriter(SPACES_ENDPOINT)
+    directory = ctx.directory
+    directory.load()
+    good = writer.validate(SPACES_ENDPOINT.table.name, directory.records)
+    if good:
+        base = directory.base or ctx.default_base
+        yield writer.write(SPACES_ENDPOINT.table.name, [space_row(r, base) for r in good])
+    writer.count_rejections(ctx.client)
+
+
+def content_resource(stream: ContentStream, ctx: ConfluenceContext) -> Iterator[Any]:
+    """A dlt resource body: pages or blog posts from the watermark kept in the resource's state."""
+    yield from ContentWalk(stream, ctx, dlt.current.resource_state()).run()
+
+
+# --------------------------------------------------------------------------------------------
+# The walk of pages and blog posts
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ConfluenceContext:
+    """What every resource of one source instance shares."""
+
+    client: HttpClient
+    directory: SpaceDirectory
+    start: dt.datetime | None = None
+    overlap: dt.timedelta = dt.timedelta(minutes=10)
+    detect_deletions: bool = True
+    detect_label_changes: bool = True
+    now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+
+    @property
+    def default_base(self) -> str:
+        """Where web links point when the API does not say (its ``_links.base``)."""
+        return self.client.base_url.rstrip("/") + "/wiki"
+
+
+class ContentWalk:
+    """One run over pages or blog posts: the newest-first read, then the inventory.
+
+    ``state`` is the resource's dlt state: ``watermark`` (ISO time of the newest version loaded),
+    ``known`` (``{id: [version number, status]}`` of every id in scope at the last inventory) and
+    ``labels`` (``{id: [label ids]}``). All are written after the last item has been yielded.
+    """
+
+    def __init__(self, stream: ContentStream, ctx: ConfluenceContext, state: dict[str, Any]) -> None:
+        if state.get("v") not in (None, STATE_VERSION):
+            raise RuntimeError(f"{stream.name}: state version {state.get('v')} is newer than this code")
+        self.stream = stream
+        self.endpoint = stream.endpoint
+        self.table = stream.endpoint.table.name
+        self.ctx = ctx
+        self.client = ctx.client
+        self.state = state
+        self.writer = TableWriter(stream.endpoint)
+        self.loaded: dict[str, list[Any]] = {}  # id → [version number, status] loaded by this run
+        self.label_sets: dict[str, list[str]] = {}  # id → its label ids, read by this run
+        self.newest: dt.datetime | None = None
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def run(self) -> Iterator[Any]:
+        self.ctx.directory.load()
+        first_run = "watermark" not in self.state and "known" not in self.state
+        try:
+            yield from self.read_changes()
+            known: dict[str, list[Any]] | None = None
+            if self.ctx.detect_deletions and first_run:
+                known = dict(self.loaded)  # nothing was cut off: the read itself is the inventory
+            elif self.ctx.detect_deletions:
+                known = yield from self.reconcile(baseline="known" not in self.state)
+        finally:
+            self.writer.count_rejections(self.client, self.stream.name)
+        self.state["v"] = STATE_VERSION
+        watermark = _parse_time(self.state.get("watermark"))
+        if self.newest is not None and (watermark is None or self.newest > watermark):
+            self.state["watermark"] = self.newest.isoformat()
+        if known is not None:
+            self.state["known"] = known
+            if self.ctx.detect_label_changes:
+                labels = {**(self.state.get("labels") or {}), **self.label_sets}
+                self.state["labels"] = {i: v for i, v in labels.items() if i in known}
+
+    def cutoff(self) -> dt.datetime | None:
+        """Content whose version is older than this was loaded by an earlier run."""
+        watermark = _parse_time(self.state.get("watermark"))
+        candidates = [t for t in (watermark - self.ctx.overlap if watermark else None, self.ctx.start) if t]
+        return max(candidates) if candidates else None
+
+    def read_changes(self) -> Iterator[Any]:
+        """Newest-modified first, every status, bodies included; stops at the cutoff."""
+        cutoff = self.cutoff()
+        for scope in self.ctx.directory.scopes():
+            params = {**self.endpoint.params, "status": ",".join(self.stream.statuses), **scope}
+            paginator = self.paginator()
+            for page in self._pages(self.endpoint.path, paginator, params):
+                good = self.writer.validate(self.table, _results(page.data))
+                fresh = [r for r in good if cutoff is None or _changed_at(r) >= cutoff]
+                yield from self.emit(fresh, paginator, advance=True)
+                if cutoff is not None and good and _changed_at(good[-1]) < cutoff:
+                    log.debug("%s: reached the watermark (%s); the rest is loaded", self.stream.name, cutoff)
+                    break  # sorted newest first: what follows was modified before the cutoff
+
+    def reconcile(self, *, baseline: bool = False) -> Generator[Any, None, dict[str, list[Any]]]:
+        """The id inventory: fetch what changed unseen, record what is gone. Returns ``known``.
+
+        ``baseline``: deletion detection was off until now, so nothing is known to compare with;
+        the inventory only becomes the reference of the next run.
+        """
+        have: dict[str, list[Any]] = {**(self.state.get("known") or {}), **self.loaded}
+        listed: dict[str, list[Any]] = {}
+        for scope in self.ctx.directory.scopes():
+            params = {"sort": "id", "status": ",".join(self.stream.statuses), **scope}
+            for page in self._pages(self.endpoint.path, self.paginator(), params, records=False):
+                for r in _results(page.data):
+                    content_id = _id_of(r)
+                    if content_id is None:
+                        continue
+                    entry = _inventory_entry(r)
+                    if entry is None:  # there, but unreadable: neither re-read nor taken for purged
+                        if content_id in have:
+                            listed[content_id] = have[content_id]
+                        continue
+                    version, changed = entry
+                    if self.ctx.start is not None and changed < self.ctx.start:
+                        continue  # before start_date: never loaded, never tracked
+                    listed[content_id] = version
+        if baseline:
+            known = {**listed, **{i: v for i, v in self.loaded.items() if i in listed}}
+            if self.ctx.detect_label_changes:
+                yield from self.reconcile_labels(known)
+            return known
+        stale = [i for i, v in listed.items() if have.get(i) != v]
+        if stale:
+            log.info(
+                "%s: %d changed without a newer modification date; reading them again", self.stream.name, len(stale)
+            )
+            yield from self.fetch_ids(stale, scoped=True)
+        known = {i: self.loaded.get(i, v) for i, v in listed.items()}
+        gone = [i for i in have if i not in listed]
+        if gone:
+            # Listed before, in no listing now: look each up by id, in every space, once more.
+            found = yield from self.fetch_ids(gone, scoped=False)
+            purged = [i for i in gone if i not in found]
+            if purged:
+                log.info("%s: %d purged since the last run", self.stream.name, len(purged))
+                yield self.writer.write(DELETED_CONTENT.name, [self.tombstone(i, have[i]) for i in purged])
+            # Found after all: still tracked while in scope; moved to a space out of scope, its row
+            # (just loaded, with its new space) is its last.
+            directory = self.ctx.directory
+            known.update({i: self.loaded.get(i, have[i]) for i, space in found.items() if directory.in_scope(space)})
+        if self.ctx.detect_label_changes:
+            yield from self.reconcile_labels(known)
+        return known
+
+    def reconcile_labels(self, known: Mapping[str, Sequence[Any]]) -> Iterator[Any]:
+        """Rewrite the labels of content whose label set changed without a new version.
+
+        Only current content is compared (see :data:`ContentStream.label_listed_statuses`):
+        trashed and archived content cannot be relabelled, and its labels were read with it when
+        its status changed.
+        """
+        catalogue: dict[str, Mapping[str, Any]] = {}
+        for page in self._pages(LABELS_CATALOGUE, ConfluenceCursorPaginator(PAGE_SIZE), {}, pages=False):
+            for label in _results(page.data):
+                if (label_id := _id_of(label)) is not None:
+                    catalogue[label_id] = label
+        carried: dict[str, set[str]] = {}
+        for label_id in catalogue:
+            path = self.stream.label_content_path.format(id=quote(label_id, safe=""))
+            try:
+                for page in self._pages(path, ConfluenceCursorPaginator(PAGE_SIZE), {}, pages=False):
+                    for r in _results(page.data):
+                        if (content_id := _id_of(r)) is not None:
+                            carried.setdefault(content_id, set()).add(label_id)
+            except NotAvailableError:  # the label went away meanwhile: it carries nothing
+                continue
+        stored: dict[str, list[str]] = {**(self.state.get("labels") or {}), **self.label_sets}
+        listable = set(self.stream.label_listed_statuses)
+        rows: list[dict[str, Any]] = []
+        for content_id, (_, status) in known.items():
+            if status not in listable or content_id in self.label_sets:
+                continue  # frozen in the trash, or read with the content by this run
+            now = sorted(carried.get(content_id, ()))
+            if stored.get(content_id) == now:
+                continue
+            self.label_sets[content_id] = now
+            rows.extend(self._label_set_rows(content_id, [catalogue[i] for i in now]))
+        if rows:
+            log.info(
+                "%s: labels changed on %d without a new version", self.stream.name, len({r["content_id"] for r in rows})
+            )
+            yield self.writer.write(LABELS.name, rows)
+
+    def fetch_ids(self, ids: Sequence[str], *, scoped: bool) -> Generator[Any, None, dict[str, Any]]:
+        """Read ``ids`` (with bodies) by id, ``ID_BATCH`` at a time; returns the ids found, each
+        with its space id (a record that fails validation is found too: it exists)."""
+        found: dict[str, Any] = {}
+        scopes = self.ctx.directory.scopes() if scoped else [{}]
+        for start in range(0, len(ids), ID_BATCH):
+            batch = ids[start : start + ID_BATCH]
+            for scope in scopes:
+                params = {
+                    "id": ",".join(batch),
+                    "status": ",".join(self.stream.statuses),
+                    "body-format": "storage",
+                    **scope,
+                }
+                paginator = self.paginator()
+                for page in self._pages(self.endpoint.path, paginator, params):
+                    results = _results(page.data)
+                    found.update({i: r.get("spaceId") for r in results if (i := _id_of(r)) is not None})
+                    yield from self.emit(self.writer.validate(self.table, results), paginator)
+        return found
+
+    # -- rows ----------------------------------------------------------------------------------
+
+    def emit(
+        self, records: Sequence[Mapping[str, Any]], paginator: ConfluenceCursorPaginator, *, advance: bool = False
+    ) -> Iterator[Any]:
+        """Content rows as one Arrow table, then the labels of the same content. ``advance``: the
+        rows come from the newest-first read, the only one whose times may move the watermark."""
+        if not records:
+            return
+        base = paginator.base or self.ctx.directory.base or self.ctx.default_base
+        directory = self.ctx.directory
+        yield self.writer.write(self.table, [content_row(r, base, directory.key_of) for r in records])
+        for r in records:
+            self.loaded[str(r["id"])] = [r["version"]["number"], r["status"]]
+            changed = _changed_at(r)
+            if advance and (self.newest is None or changed > self.newest):
+                self.newest = changed
+        labels = self.label_rows(records)
+        if labels:
+            yield self.writer.write(LABELS.name, labels)
+
+    def label_rows(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Every label of each record; a record without labels gets one row that clears them."""
+        rows: list[dict[str, Any]] = []
+        for r in records:
+            content_id = str(r["id"])
+            path = self.stream.labels_path.format(id=quote(content_id, safe=""))
+            try:
+                raw = [
+                    label
+                    for page in self._pages(path, ConfluenceCursorPaginator(PAGE_SIZE), {}, pages=False)
+                    for label in _results(page.data)
+                ]
+            except NotAvailableError as exc:  # e.g. content purged meanwhile: keep what is stored
+                log.debug("%s: labels of %s not available: %s", self.stream.name, content_id, exc)
+                continue
+            good = self.writer.validate(LABELS.name, raw)
+            if raw and not good:
+                continue  # only labels that break the contract: keep what is stored
+            self.label_sets[content_id] = sorted(str(x["id"]) for x in good)
+            rows.extend(self._label_set_rows(content_id, good))
+        return rows
+
+    def _label_set_rows(self, content_id: str, labels: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """The rows of one content's whole label set; none left: one row that clears them."""
+        owner = {"content_id": content_id, "content_type": self.stream.content_type}
+        if not labels:
+            return [{**owner, "label_id": "", DELETED_COLUMN: True}]
+        return [{**owner, "label_id": str(x["id"]), "name": x.get("name"), "prefix": x.get("prefix")} for x in labels]
+
+    def tombstone(self, content_id: str, last: Sequence[Any]) -> dict[str, Any]:
+        return {
+            "id": content_id,
+            "content_type": self.stream.content_type,
+            "detected_at": self.ctx.now().isoformat(),
+            "last_version": last[0] if last else None,
+            "last_status": last[1] if len(last) > 1 else None,
+        }
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def paginator(self) -> ConfluenceCursorPaginator:
+        paginator = self.endpoint.paginator()
+        assert isinstance(paginator, ConfluenceCursorPaginator)
+        return paginator
+
+    def _pages(
+        self,
+        path: str,
+        paginator: ConfluenceCursorPaginator,
+        params: Mapping[str, Any],
+        *,
+        records: bool = True,
+        pages: bool = True,
+    ) -> Iterator[HttpResult]:
+        """Every page of a list, counted under the resource's name (labels count as requests only,
+        inventory entries as pages only)."""
+        for page in self.client.paginate(
+            path,
+            endpoint=self.stream.name,
+            paginator=paginator,
+            params=params,
+            rate_group=self.endpoint.rate_group,
+        ):
+            if pages:
+                n = len(_results(page.data)) if records else 0
+                self.client.stats.add(self.client.name, self.stream.name, records=n, pages=1)
+            yield page
+
+
+# --------------------------------------------------------------------------------------------
+# Spaces
+# --------------------------------------------------------------------------------------------
+
+
+class SpaceDirectory:
+    """The spaces in scope, read once per source instance: ids for the ``space-id`` filter, keys
+    for the ``space_key`` column, and the raw records for the ``spaces`` table."""
+
+    def __init__(self, client: HttpClient, keys: tuple[str, ...] | None) -> None:
+        self.client = client
+        self.keys = keys
+        self.records: list[Mapping[str, Any]] = []
+        self.base: str | None = None
+        self._key_by_id: dict[str, str] = {}
+        self._loaded = False
+
+    def load(self) -> None:
+        if self._loaded:
+            return
+        batches: list[dict[str, Any]] = [{}]
+        if self.keys:
+            batches = [
+                {"keys": ",".join(self.keys[i : i + SPACE_BATCH])} for i in range(0, len(self.keys), SPACE_BATCH)
+            ]
+        endpoint = SPACES_ENDPOINT
+        for params in batches:
+            paginator = endpoint.paginator()
+            assert isinstance(paginator, ConfluenceCursorPaginator)
+            for page in self.client.paginate(endpoint.path, endpoint=endpoint.name, paginator=paginator, params=params):
+                records = [r for r in _results(page.data) if isinstance(r, Mapping)]
+                self.client.stats.add(self.client.name, endpoint.name, records=len(records), pages=1)
+                self.records.extend(records)
+                self.base = self.base or paginator.base
+        for r in self.records:
+            if r.get("id") is not None and r.get("key") is not None:
+                self._key_by_id[str(r["id"])] = str(r["key"])
+        if self.keys:
+            missing = sorted(set(self.keys) - set(self._key_by_id.values()))
+            if len(missing) == len(set(self.keys)):
+                raise ConfigError(
+                    f"SOURCES__CONFLUENCE__SPACE_KEYS: none of {', '.join(self.keys)} is a space this user can see"
+                )
+            if missing:
+                log.warning("confluence: space keys not found or not visible, skipped: %s", ", ".join(missing))
+        self._loaded = True
+
+    def key_of(self, space_id: Any) -> str | None:
+        self.load()
+        return self._key_by_id.get(str(space_id)) if space_id is not None else None
+
+    def in_scope(self, space_id: Any) -> bool:
+        return not self.keys or str(space_id) in self._key_by_id
+
+    def scopes(self) -> list[dict[str, Any]]:
+        """Query parameters that restrict a content list to the spaces in scope (``[{}]``: all)."""
+        if not self.keys:
+            return [{}]
+        self.load()
+        ids = sorted(self._key_by_id)
+        return [{"space-id": ",".join(ids[i : i + SPACE_BATCH])} for i in range(0, len(ids), SPACE_BATCH)]
+
+
+# --------------------------------------------------------------------------------------------
+# Rows and Arrow tables
+# --------------------------------------------------------------------------------------------
+
+
+class TableWriter:
+    """Validated rows → marked Arrow tables for the tables of one endpoint, each carrying the
+    extraction sequence (``_sl_seq``) that merge uses to keep the latest duplicate."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self.builders = {t.name: TableBuilder(t.name, column_types(t.model)) for t in endpoint.tables}
+        self.validators = {t.name: Validator(t.name, t.model, "id") for t in endpoint.tables}
+        self._seq = dict.fromkeys(self.builders, 0)
+        self._hinted: set[str] = set()
+
+    def validate(self, table: str, records: Sequence[Any]) -> list[Mapping[str, Any]]:
+        return self.validators[table].filter(records)
+
+    def write(self, table: str, rows: list[dict[str, Any]]) -> Any:
+        tbl = self.builders[table].build(rows, {SEQ_COLUMN: sequence(self._seq[table], len(rows))})
+        self._seq[table] += len(rows)
+        return _mark(tbl, table, self.endpoint, self._hinted)
+
+    def count_rejections(self, client: HttpClient, endpoint: str | None = None) -> None:
+        rejected = sum(len(v.rejections) for v in self.validators.values())
+        if rejected:
+            client.stats.add(client.name, endpoint or self.endpoint.name, rejected=rejected)
+
+
+def content_row(record: Mapping[str, Any], base: str, key_of: Callable[[Any], str | None]) -> dict[str, Any]:
+    """A page or blog post as a row: flattened, snake_case, plus space key, web link, is_deleted."""
+    row = {_column(k): v for k, v in flatten(record).items()}
+    row["space_key"] = key_of(record.get("spaceId"))
+    row["web_url"] = web_url(base, record)
+    row["is_deleted"] = record.get("status") in DELETED_STATUSES
+    return row
+
+
+def space_row(record: Mapping[str, Any], base: str) -> dict[str, Any]:
+    row = {_column(k): v for k, v in flatten(record).items()}
+    row["web_url"] = web_url(base, record)
+    return row
+
+
+def web_url(base: str, record: Mapping[str, Any]) -> str | None:
+    """``_links.base`` + ``_links.webui`` (``https://acme.atlassian.net/wiki`` + ``/spaces/KB/pages/1/T``)."""
+    links = record.get("_links")
+    webui = links.get("webui") if isinstance(links, Mapping) else None
+    if not isinstance(webui, str) or not webui:
+        return None
+    if webui.startswith(("http://", "https://")):
+        return webui
+    return base.rstrip("/") + "/" + webui.lstrip("/")
+
+
+@lru_cache(maxsize=1024)
+def _column(name: str) -> str:
+    """camelCase → snake_case, per flattened segment (``version__createdAt`` → ``version__created_at``)."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def _results(data: Any) -> list[Any]:
+    results = data.get("results") if isinstance(data, Mapping) else None
+    return list(results) if isinstance(results, list) else []
+
+
+def _changed_at(record: Mapping[str, Any]) -> dt.datetime:
+    """``version.createdAt`` of a validated record, as an aware datetime."""
+    parsed = _parse_time(record["version"]["createdAt"])
+    assert parsed is not None
+    return parsed
+
+
+def _id_of(record: Any) -> str | None:
+    if not isinstance(record, Mapping) or record.get("id") is None:
+        return None
+    return str(record["id"])
+
+
+def _inventory_entry(record: Mapping[str, Any]) -> tuple[list[Any], dt.datetime] | None:
+    """``([version number, status], version time)`` of an inventory entry; None if malformed
+    (the reads with bodies reject and report such records by name)."""
+    version = record.get("version")
+    if not isinstance(version, Mapping) or not isinstance(version.get("number"), int):
+        return None
+    try:
+        changed = _parse_time(version.get("createdAt"))
+    except ValueError:
+        return None
+    if changed is None:
+        return None
+    return [version["number"], record.get("status")], changed
+
+
+def _parse_time(value: Any) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------------
+
+
+def make_client(
+    credentials: ConfluenceApiTokenCredentials | ConfluenceOAuthCredentials,
+    base_url: str,
+    *,
+    policy: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> HttpClient:
+    """Confluence Cloud publishes no fixed limits for API-token traffic: no declared rate group;
+    429s wait for ``Retry-After`` in the shared retry policy."""
+    return HttpClient(
+        base_url,
+        name="confluence",
+        auth=credentials.auth(),
+        auth_hint=f"{credentials.settings()} (and SOURCES__CONFLUENCE__BASE_URL)",
+        policy=policy,
+        sleep=sleep,
+        clock=clock,
+    )
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    """The site without ``/wiki`` (the paths and the API's next links carry it)."""
+    if not base_url:
+        raise ConfigError("Confluence needs SOURCES__CONFLUENCE__BASE_URL, the site such as https://acme.atlassian.net")
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"SOURCES__CONFLUENCE__BASE_URL must be a URL such as https://acme.atlassian.net, got {base_url!r}"
+        )
+    path = parts.path.rstrip("/")
+    if path.endswith("/wiki"):
+        path = path[: -len("/wiki")]
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def parse_start_date(value: str | None) -> dt.datetime | None:
+    """``start_date`` as an aware datetime; ``None`` means all history."""
+    if value is None or value == "":
+        return None
+    try:
+        return _parse_time(str(value))
+    except ValueError:
+        raise ConfigError(
+            f"SOURCES__CONFLUENCE__START_DATE must be an ISO date (2024-01-31) or datetime, got {value!r}"
+        ) from None
+
+
+def parse_space_keys(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """``KB,RUN``, ``["KB", "RUN"]`` or a list → ``("KB", "RUN")``; empty means every space."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                raise ConfigError(f"SOURCES__CONFLUENCE__SPACE_KEYS is not a JSON list: {value!r}") from None
+            items = [str(k) for k in parsed] if isinstance(parsed, list) else [text]
+        else:
+            items = text.split(",")
+    else:
+        items = [str(k) for k in value]
+    keys = tuple(dict.fromkeys(k.strip() for k in items if k.strip()))
+    return keys or None
