@@ -14,6 +14,7 @@ class Connection(Protocol):
     kind: str
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+    def execute_verbatim(self, sql: str) -> None: ...
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
     def close(self) -> None: ...
 
@@ -30,6 +31,11 @@ class DuckDBConnection:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._con.execute(sql.replace("%s", "?"), list(params))
+
+    def execute_verbatim(self, sql: str) -> None:
+        """Run ``sql`` exactly as written, without parameters: ``%`` and ``%s`` in it (``LIKE
+        'a%'``, ``b % 2``, ``'%sales%'``) stay literal. For SQL that is not ours, e.g. models."""
+        self._con.execute(sql)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self._con.execute(sql.replace("%s", "?"), list(params)).fetchall())
@@ -50,6 +56,11 @@ class PostgresConnection:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._con.cursor() as cur:
             cur.execute(sql, tuple(params))
+
+    def execute_verbatim(self, sql: str) -> None:
+        """Run ``sql`` exactly as written (see :meth:`DuckDBConnection.execute_verbatim`)."""
+        with self._con.cursor() as cur:
+            cur.execute(sql)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._con.cursor() as cur:

@@ -1,0 +1,386 @@
+"""The transforms runner: build every model inside the warehouse, in dependency order.
+
+``build(target)`` loads the models (:mod:`transforms.graph`), transpiles each for the warehouse
+(:mod:`transforms.dialect`) and materialises it as a table, atomically:
+
+1. in one transaction: ``CREATE TABLE <schema>.<name>__sl_new AS <select>``, count its rows,
+   (PostgreSQL) copy the old table's grants onto it, ``DROP TABLE <schema>.<name>``,
+   ``ALTER TABLE <name>__sl_new RENAME TO <name>``; then ``COMMIT``;
+2. on any error: ``ROLLBACK`` — the previous table is untouched — and the run stops with a
+   :class:`TransformError` naming the model, its file and the engine's message.
+
+Both engines have transactional DDL, so a reader (Tableau) sees the old table or the new one,
+never a missing or half-built one; PostgreSQL takes the exclusive lock on the old table only for
+the drop and rename at the end, not while the new table is computed.
+
+Every model is a table, never a view: a PostgreSQL view binds to the tables it reads, so it would
+block the swap of anything upstream (or be dropped by a cascade) and would keep reading a stand-in
+after the real table arrives; tables also give each model its row count and its failure at its
+own step. The cost, a copy of the staging layer, is small next to the raw data.
+
+Missing sources. A model may read raw tables of a system the user does not sync. Before the
+build, each raw table the selected models read that is absent from the warehouse gets an empty
+*stand-in* with the columns and types the payload models in ``schemas/`` declare
+(:func:`raw_table_columns`), in the schema :data:`STANDIN_SCHEMA` as ``<schema>__<table>``; the
+models' SQL is rewritten (on the parsed query, not the text) to read the stand-in instead. The raw
+schemas thus hold only what dlt loaded (an empty ``zendesk.tickets`` would look like a sync that
+found nothing, and dlt would later find a table it never created), and the stand-ins are dropped
+after each build, so the next build after a first sync reads the real table. A model that reads a
+column neither the stand-in nor the real table has fails with the engine's message, which names
+the column.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from sqlglot import exp
+
+from connectors.errors import ConfigError
+from transforms import dialect
+from transforms.graph import (
+    MODEL_SCHEMAS,
+    MODELS_DIR,
+    RESERVED_SUFFIX,
+    DependencyCycleError,
+    Model,
+    ModelDefinitionError,
+    TransformError,
+    UnknownModelError,
+    identifier,
+    load_models,
+    qualified_name,
+    select_models,
+    tables_read,
+)
+from warehouse.sql import Connection, connection
+from warehouse.target import Target
+
+__all__ = [
+    "MODEL_SCHEMAS",
+    "SQL_TYPES",
+    "STANDIN_SCHEMA",
+    "DependencyCycleError",
+    "Model",
+    "ModelDefinitionError",
+    "ModelResult",
+    "TransformError",
+    "UnknownModelError",
+    "build",
+    "load_models",
+    "raw_table_columns",
+    "render",
+    "summary",
+]
+
+log = logging.getLogger("supportlake.transforms")
+
+STANDIN_SCHEMA = "supportlake_standins"
+"""Where empty stand-ins of absent raw tables live during a build."""
+
+LOADER_COLUMNS: Mapping[str, str] = {"_sl_seq": "bigint"}
+"""Columns the loader adds to every raw table besides the payload's. (Pages go to dlt as Arrow
+tables, so dlt adds no ``_dlt_load_id``/``_dlt_id``; a stand-in must not offer columns the real
+table lacks, or a model would pass on the stand-in and fail on real data.)"""
+
+SQL_TYPES: Mapping[str, Mapping[str, str]] = {
+    "duckdb": {
+        "text": "VARCHAR",
+        "bigint": "BIGINT",
+        "double": "DOUBLE",
+        "bool": "BOOLEAN",
+        "timestamp": "TIMESTAMP WITH TIME ZONE",
+        "json": "VARCHAR",  # connectors/arrow.py loads lists and deep objects as JSON text
+    },
+    "postgres": {
+        "text": "TEXT",
+        "bigint": "BIGINT",
+        "double": "DOUBLE PRECISION",
+        "bool": "BOOLEAN",
+        "timestamp": "TIMESTAMP WITH TIME ZONE",
+        "json": "TEXT",
+    },
+}
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """One built model."""
+
+    model: str
+    """``schema.name``."""
+    path: Path
+    rows: int
+    seconds: float
+    standins: tuple[str, ...] = ()
+    """Raw tables that were absent and read as empty stand-ins."""
+
+
+def _zendesk_tables() -> dict[str, dict[str, str]]:
+    from connectors.zendesk.endpoints import ENDPOINTS
+    from schemas.payload import column_types
+
+    return {f"zendesk.{t.name}": {**column_types(t.model), **LOADER_COLUMNS} for e in ENDPOINTS for t in e.tables}
+
+
+RAW_SOURCES: dict[str, Callable[[], Mapping[str, Mapping[str, str]]]] = {
+    "zendesk": _zendesk_tables,
+    # "salesforce": ..., "confluence": ...  — added with their connectors' declared tables.
+}
+"""Per source system: a function giving its raw tables' declared columns (``schema.table`` →
+{column: kind}, kinds as in :func:`schemas.payload.column_types`)."""
+
+
+@cache
+def raw_table_columns() -> Mapping[str, Mapping[str, str]]:
+    """Every raw table the connectors declare, with its columns: ``"zendesk.tickets"`` →
+    ``{"id": "bigint", ...}``. Built from the payload models in ``schemas/``."""
+    out: dict[str, Mapping[str, str]] = {}
+    for source in RAW_SOURCES.values():
+        out.update(source())
+    return out
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _table(schema: str, name: str) -> str:
+    return f"{_quote(schema)}.{_quote(name)}"
+
+
+def _standin_name(raw: str) -> str:
+    schema, table = raw.split(".", 1)
+    return f"{schema}__{table}"
+
+
+def render(model: Model, kind: str, standins: Iterable[str] = ()) -> str:
+    """The model's SQL for warehouse ``kind``, reading the stand-ins of the raw tables named."""
+    replace = set(standins)
+    query = model.query.copy()
+    if replace:
+        for table in tables_read(query):
+            raw = qualified_name(table)
+            if raw not in replace:
+                continue
+            name = raw.split(".", 1)[1]
+            if not table.alias:
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+            table.set("db", exp.to_identifier(STANDIN_SCHEMA))
+            table.set("this", exp.to_identifier(_standin_name(raw)))
+        # ``zendesk.tickets.id`` written out in full: keep ``tickets.id`` (the alias set above).
+        for column in query.find_all(exp.Column):
+            db = column.args.get("db")
+            if db is not None and f"{identifier(db)}.{identifier(column.args.get('table'))}" in replace:
+                column.set("db", None)
+    return dialect.generate(query, kind)
+
+
+def _existing_tables(con: Connection, names: Iterable[str]) -> set[str]:
+    wanted = sorted(set(names))
+    if not wanted:
+        return set()
+    schemas = sorted({n.split(".", 1)[0] for n in wanted})
+    placeholders = ", ".join(["%s"] * len(schemas))
+    rows = con.query(
+        f"select table_schema, table_name from information_schema.tables where table_schema in ({placeholders})",  # noqa: S608 — only %s placeholders are interpolated
+        schemas,
+    )
+    present = {f"{s}.{t}" for s, t in rows}
+    return {n for n in wanted if n in present}
+
+
+def _prepare_standins(
+    con: Connection, models: Sequence[Model], declared: Mapping[str, Mapping[str, str]]
+) -> dict[str, str]:
+    """Create a stand-in for every absent raw table the models read; {raw table: stand-in}."""
+    con.execute(f"drop schema if exists {_quote(STANDIN_SCHEMA)} cascade")
+    raw = {s for m in models for s in m.sources}
+    missing = sorted(raw - _existing_tables(con, raw))
+    if not missing:
+        return {}
+    undeclared = [t for t in missing if t not in declared]
+    if undeclared:
+        readers = sorted({m.key for m in models for t in m.sources if t in undeclared})
+        raise TransformError(
+            f"model {readers[0]} reads {', '.join(undeclared)}: not in the warehouse and not a table any "
+            "connector declares (schemas/), so there is no way to stand in for it "
+            f"(read by: {', '.join(readers)})",
+            model=readers[0],
+        )
+    types = SQL_TYPES[con.kind]
+    con.execute(f"create schema {_quote(STANDIN_SCHEMA)}")
+    out: dict[str, str] = {}
+    for table in missing:
+        columns = ", ".join(f"{_quote(col)} {types[kind]}" for col, kind in declared[table].items())
+        name = _standin_name(table)
+        con.execute(f"create table {_table(STANDIN_SCHEMA, name)} ({columns})")
+        out[table] = f"{STANDIN_SCHEMA}.{name}"
+        log.info("%s is not in the warehouse: models read an empty stand-in (%s)", table, out[table])
+    return out
+
+
+def _copy_grants(con: Connection, schema: str, old: str, new: str) -> None:
+    """PostgreSQL: grant on the new table what was granted on the old one (e.g. Tableau's
+    read-only role), since a dropped table takes its grants with it."""
+    rows = con.query(
+        """
+        select case when a.grantee = 0 then 'PUBLIC' else quote_ident(pg_get_userbyid(a.grantee)) end,
+               a.privilege_type, a.is_grantable
+        from pg_class c, lateral aclexplode(c.relacl) a
+        where c.oid = to_regclass(%s) and a.grantee <> c.relowner
+        """,
+        [_table(schema, old)],
+    )
+    for grantee, privilege, grantable in rows:
+        option = " with grant option" if grantable else ""
+        con.execute(f"grant {privilege} on {_table(schema, new)} to {grantee}{option}")
+
+
+def _swap_in(con: Connection, model: Model, sql: str) -> int:
+    """Build ``model`` under a temporary name and swap it in, in one transaction; its row count."""
+    schema, name, tmp = model.schema, model.name, model.name + RESERVED_SUFFIX
+    con.execute("begin")
+    try:
+        con.execute(f"drop table if exists {_table(schema, tmp)}")
+        con.execute_verbatim(f"create table {_table(schema, tmp)} as\n{sql}")
+        rows = int(con.query(f"select count(*) from {_table(schema, tmp)}")[0][0])  # noqa: S608 — our identifiers, quoted
+        if con.kind == "postgres":
+            _copy_grants(con, schema, name, tmp)
+        con.execute(f"drop table if exists {_table(schema, name)}")
+        con.execute(f"alter table {_table(schema, tmp)} rename to {_quote(name)}")
+        con.execute("commit")
+    except BaseException:
+        try:
+            con.execute("rollback")
+        except Exception:  # the connection itself failed; the server rolls back when it closes
+            log.debug("rollback failed", exc_info=True)
+        raise
+    return rows
+
+
+def _engine_message(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def build(
+    target: Target,
+    models_dir: Path | None = None,
+    select: Sequence[str] | None = None,
+    *,
+    raw_tables: Mapping[str, Mapping[str, str]] | None = None,
+    on_result: Callable[[ModelResult], None] | None = None,
+    lock: bool = True,
+) -> list[ModelResult]:
+    """Build the models (all, or those ``select`` names) in ``target``, in dependency order.
+
+    ``select`` items: a model name, ``schema.name``, a layer (``core``), ``name+`` for a model and
+    everything downstream. ``raw_tables`` overrides :func:`raw_table_columns` (the declared raw
+    tables that may stand in when absent). ``on_result`` is called after each model (a progress
+    line). ``lock`` takes the warehouse's run lock, so a build never overlaps a sync.
+
+    Stops at the first failing model with a :class:`TransformError` naming it, its file and the
+    engine's message; the models built before it stay built, the failing one keeps its previous
+    table.
+    """
+    models = select_models(load_models(models_dir or MODELS_DIR), select)
+    if not models:
+        log.info("no models to build")
+        return []
+    if lock:
+        from warehouse.lock import RunLock
+
+        with RunLock(target):
+            return _build(target, models, raw_tables, on_result)
+    return _build(target, models, raw_tables, on_result)
+
+
+def _build(
+    target: Target,
+    models: Sequence[Model],
+    raw_tables: Mapping[str, Mapping[str, str]] | None,
+    on_result: Callable[[ModelResult], None] | None,
+) -> list[ModelResult]:
+    declared = raw_table_columns() if raw_tables is None else raw_tables
+    results: list[ModelResult] = []
+    with connection(target) as con:
+        _check_catalog_name(con, models)
+        _set_utc(con)
+        standins = _prepare_standins(con, models, declared)
+        try:
+            for schema in sorted({m.schema for m in models}, key=MODEL_SCHEMAS.index):
+                con.execute(f"create schema if not exists {_quote(schema)}")
+            for model in models:
+                results.append(_build_one(con, model, standins))
+                if on_result is not None:
+                    on_result(results[-1])
+        finally:
+            if standins:
+                _drop_standins(con)
+    return results
+
+
+def _drop_standins(con: Connection) -> None:
+    try:
+        con.execute(f"drop schema if exists {_quote(STANDIN_SCHEMA)} cascade")
+    except Exception:  # never hide the error that ended the build; the next build drops them
+        log.warning("could not drop the stand-in schema %s", STANDIN_SCHEMA, exc_info=True)
+
+
+def _check_catalog_name(con: Connection, models: Sequence[Model]) -> None:
+    """DuckDB names its catalog after the file: in ``core.duckdb``, ``core.tickets`` is ambiguous."""
+    if con.kind != "duckdb":
+        return
+    catalog = str(con.query("select current_database()")[0][0])
+    schemas = {m.schema for m in models} | {s.split(".", 1)[0] for m in models for s in m.sources}
+    if catalog in schemas | {STANDIN_SCHEMA}:
+        raise ConfigError(
+            f"the DuckDB file is named {catalog!r}, like a schema the models use, so DuckDB cannot tell "
+            f"{catalog}.<table> apart: rename the file (e.g. supportlake.duckdb)"
+        )
+
+
+def _set_utc(con: Connection) -> None:
+    """Session time zone UTC, so ``ts::DATE``, ``date_trunc`` and ``strftime`` on timestamps with
+    time zone mean the same on every engine and every machine."""
+    con.execute("set time zone 'UTC'" if con.kind == "postgres" else "set TimeZone = 'UTC'")
+
+
+def _build_one(con: Connection, model: Model, standins: Mapping[str, str]) -> ModelResult:
+    used = tuple(t for t in model.sources if t in standins)
+    started = time.perf_counter()
+    try:
+        sql = render(model, con.kind, used)
+    except Exception as exc:
+        raise TransformError(
+            f"model {model.key} ({model.path}) cannot be written for {con.kind}: {_engine_message(exc)}",
+            model=model.key,
+            path=model.path,
+        ) from exc
+    try:
+        rows = _swap_in(con, model, sql)
+    except Exception as exc:
+        hint = f" (absent sources read as empty stand-ins: {', '.join(used)})" if used else ""
+        raise TransformError(
+            f"model {model.key} ({model.path}) failed on {con.kind}: {_engine_message(exc)}{hint}",
+            model=model.key,
+            path=model.path,
+        ) from exc
+    seconds = time.perf_counter() - started
+    log.info("built %s: %d rows in %.2fs", model.key, rows, seconds)
+    return ModelResult(model=model.key, path=model.path, rows=rows, seconds=seconds, standins=used)
+
+
+def summary(results: Sequence[ModelResult]) -> list[str]:
+    """One line per model, for the CLI: name, rows, seconds, stand-ins."""
+    width = max((len(r.model) for r in results), default=0)
+    lines = []
+    for r in results:
+        note = f"  (empty stand-in for {', '.join(r.standins)})" if r.standins else ""
+        lines.append(f"{r.model:<{width}}  {r.rows:>10,} rows  {r.seconds:7.2f}s{note}")
+    return lines
