@@ -36,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sync", help="extract new and changed records and load them")
     s.add_argument(
-        "--source", action="append", choices=sorted(REGISTRY), help="a system to sync (repeatable; default: all)"
+        "--source",
+        action="append",
+        choices=sorted(REGISTRY),
+        help="a system to sync (repeatable; default: every configured one)",
     )
     s.add_argument("--resource", action="append", help="a resource or table to sync (repeatable; default: all)")
     s.add_argument("--warehouse", help=wh_help)
@@ -74,7 +77,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from warehouse.sync import sync
 
     target = parse_target(args.warehouse)
-    sources = args.source or sorted(REGISTRY)
+    from warehouse.sources import configured
+
+    sources = args.source or configured()
+    if not sources:
+        raise ConfigError(
+            "no source is configured: set SOURCES__ZENDESK__BASE_URL, SOURCES__SALESFORCE__CREDENTIALS__CLIENT_ID "
+            "or SOURCES__CONFLUENCE__BASE_URL (and credentials), or name one with --source"
+        )
     print(f"supportlake sync → {target.display}", file=sys.stderr)
     with Progress():
         result = sync(target, sources, args.resource, full_refresh=args.full_refresh)

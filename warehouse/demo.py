@@ -33,7 +33,6 @@ def _env(values: dict[str, str]) -> Iterator[None]:
 
 def run_demo(warehouse: str | None, *, tickets: int = 5000, seed: int = 7) -> int:
     from connectors.simulators.zendesk import ZendeskSimulator
-
     from warehouse.sync import sync
 
     target = parse_target(warehouse or DEMO_WAREHOUSE)

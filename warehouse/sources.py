@@ -9,6 +9,31 @@ from typing import Any
 
 from connectors.errors import ConfigError
 
+# A source counts as configured when dlt finds one of these settings (env or .dlt/ files).
+MARKERS: dict[str, tuple[str, ...]] = {
+    "zendesk": ("sources.zendesk.base_url", "sources.zendesk.subdomain"),
+    "salesforce": ("sources.salesforce.credentials.client_id",),
+    "confluence": ("sources.confluence.base_url",),
+}
+
+
+def configured() -> list[str]:
+    """The sources with settings present: what ``supportlake sync`` without ``--source`` syncs."""
+    import dlt
+
+    found: list[str] = []
+    value: Any
+    for name, keys in MARKERS.items():
+        for key in keys:
+            try:
+                value = dlt.config.get(key) if "credentials" not in key else dlt.secrets.get(key)
+            except Exception:  # an unreadable provider is the same as no setting here
+                value = None
+            if value:
+                found.append(name)
+                break
+    return found
+
 
 @dataclass(frozen=True)
 class SourceSpec:
@@ -44,7 +69,32 @@ def _zendesk() -> SourceSpec:
     )
 
 
-REGISTRY: dict[str, Callable[[], SourceSpec]] = {"zendesk": _zendesk}
+def _salesforce() -> SourceSpec:
+    from connectors.salesforce import configured_tables, salesforce_source
+
+    return SourceSpec(
+        name="salesforce",
+        factory=lambda resources: salesforce_source(resources=resources),
+        tables=configured_tables(),
+    )
+
+
+def _confluence() -> SourceSpec:
+    from connectors.confluence import confluence_source
+    from connectors.confluence.endpoints import TABLES
+
+    return SourceSpec(
+        name="confluence",
+        factory=lambda resources: confluence_source(resources=resources),
+        tables=dict(TABLES),
+    )
+
+
+REGISTRY: dict[str, Callable[[], SourceSpec]] = {
+    "zendesk": _zendesk,
+    "salesforce": _salesforce,
+    "confluence": _confluence,
+}
 
 
 def get(name: str) -> SourceSpec:

@@ -164,16 +164,32 @@ def _build_source(spec: registry.SourceSpec, selected: list[str]) -> Any:
         raise ConfigError(_missing_config_message(spec.name, exc)) from None
 
 
+_CREDENTIAL_SETS = {
+    "zendesk": ("EMAIL + API_TOKEN", "OAUTH_TOKEN"),
+    "salesforce": (
+        "CLIENT_ID + CLIENT_SECRET + USERNAME + PASSWORD (+ SECURITY_TOKEN)",
+        "CLIENT_ID + USERNAME + PRIVATE_KEY (JWT bearer)",
+        "CLIENT_ID + CLIENT_SECRET + REFRESH_TOKEN",
+        "CLIENT_ID + CLIENT_SECRET (client credentials)",
+    ),
+    "confluence": ("EMAIL + API_TOKEN", "OAUTH_TOKEN"),
+}
+
+
 def _missing_config_message(source: str, exc: Any) -> str:
-    up = source.upper()
-    if source == "zendesk":
-        return (
-            "Zendesk credentials are missing: set SOURCES__ZENDESK__CREDENTIALS__EMAIL and "
-            "SOURCES__ZENDESK__CREDENTIALS__API_TOKEN, or SOURCES__ZENDESK__CREDENTIALS__OAUTH_TOKEN "
-            "(environment variables or .dlt/secrets.toml [sources.zendesk.credentials])"
-        )
-    fields = ", ".join(getattr(exc, "fields", []) or [])
-    return f"{source}: missing configuration {fields}; set SOURCES__{up}__... (see README)"
+    """Which settings to add, by name (dlt's own message lists every lookup it tried)."""
+    prefix = f"SOURCES__{source.upper()}__CREDENTIALS__"
+    sets = _CREDENTIAL_SETS.get(source)
+    if sets is None:
+        fields = ", ".join(getattr(exc, "fields", []) or [])
+        return f"{source}: missing configuration {fields}; set SOURCES__{source.upper()}__... (see README)"
+    options = " or ".join(
+        "{" + ", ".join(prefix + part.strip() for part in s.split("(")[0].split("+")) + "}" for s in sets
+    )
+    return (
+        f"{source} credentials are missing: set {options} "
+        f"(environment variables, or .dlt/secrets.toml [sources.{source}.credentials])"
+    )
 
 
 def _is_config_error(exc: BaseException) -> bool:
