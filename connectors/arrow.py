@@ -79,34 +79,64 @@ class TableBuilder:
     ``columns`` declares types by name (``text``, ``bigint``, ``double``, ``bool``,
     ``timestamp``, ``json``); other columns are inferred from their first non-null page and then
     kept. ``extra`` columns (e.g. a sequence for de-duplication) are appended to every table.
+
+    Rows may be flat or nested (as the API sent them). The fast path hands the whole page to
+    Arrow (``from_pylist`` infers structs and lists in C++), flattens structs to ``a__b`` columns
+    and turns list columns into JSON text; declared ``json`` fields are encoded first, in place,
+    because their elements' types vary (Zendesk's custom field values). A page Arrow cannot infer
+    (a field whose type changes from row to row) takes the per-value path, with the same result.
     """
 
     name: str
     columns: Mapping[str, str] = field(default_factory=dict)
     _types: dict[str, pa.DataType] = field(default_factory=dict, init=False)
+    _json_keys: tuple[str, ...] = field(default=(), init=False)
 
     def __post_init__(self) -> None:
         for col, kind in self.columns.items():
             self._types[col] = _ARROW_TYPES[kind]
+        self._json_keys = tuple(c for c, kind in self.columns.items() if kind == "json")
 
     def build(self, rows: Sequence[Mapping[str, Any]], extra: Mapping[str, pa.Array] | None = None) -> pa.Table:
-        names: dict[str, None] = {}
-        for row in rows:
-            for k in row:
-                names.setdefault(k, None)
+        """The page as an Arrow table. May replace declared ``json`` fields of ``rows`` in place
+        by their JSON text (the caller's records are parsed pages, not shared data)."""
+        for key in self._json_keys:
+            for row in rows:
+                value = row.get(key)
+                if isinstance(value, list | dict):
+                    row[key] = _dumps(value)  # type: ignore[index]
+        try:
+            columns = _arrow_columns(rows)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+            columns = None
         arrays: list[pa.Array] = []
         fields: list[pa.Field] = []
-        for name in names:
-            values = [row.get(name) for row in rows]
-            arr = self._column(name, values)
-            if arr is None:
-                continue
-            arrays.append(arr)
-            fields.append(pa.field(name, arr.type))
+        if columns is None:  # the per-value path
+            flat = [flatten(r) for r in rows]
+            names: dict[str, None] = {}
+            for row in flat:
+                for k in row:
+                    names.setdefault(k, None)
+            for name in names:
+                arr = self._column(name, [row.get(name) for row in flat])
+                if arr is not None:
+                    arrays.append(arr)
+                    fields.append(pa.field(name, arr.type))
+        else:
+            for name, col in columns:
+                arr = self._conform(name, col)
+                if arr is not None:
+                    arrays.append(arr)
+                    fields.append(pa.field(name, arr.type))
         for name, arr in (extra or {}).items():
             arrays.append(arr)
             fields.append(pa.field(name, arr.type))
         return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+    def column(self, name: str, values: list[Any]) -> pa.Array | None:
+        """One column from Python values, typed as this table types ``name`` (``None`` while
+        the column has no type and no value)."""
+        return self._column(name, values)
 
     def _column(self, name: str, values: list[Any]) -> pa.Array | None:
         known = self._types.get(name)
@@ -117,6 +147,50 @@ class TableBuilder:
             self._types[name] = arr.type
             return arr
         return _as_type(values, known, self.name, name)
+
+    def _conform(self, name: str, arr: pa.Array) -> pa.Array | None:
+        """An Arrow column with this table's type for ``name`` (declared, or learnt earlier)."""
+        known = self._types.get(name)
+        if known is None:
+            if arr.null_count == len(arr):
+                return None
+            arr = _normalise(arr)
+            self._types[name] = arr.type
+            return arr
+        if arr.type == known:
+            return arr
+        if arr.null_count == len(arr):
+            return pa.nulls(len(arr), known)
+        if known == TIMESTAMP and not pa.types.is_string(arr.type):
+            arr = arr.cast(pa.string())
+        try:
+            return arr.cast(known)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return _as_type(arr.to_pylist(), known, self.name, name)
+
+
+def _arrow_columns(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, pa.Array]]:
+    """Nested rows → flat Arrow columns named ``a__b``; lists as JSON text."""
+    # pa.array infers one struct type over every row (Table.from_pylist would take the first
+    # row's keys only and silently drop the others).
+    table = pa.Table.from_struct_array(pa.array(list(rows)))
+    while any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    out: list[tuple[str, pa.Array]] = []
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
+            arr = pa.array([None if v is None else _dumps(v) for v in arr.to_pylist()], pa.string())
+        out.append((name.replace(".", "__"), arr))
+    return out
+
+
+def _normalise(arr: pa.Array) -> pa.Array:
+    if pa.types.is_integer(arr.type) and arr.type != pa.int64():
+        return arr.cast(pa.int64())
+    if pa.types.is_floating(arr.type) and arr.type != pa.float64():
+        return arr.cast(pa.float64())
+    return arr
 
 
 def _infer(values: list[Any]) -> pa.Array:

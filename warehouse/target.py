@@ -2,7 +2,9 @@
 
 - ``duckdb:///supportlake.duckdb`` — relative path (SQLAlchemy's convention: three slashes);
   ``duckdb:////var/lib/supportlake.duckdb`` — absolute path; a bare ``*.duckdb`` path works too.
-  Default: ``./supportlake.duckdb``.
+  Default: ``./supportlake.duckdb``. Query parameters are DuckDB settings for loads, e.g.
+  ``?memory_limit=2GB&threads=2``; by default DuckDB gets ``memory_limit=256MB`` and spills to
+  disk beyond it, so a load's memory does not grow with the size of the sync.
 - ``postgresql://user:password@host:5432/db`` (``postgres://`` too). Without a password (trust or
   peer authentication) it works as well.
 """
@@ -14,12 +16,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from connectors.errors import ConfigError
 from connectors.secrets import redact_url, register_secret
 
 DEFAULT_WAREHOUSE = "duckdb:///supportlake.duckdb"
+DUCKDB_DEFAULTS = {"memory_limit": "256MB", "preserve_insertion_order": False}
 ENV_WAREHOUSE = "SUPPORTLAKE_WAREHOUSE"
 ENV_HOME = "SUPPORTLAKE_HOME"
 
@@ -32,6 +35,7 @@ class Target:
     url: str  # as given (may hold a password: never print it, use ``display``)
     path: Path | None = None  # duckdb file
     dsn: str | None = None  # postgres connection string with an explicit (possibly empty) password
+    settings: tuple[tuple[str, str], ...] = ()  # duckdb settings from the URL's query
 
     @property
     def display(self) -> str:
@@ -51,9 +55,12 @@ class Target:
         import dlt
 
         if self.kind == "duckdb":
+            from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
             assert self.path is not None
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            return dlt.destinations.duckdb(str(self.path))
+            config = {**DUCKDB_DEFAULTS, **dict(self.settings)}
+            return dlt.destinations.duckdb(DuckDbCredentials(str(self.path), global_config=config))
         assert self.dsn is not None
         return dlt.destinations.postgres(self.dsn)
 
@@ -62,13 +69,14 @@ def parse_target(url: str | None = None) -> Target:
     """Parse ``url`` (else ``$SUPPORTLAKE_WAREHOUSE``, else the default)."""
     raw = (url or os.environ.get(ENV_WAREHOUSE) or DEFAULT_WAREHOUSE).strip()
     if raw.startswith("duckdb://"):
-        rest = raw[len("duckdb://") :]
+        rest, _, query = raw[len("duckdb://") :].partition("?")
         if not rest.startswith("/") or rest == "/":
             raise ConfigError(
                 f"--warehouse {raw!r}: a DuckDB URL is duckdb:///relative.duckdb or duckdb:////abs.duckdb"
             )
         path = Path(unquote(rest[1:]))  # drop the slash that ends the empty host
-        return Target(kind="duckdb", url=raw, path=path.expanduser().resolve())
+        settings = tuple(parse_qsl(query, keep_blank_values=False))
+        return Target(kind="duckdb", url=raw, path=path.expanduser().resolve(), settings=settings)
     if raw.startswith(("postgresql://", "postgres://", "postgresql+psycopg2://")):
         parts = urlsplit(raw)
         if not parts.hostname or not parts.path.strip("/"):

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import dlt
 from dlt.sources import DltResource
 
+from connectors.arrow import _dumps
 from connectors.endpoints import Endpoint, WalkContext, walk
 from connectors.errors import ConfigError
 from connectors.http import HttpClient, RateLimit, RetryPolicy
@@ -75,7 +76,7 @@ def endpoint_resource(endpoint: Endpoint, ctx: WalkContext) -> Iterator[Any]:
         ctx = WalkContext(
             client=ctx.client,
             start_time=ctx.start_time,
-            row_hooks={"tickets": hook},
+            page_hooks={"tickets": hook},
             extra_columns={"tickets": columns},
         )
     yield from walk(endpoint, ctx, state)
@@ -138,7 +139,7 @@ def snake(text: str) -> str:
 
 
 def custom_field_pivot(client: HttpClient) -> tuple[Any, dict[str, str]]:
-    """Read the ticket fields and return a row hook that pivots ``custom_fields`` into columns.
+    """Read the ticket fields and return a page hook that pivots ``custom_fields`` into columns.
 
     Columns are named ``custom_<title in snake_case>`` (``custom_<title>_<id>`` when two fields
     share a title) and typed from the field type; the raw ``custom_fields`` JSON stays too.
@@ -161,13 +162,16 @@ def custom_field_pivot(client: HttpClient) -> tuple[Any, dict[str, str]]:
         names[int(f["id"])] = name
         columns[name] = CUSTOM_FIELD_TYPES.get(str(f.get("type")), "text")
 
-    def hook(record: Mapping[str, Any], row: dict[str, Any]) -> dict[str, Any]:
-        row.pop("fields", None)  # the API's duplicate of custom_fields
-        for cf in record.get("custom_fields") or []:
-            if isinstance(cf, dict):
-                name = names.get(cf.get("id"))  # type: ignore[arg-type]
-                if name is not None:
-                    row[name] = cf.get("value")
-        return row
+    def hook(records: list[dict[str, Any]]) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {name: [None] * len(records) for name in columns}
+        for i, record in enumerate(records):
+            record.pop("fields", None)  # the API's duplicate of custom_fields
+            for cf in record.get("custom_fields") or []:
+                if isinstance(cf, dict):
+                    name = names.get(cf.get("id"))  # type: ignore[arg-type]
+                    if name is not None:
+                        value = cf.get("value")
+                        out[name][i] = _dumps(value) if isinstance(value, list) and columns[name] == "json" else value
+        return out
 
     return hook, columns

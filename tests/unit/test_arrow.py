@@ -1,0 +1,55 @@
+"""Pages → Arrow tables: the fast path and the per-value path must give the same table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from connectors.arrow import TIMESTAMP, TableBuilder
+
+
+def test_every_rows_keys_become_columns_not_only_the_first_rows() -> None:
+    rows: list[dict[str, Any]] = [{"id": 1}, {"id": 2, "name": "b", "via": {"channel": "voice"}}]
+    table = TableBuilder("t").build(rows)
+    assert table.column_names == ["id", "name", "via__channel"]
+    assert table.to_pylist() == [
+        {"id": 1, "name": None, "via__channel": None},
+        {"id": 2, "name": "b", "via__channel": "voice"},
+    ]
+
+
+def test_nested_objects_flatten_and_lists_become_json_text() -> None:
+    rows: list[dict[str, Any]] = [
+        {"id": 1, "tags": ["a", "b"], "via": {"source": {"from": {"address": "x@y"}}}, "ids": [1, 2]},
+        {"id": 2, "tags": [], "via": {"source": {"from": {"address": None}}}, "ids": None},
+    ]
+    table = TableBuilder("t", {"tags": "json"}).build(rows)
+    assert table.to_pylist() == [
+        {"id": 1, "tags": '["a","b"]', "via__source__from__address": "x@y", "ids": "[1,2]"},
+        {"id": 2, "tags": "[]", "via__source__from__address": None, "ids": None},
+    ]
+
+
+def test_values_whose_type_varies_take_the_per_value_path_with_the_same_layout() -> None:
+    rows: list[dict[str, Any]] = [{"id": 1, "v": "text"}, {"id": 2, "v": 5}]
+    table = TableBuilder("t").build(rows)
+    assert table.schema.field("v").type == pa.string()
+    assert table.column("v").to_pylist() == ["text", "5"]
+
+
+def test_declared_types_and_types_learnt_on_the_first_page_hold_for_later_pages() -> None:
+    builder = TableBuilder("t", {"updated_at": "timestamp", "score": "double"})
+    first = builder.build([{"id": 1, "updated_at": "2024-01-01T00:00:00Z", "score": 1, "n": 3}])
+    later = builder.build([{"id": 2, "updated_at": None, "score": None, "n": None}])
+    assert first.schema.field("updated_at").type == TIMESTAMP
+    assert first.schema.field("score").type == pa.float64()
+    assert later.schema.field("updated_at").type == TIMESTAMP
+    assert later.schema.field("n").type == pa.int64()  # learnt from the first page, kept while null
+
+
+def test_a_timestamp_that_is_not_one_is_an_error_naming_table_and_column() -> None:
+    builder = TableBuilder("tickets", {"updated_at": "timestamp"})
+    with pytest.raises(ValueError, match=r"tickets\.updated_at"):
+        builder.build([{"id": 1, "updated_at": "yesterday"}])
