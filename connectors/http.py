@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -214,14 +215,17 @@ class RateLimiter:
             waited += wait
 
     def observe(self, group: str, response: requests.Response) -> None:
-        """Read the rate-limit headers of a response."""
+        """Read the rate-limit headers of a response: Zendesk's ``X-Rate-Limit-*``, the IETF
+        draft's ``ratelimit-*`` and Atlassian's ``X-RateLimit-*`` (whose reset is a timestamp)."""
         h = response.headers
-        remaining = _first_number(h, "X-Rate-Limit-Remaining", "ratelimit-remaining")
+        remaining = _first_number(h, "X-Rate-Limit-Remaining", "ratelimit-remaining", "X-RateLimit-Remaining")
         if remaining is None or remaining > 0:
             return
         reset = _first_number(h, "ratelimit-reset", "X-Rate-Limit-Reset", "Retry-After")
         if reset is None:
-            limit = _first_number(h, "X-Rate-Limit", "ratelimit-limit") or 60.0
+            reset = _seconds_until(h.get("X-RateLimit-Reset"))
+        if reset is None:
+            limit = _first_number(h, "X-Rate-Limit", "ratelimit-limit", "X-RateLimit-Limit") or 60.0
             reset = 60.0 / max(limit, 1.0)
         self.block("*", reset)
 
@@ -241,6 +245,25 @@ def _first_number(headers: Mapping[str, str], *names: str) -> float | None:
         except ValueError:
             continue
     return None
+
+
+def _seconds_until(value: str | None) -> float | None:
+    """Seconds until an ISO 8601 instant (Atlassian's ``X-RateLimit-Reset: 2024-01-31T10:05Z``);
+    a plain number is taken as seconds."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - time.time())
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

@@ -518,3 +518,21 @@ def test_remaining_above_zero_does_not_wait(rsps: responses.RequestsMock, clock:
     get_tickets(client)
 
     assert clock.slept == []
+
+
+def test_atlassian_rate_limit_headers_pace_until_the_iso_reset() -> None:
+    """X-RateLimit-Remaining: 0 with an ISO X-RateLimit-Reset (Confluence) blocks until then."""
+    import datetime as dt
+
+    from connectors.http import RateLimiter
+
+    slept: list[float] = []
+    now = [1000.0]
+    limiter = RateLimiter(sleep=lambda s: (slept.append(s), now.__setitem__(0, now[0] + s)), clock=lambda: now[0])
+    reset = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    response = requests.Response()
+    response.headers.update({"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})
+    limiter.observe("default", response)
+    limiter.acquire("default")
+    assert len(slept) == 1
+    assert 80 < slept[0] <= 91
