@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--warehouse", help=wh_help)
     s.add_argument("--full-refresh", action="store_true", help="forget cursors, drop and reload the selected tables")
 
+    b = sub.add_parser("build", help="run the SQL models (transforms/models) inside the warehouse")
+    b.add_argument("--warehouse", help=wh_help)
+    b.add_argument("--select", action="append", help="a model, schema.model, a layer, or name+ (repeatable)")
+
     d = sub.add_parser("demo", help="sync the built-in simulators into a local DuckDB, offline")
     d.add_argument("--warehouse", default=None, help="default duckdb:///supportlake_demo.duckdb")
     d.add_argument("--tickets", type=int, default=5000, help="simulated tickets (default 5000)")
@@ -60,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "sync":
             return cmd_sync(args)
+        if args.command == "build":
+            return cmd_build(args)
         if args.command == "demo":
             from warehouse.demo import run_demo
 
@@ -71,6 +77,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"supportlake: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_USAGE
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from transforms.graph import TransformError
+    from transforms.runner import build, summary
+
+    target = parse_target(args.warehouse)
+    print(f"supportlake build → {target.display}", file=sys.stderr)
+    try:
+        results = build(target, select=args.select, on_result=lambda r: print(*summary([r])))
+    except TransformError as exc:
+        print(f"supportlake: build failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"\n{len(results)} model(s) built")
+    return EXIT_OK
 
 
 def cmd_sync(args: argparse.Namespace) -> int:

@@ -1,7 +1,6 @@
-"""``supportlake demo``: the built-in simulators, a full sync into a local DuckDB, the summary.
-
-Offline and self-contained: the simulator serves on a free loopback port; credentials are the
-simulator's own. Later issues add Salesforce, Confluence, the marts and the KPI table.
+"""``supportlake demo``: the built-in simulators of all three systems, a full sync into a local
+DuckDB, and the summary. Offline and self-contained: each simulator serves on a free loopback
+port with its own credentials. (The KPI marts and their table join the demo with their issue.)
 """
 
 from __future__ import annotations
@@ -9,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from warehouse.progress import Progress, summary_table
 from warehouse.target import parse_target
@@ -32,26 +31,44 @@ def _env(values: dict[str, str]) -> Iterator[None]:
 
 
 def run_demo(warehouse: str | None, *, tickets: int = 5000, seed: int = 7) -> int:
+    from connectors.simulators.confluence import ConfluenceSimulator
+    from connectors.simulators.salesforce import SalesforceSimulator
     from connectors.simulators.zendesk import ZendeskSimulator
     from warehouse.sync import sync
 
     target = parse_target(warehouse or DEMO_WAREHOUSE)
-    # The demo's simulator does not enforce Zendesk's 10 export requests a minute (a real run
-    # paces to it; the tests show that), so the demo finishes in seconds.
-    sim = ZendeskSimulator(seed=seed, n_tickets=tickets, export_rpm=1_000_000)
-    with sim.serve() as base_url:
+    # The demo's Zendesk does not enforce the 10 export requests a minute (a real run paces to
+    # it; the tests show that), so the demo finishes in seconds.
+    zendesk = ZendeskSimulator(seed=seed, n_tickets=tickets, export_rpm=1_000_000)
+    salesforce = SalesforceSimulator(seed=seed, n_cases=max(100, tickets // 2))
+    confluence = ConfluenceSimulator(seed=seed)
+    with ExitStack() as stack:
+        zd_url = stack.enter_context(zendesk.serve())
+        sf_url = stack.enter_context(salesforce.serve())
+        cf_url = stack.enter_context(confluence.serve())
         print(
-            f"supportlake demo: Zendesk simulator at {base_url} ({tickets:,} tickets) → {target.display}",
+            f"supportlake demo: simulators of Zendesk ({tickets:,} tickets) at {zd_url}, Salesforce at {sf_url}, "
+            f"Confluence at {cf_url} → {target.display}",
             file=sys.stderr,
         )
         env = {
-            "SOURCES__ZENDESK__BASE_URL": base_url,
-            "SOURCES__ZENDESK__CREDENTIALS__EMAIL": sim.email,
-            "SOURCES__ZENDESK__CREDENTIALS__API_TOKEN": sim.api_token,
+            "SOURCES__ZENDESK__BASE_URL": zd_url,
+            "SOURCES__ZENDESK__CREDENTIALS__EMAIL": zendesk.email,
+            "SOURCES__ZENDESK__CREDENTIALS__API_TOKEN": zendesk.api_token,
             "SOURCES__ZENDESK__EXPORT_RATE_LIMIT": "1000000",
+            "SOURCES__SALESFORCE__BASE_URL": sf_url,
+            "SOURCES__SALESFORCE__CREDENTIALS__CLIENT_ID": salesforce.client_id,
+            "SOURCES__SALESFORCE__CREDENTIALS__CLIENT_SECRET": salesforce.client_secret,
+            "SOURCES__SALESFORCE__CREDENTIALS__USERNAME": salesforce.username,
+            "SOURCES__SALESFORCE__CREDENTIALS__PASSWORD": salesforce.password,
+            "SOURCES__SALESFORCE__CREDENTIALS__SECURITY_TOKEN": salesforce.security_token,
+            "SOURCES__SALESFORCE__BULK_POLL_SECONDS": "0.2",
+            "SOURCES__CONFLUENCE__BASE_URL": cf_url,
+            "SOURCES__CONFLUENCE__CREDENTIALS__EMAIL": confluence.email,
+            "SOURCES__CONFLUENCE__CREDENTIALS__API_TOKEN": confluence.api_token,
         }
         with _env(env), Progress():
-            result = sync(target, ["zendesk"])
+            result = sync(target, ["zendesk", "salesforce", "confluence"])
     print(summary_table(result.tables))
     print(f"\ndemo run {result.run_id}: {'ok' if result.ok else 'FAILED'} in {result.seconds:.1f}s → {target.display}")
     return 0 if result.ok else 1

@@ -100,9 +100,12 @@ def sync(
             result.killed_before = runlog.mark_killed()
             started = dt.datetime.now(dt.UTC)
             for spec in specs:
+                listed: set[str] = set()
                 for r in selections[spec.name]:
                     for t in spec.tables[r]:
-                        result.tables.append(TableResult(spec.name, r, t))
+                        if t not in listed:  # a table several resources fill is listed once
+                            listed.add(t)
+                            result.tables.append(TableResult(spec.name, r, t))
             runlog.start(result.run_id, started, result.tables, full_refresh)
         if on_start:
             on_start(result.tables)

@@ -675,7 +675,9 @@ def sync_deleted(ctx: SalesforceContext, state: dict[str, Any]) -> Iterator[Any]
                 log.warning("%s: deleted records not available: %s", obj.name, exc)
                 continue
             earliest = parse_datetime(data.get("earliestDateAvailable"))
-            if earliest is not None and earliest > start:
+            # Only a window that continues an earlier run can miss purges: on the first run the
+            # purged rows were never loaded, so there is nothing to flag.
+            if earliest is not None and earliest > start and windows.get(obj.name):
                 log.warning(
                     "%s: Salesforce's delete log starts at %s, after %s: records purged in between are not "
                     "listed; a full refresh of %s drops them",
