@@ -420,37 +420,29 @@ class HttpClient:
         state = {"failures": 0, "rate_limited": 0, "refreshed": False}
         policy = self.policy
 
+        def send() -> HttpResult:
+            return self._send_once(
+                method,
+                url,
+                endpoint=endpoint,
+                params=params,
+                json_body=json_body,
+                data=data,
+                headers=headers,
+                rate_group=rate_group,
+                expect_json=expect_json,
+                auth=auth,
+            )
+
         def attempt() -> HttpResult:
             try:
-                return self._send_once(
-                    method,
-                    url,
-                    endpoint=endpoint,
-                    params=params,
-                    json_body=json_body,
-                    data=data,
-                    headers=headers,
-                    rate_group=rate_group,
-                    expect_json=expect_json,
-                    auth=auth,
-                )
+                return send()
             except AuthError:
                 if isinstance(self.auth, RefreshableAuth) and auth is None and not state["refreshed"]:
                     state["refreshed"] = True
                     log.info("%s.%s: credentials refused, re-authenticating once", self.name, endpoint)
                     self.auth.refresh()
-                    return self._send_once(
-                        method,
-                        url,
-                        endpoint=endpoint,
-                        params=params,
-                        json_body=json_body,
-                        data=data,
-                        headers=headers,
-                        rate_group=rate_group,
-                        expect_json=expect_json,
-                        auth=auth,
-                    )
+                    return send()
                 raise
 
         def wait(rs: RetryCallState) -> float:

@@ -17,7 +17,9 @@ from __future__ import annotations
 import functools
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 COMPANY_NAME = "SupportLake Demo"
 COMPANY_DOMAIN = "supportlake-demo.com"
@@ -330,3 +332,20 @@ def build_world(seed: int = 1, n_accounts: int = 300) -> World:
     articles = _articles(rng)
     customers = _customers(rng, accounts, taken)
     return World(seed, COMPANY_DOMAIN, accounts, agents, admins, articles, customers)
+
+def weighted(table: tuple[tuple[Any, float], ...]) -> Callable[[float], Any]:
+    """A function from a uniform number in [0, 1) to a value of ``table`` by weight."""
+    total = sum(w for _, w in table)
+    bounds: list[tuple[float, Any]] = []
+    acc = 0.0
+    for value, w in table:
+        acc += w / total
+        bounds.append((acc, value))
+
+    def pick(u: float) -> Any:
+        for bound, value in bounds:
+            if u < bound:
+                return value
+        return bounds[-1][1]
+
+    return pick

@@ -7,10 +7,12 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 
-from connectors.simulators.world import salesforce_id18
+from connectors.simulators.world import (
+    salesforce_id18,
+    weighted,  # noqa: F401 - re-exported for the modules here
+)
 
 try:  # orjson is faster; the standard library is the fallback
     import orjson
@@ -143,19 +145,3 @@ def rng_for(seed: int, *parts: int) -> random.Random:
     return random.Random(key)
 
 
-def weighted(table: tuple[tuple[Any, float], ...]) -> Callable[[float], Any]:
-    """A function from a uniform number in [0, 1) to a value of ``table`` by weight."""
-    total = sum(w for _, w in table)
-    bounds: list[tuple[float, Any]] = []
-    acc = 0.0
-    for value, w in table:
-        acc += w / total
-        bounds.append((acc, value))
-
-    def pick(u: float) -> Any:
-        for bound, value in bounds:
-            if u < bound:
-                return value
-        return bounds[-1][1]
-
-    return pick

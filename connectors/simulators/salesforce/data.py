@@ -24,10 +24,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.simulators.world import COMPANY_DOMAIN, PRODUCT_AREAS, Article, World, build_world
+from connectors.simulators.world import COMPANY_DOMAIN, PRODUCT_AREAS, Article, World, build_world, weighted
 
 from . import schema as S
-from ._util import DAY, HOUR, MINUTE, index_of, make_id, rng_for, sf_date, sf_datetime, weighted
+from ._util import DAY, HOUR, MINUTE, index_of, make_id, rng_for, sf_date, sf_datetime
 
 LIVE, RECYCLED, PURGED = 0, 1, 2
 STATUS, CSAT = 0, 1

@@ -7,7 +7,6 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 try:  # orjson is faster; the standard library is the fallback
@@ -84,22 +83,6 @@ def rng_for(seed: int, *parts: int) -> _random.Random:
     return _random.Random(key)
 
 
-def weighted(table: tuple[tuple[Any, float], ...]) -> Callable[[float], Any]:
-    """A function from a uniform number in [0, 1) to a value of ``table`` by weight."""
-    total = sum(w for _, w in table)
-    bounds: list[tuple[float, Any]] = []
-    acc = 0.0
-    for value, w in table:
-        acc += w / total
-        bounds.append((acc, value))
-
-    def pick(u: float) -> Any:
-        for bound, value in bounds:
-            if u < bound:
-                return value
-        return bounds[-1][1]
-
-    return pick
 
 
 def encode_cursor(*parts: int) -> str:

@@ -20,10 +20,10 @@ import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from connectors.simulators.world import Account, Article, World
+from connectors.simulators.world import Account, Article, World, weighted
 
 from . import catalog as cat
-from ._util import DAY, HOUR, rng_for, weighted
+from ._util import DAY, HOUR, rng_for
 from .plan import (
     CHANNELS,
     CLOSED,

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 
-from ._util import DAY, HOUR, weighted
+from connectors.simulators.world import weighted
+
+from ._util import DAY, HOUR
 
 # Outcome kinds (low nibble of the kind byte) and rating flags (high bits).
 NEW, OPEN, PENDING, HOLD, SOLVED, CLOSED, REOPENED, MERGED, CLOSED_UNSOLVED, DELETED = range(10)
