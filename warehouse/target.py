@@ -3,7 +3,7 @@
 - ``duckdb:///supportlake.duckdb`` — relative path (SQLAlchemy's convention: three slashes);
   ``duckdb:////var/lib/supportlake.duckdb`` — absolute path; a bare ``*.duckdb`` path works too.
   Default: ``./supportlake.duckdb``. Query parameters are DuckDB settings for loads, e.g.
-  ``?memory_limit=2GB&threads=2``; by default DuckDB gets ``memory_limit=256MB`` and spills to
+  ``?memory_limit=2GB&threads=2``; by default DuckDB gets ``memory_limit=128MB`` and spills to
   disk beyond it, so a load's memory does not grow with the size of the sync.
 - ``postgresql://user:password@host:5432/db`` (``postgres://`` too). Without a password (trust or
   peer authentication) it works as well.
@@ -22,7 +22,7 @@ from connectors.errors import ConfigError
 from connectors.secrets import redact_url, register_secret
 
 DEFAULT_WAREHOUSE = "duckdb:///supportlake.duckdb"
-DUCKDB_DEFAULTS = {"memory_limit": "256MB", "preserve_insertion_order": False}
+DUCKDB_DEFAULTS = {"memory_limit": "128MB", "preserve_insertion_order": False}
 ENV_WAREHOUSE = "SUPPORTLAKE_WAREHOUSE"
 ENV_HOME = "SUPPORTLAKE_HOME"
 
