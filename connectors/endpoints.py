@@ -42,7 +42,7 @@ class Table:
     description: str = ""
 
     def resource_hints(self) -> dict[str, Any]:
-        """Hints for the dlt resource itself: no columns (see :func:`_mark`)."""
+        """Hints for the dlt resource itself: no columns (see :func:`mark_table`)."""
         return {"primary_key": self.primary_key, "write_disposition": self.write_disposition}
 
     def hints(self) -> dict[str, Any]:
@@ -159,7 +159,7 @@ def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterato
         """Hand the batched pages to dlt, then move the state past them (never before)."""
         nonlocal newest
         for table_name, tbl in batch.drain():
-            yield _mark(tbl, table_name, endpoint, hinted)
+            yield mark_table(tbl, table_name, endpoint, hinted)
         _advance(endpoint, paginator, state, newest)
         newest = None
 
@@ -210,7 +210,7 @@ def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterato
             client.stats.add(source, endpoint.name, rejected=rejected)
 
 
-def _mark(tbl: pa.Table, table_name: str, endpoint: Endpoint, hinted: set[str]) -> Any:
+def mark_table(tbl: pa.Table, table_name: str, endpoint: Endpoint, hinted: set[str]) -> Any:
     """Name the table of every item explicitly; the first item of each table carries its hints
     (columns, key, de-duplication) as a table *variant*. Resource-level column hints would leak
     into every table of the resource, and plain ``with_hints`` would re-target the resource."""

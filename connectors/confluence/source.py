@@ -64,7 +64,7 @@ from connectors.confluence.endpoints import (
     STREAMS,
     ContentStream,
 )
-from connectors.endpoints import SEQ_COLUMN, Endpoint, _mark
+from connectors.endpoints import SEQ_COLUMN, Endpoint, mark_table
 from connectors.errors import ConfigError, NotAvailableError
 from connectors.http import HttpClient, HttpResult, RetryPolicy
 from connectors.paginators import ConfluenceCursorPaginator
@@ -524,7 +524,7 @@ class TableWriter:
     def write(self, table: str, rows: list[dict[str, Any]]) -> Any:
         tbl = self.builders[table].build(rows, {SEQ_COLUMN: sequence(self._seq[table], len(rows))})
         self._seq[table] += len(rows)
-        return _mark(tbl, table, self.endpoint, self._hinted)
+        return mark_table(tbl, table, self.endpoint, self._hinted)
 
     def count_rejections(self, client: HttpClient, endpoint: str | None = None) -> None:
         rejected = sum(len(v.rejections) for v in self.validators.values())
