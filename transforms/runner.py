@@ -128,9 +128,44 @@ def _zendesk_tables() -> dict[str, dict[str, str]]:
     return {f"zendesk.{t.name}": {**column_types(t.model), **LOADER_COLUMNS} for e in ENDPOINTS for t in e.tables}
 
 
+SALESFORCE_EXTRA_COLUMNS: Mapping[str, Mapping[str, str]] = {
+    # Standard fields the core models read that the payload models do not validate: Case and
+    # Account carry ``MasterRecordId`` (set on the record merged away) in every org with merge.
+    "case": {"master_record_id": "text"},
+    "account": {"master_record_id": "text"},
+    # A ``date`` field: schemas.payload.column_types maps datetimes only, so the stand-in declares it
+    # as a timestamp; models read it as ``close_date::DATE``, right for both.
+    "opportunity": {"close_date": "timestamp"},
+}
+"""Salesforce columns declared for the stand-ins besides those of ``schemas/salesforce.py``."""
+
+
+def _salesforce_tables() -> dict[str, dict[str, str]]:
+    from connectors.salesforce.objects import DELETED_RECORDS, OBJECTS, column_name
+    from schemas.payload import column_types
+    from schemas.salesforce import DeletedRecord
+
+    out: dict[str, dict[str, str]] = {}
+    for obj in OBJECTS:
+        cols = {column_name(c): k for c, k in column_types(obj.model).items()}
+        cols.update(SALESFORCE_EXTRA_COLUMNS.get(obj.table, {}))
+        out[f"salesforce.{obj.table}"] = {**cols, **LOADER_COLUMNS}
+    deleted = {column_name(c): k for c, k in column_types(DeletedRecord).items()}
+    out[f"salesforce.{DELETED_RECORDS}"] = {**deleted, **LOADER_COLUMNS}
+    return out
+
+
+def _confluence_tables() -> dict[str, dict[str, str]]:
+    from connectors.confluence.endpoints import ENDPOINTS
+    from schemas.payload import column_types
+
+    return {f"confluence.{t.name}": {**column_types(t.model), **LOADER_COLUMNS} for e in ENDPOINTS for t in e.tables}
+
+
 RAW_SOURCES: dict[str, Callable[[], Mapping[str, Mapping[str, str]]]] = {
     "zendesk": _zendesk_tables,
-    # "salesforce": ..., "confluence": ...  — added with their connectors' declared tables.
+    "salesforce": _salesforce_tables,
+    "confluence": _confluence_tables,
 }
 """Per source system: a function giving its raw tables' declared columns (``schema.table`` →
 {column: kind}, kinds as in :func:`schemas.payload.column_types`)."""

@@ -1,0 +1,22 @@
+-- Confluence blog posts at their latest version, times in UTC; trashed/deleted ones flagged.
+with source as (
+    select * from confluence.blogposts
+),
+
+final as (
+    select
+        id as blogpost_id,
+        title,
+        status,
+        space_id,
+        space_key,
+        author_id,
+        web_url,
+        version__number as version_number,
+        created_at at time zone 'UTC' as created_at,
+        version__created_at at time zone 'UTC' as version_created_at,
+        coalesce(is_deleted, false) or status in ('trashed', 'deleted') as is_deleted
+    from source
+)
+
+select * from final
