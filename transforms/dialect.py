@@ -71,7 +71,7 @@ def _regexp_extract_all_sql(self: PostgresGenerator, e: exp.RegexpExtractAll) ->
     pattern, n = _regexp_group(e)
     each = f"REGEXP_MATCHES({this}, {self.sql(pattern)}, 'g') AS _r(_m)"
     # SQL generated from a parsed query, not from values:
-    matches = f"ARRAY(SELECT COALESCE(_m[{n}], '') FROM {each})"  # noqa: S608
+    matches = f"ARRAY(SELECT COALESCE(_m[{n}], '') FROM {each})"
     return f"CASE WHEN {this} IS NULL THEN NULL ELSE {matches} END"
 
 

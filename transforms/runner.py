@@ -205,7 +205,8 @@ def render(model: Model, kind: str, standins: Iterable[str] = ()) -> str:
                 continue
             name = raw.split(".", 1)[1]
             if not table.alias:
-                table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+                # quoted: raw names may be SQL keywords (Salesforce's case, user, group)
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(name, quoted=True)))
             table.set("db", exp.to_identifier(STANDIN_SCHEMA))
             table.set("this", exp.to_identifier(_standin_name(raw)))
         # ``zendesk.tickets.id`` written out in full: keep ``tickets.id`` (the alias set above).
@@ -223,21 +224,51 @@ def _existing_tables(con: Connection, names: Iterable[str]) -> set[str]:
     schemas = sorted({n.split(".", 1)[0] for n in wanted})
     placeholders = ", ".join(["%s"] * len(schemas))
     rows = con.query(
-        f"select table_schema, table_name from information_schema.tables where table_schema in ({placeholders})",  # noqa: S608 — only %s placeholders are interpolated
+        f"select table_schema, table_name from information_schema.tables where table_schema in ({placeholders})",
         schemas,
     )
     present = {f"{s}.{t}" for s, t in rows}
     return {n for n in wanted if n in present}
 
 
+def _missing_columns(
+    con: Connection, tables: Iterable[str], declared: Mapping[str, Mapping[str, str]]
+) -> dict[str, list[str]]:
+    """Declared columns absent from raw tables that exist. dlt adds a column with its first
+    non-null value, so a field an org never fills (Salesforce's MasterRecordId, say) is missing
+    from a real table that a model reads."""
+    wanted = sorted(t for t in tables if t in declared)
+    if not wanted:
+        return {}
+    schemas = sorted({t.split(".", 1)[0] for t in wanted})
+    placeholders = ", ".join(["%s"] * len(schemas))
+    rows = con.query(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        f"where table_schema in ({placeholders})",
+        schemas,
+    )
+    present: dict[str, set[str]] = {}
+    for schema, table, column in rows:
+        present.setdefault(f"{schema}.{table}", set()).add(column)
+    out: dict[str, list[str]] = {}
+    for table in wanted:
+        absent = [c for c in declared[table] if c not in present.get(table, set())]
+        if absent:
+            out[table] = absent
+    return out
+
+
 def _prepare_standins(
     con: Connection, models: Sequence[Model], declared: Mapping[str, Mapping[str, str]]
 ) -> dict[str, str]:
-    """Create a stand-in for every absent raw table the models read; {raw table: stand-in}."""
+    """Stand-ins for the raw tables the models read: an empty typed table for an absent one, a
+    view adding typed NULL columns for one that lacks declared columns; {raw table: stand-in}."""
     con.execute(f"drop schema if exists {_quote(STANDIN_SCHEMA)} cascade")
     raw = {s for m in models for s in m.sources}
-    missing = sorted(raw - _existing_tables(con, raw))
-    if not missing:
+    existing = _existing_tables(con, raw)
+    missing = sorted(raw - existing)
+    patched = _missing_columns(con, existing, declared)
+    if not missing and not patched:
         return {}
     undeclared = [t for t in missing if t not in declared]
     if undeclared:
@@ -257,6 +288,13 @@ def _prepare_standins(
         con.execute(f"create table {_table(STANDIN_SCHEMA, name)} ({columns})")
         out[table] = f"{STANDIN_SCHEMA}.{name}"
         log.info("%s is not in the warehouse: models read an empty stand-in (%s)", table, out[table])
+    for table, absent in sorted(patched.items()):
+        schema, raw_name = table.split(".", 1)
+        nulls = ", ".join(f"cast(null as {types[declared[table][c]]}) as {_quote(c)}" for c in absent)
+        name = _standin_name(table)
+        con.execute(f"create view {_table(STANDIN_SCHEMA, name)} as select *, {nulls} from {_table(schema, raw_name)}")
+        out[table] = f"{STANDIN_SCHEMA}.{name}"
+        log.info("%s has never held a value in %s: models read them as NULL", table, ", ".join(absent))
     return out
 
 
@@ -284,7 +322,7 @@ def _swap_in(con: Connection, model: Model, sql: str) -> int:
     try:
         con.execute(f"drop table if exists {_table(schema, tmp)}")
         con.execute_verbatim(f"create table {_table(schema, tmp)} as\n{sql}")
-        rows = int(con.query(f"select count(*) from {_table(schema, tmp)}")[0][0])  # noqa: S608 — our identifiers, quoted
+        rows = int(con.query(f"select count(*) from {_table(schema, tmp)}")[0][0])
         if con.kind == "postgres":
             _copy_grants(con, schema, name, tmp)
         con.execute(f"drop table if exists {_table(schema, name)}")
@@ -416,6 +454,6 @@ def summary(results: Sequence[ModelResult]) -> list[str]:
     width = max((len(r.model) for r in results), default=0)
     lines = []
     for r in results:
-        note = f"  (empty stand-in for {', '.join(r.standins)})" if r.standins else ""
+        note = f"  (stand-in for {', '.join(r.standins)})" if r.standins else ""
         lines.append(f"{r.model:<{width}}  {r.rows:>10,} rows  {r.seconds:7.2f}s{note}")
     return lines

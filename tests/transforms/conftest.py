@@ -14,7 +14,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def seed_raw(url: str, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
-    """Create raw tables as a sync would (every declared column, typed) and insert ``rows``."""
+    """Create raw tables with every declared column, typed, and insert ``rows``. (A sync creates
+    only the columns that ever held a value; the runner covers the others with NULLs.)"""
     with connection(parse_target(url)) as con:
         for table, rows in tables.items():
             columns = raw_table_columns()[table]

@@ -253,7 +253,7 @@ def test_summary_lines() -> None:
         ]
     )
     assert lines == [
-        "staging.stg_zendesk__calls           0 rows     0.01s  (empty stand-in for zendesk.calls)",
+        "staging.stg_zendesk__calls           0 rows     0.01s  (stand-in for zendesk.calls)",
         "core.tickets                 1,234,567 rows     2.50s",
     ]
 
@@ -275,3 +275,30 @@ def test_postgres_grants_survive_the_swap(pg_url: str, tmp_path: Path) -> None:
         finally:
             con.execute(f"drop owned by {role}")
             con.execute(f"drop role {role}")
+
+
+def test_a_declared_column_the_raw_table_never_got_reads_as_null(warehouse_url: str, tmp_path: Path) -> None:
+    """dlt creates a column with its first value: a field nobody filled is absent from a real
+    table. A model reading it gets typed NULLs, not an error; the real rows are all there."""
+    with connection(parse_target(warehouse_url)) as con:  # as dlt leaves it: only filled columns
+        con.execute("create schema zendesk")
+        con.execute("create table zendesk.tickets (id bigint, status varchar)")
+        for t in TICKETS:
+            con.execute("insert into zendesk.tickets values (%s, %s)", [t["id"], t["status"]])
+    models = write_models(
+        tmp_path / "models",
+        {"staging/stg_x.sql": "select id, status, priority, priority is null as unset from zendesk.tickets"},
+    )
+    results = build(parse_target(warehouse_url), models)
+    assert [(r.rows, r.standins) for r in results] == [(len(TICKETS), ("zendesk.tickets",))]
+    rows = query(warehouse_url, "select id, status, priority, unset from staging.stg_x order by id")
+    assert rows == [(t["id"], t["status"], None, True) for t in TICKETS]
+    with connection(parse_target(warehouse_url)) as con:
+        assert columns(con, "staging", "stg_x")["priority"] in ("varchar", "text", "character varying")
+
+
+def test_raw_tables_named_like_sql_keywords_work_as_stand_ins(warehouse_url: str, tmp_path: Path) -> None:
+    """Salesforce's case, user and group: the stand-in's alias is quoted."""
+    models = write_models(tmp_path / "models", {"staging/stg_x.sql": 'select id from salesforce."user"'})
+    results = build(parse_target(warehouse_url), models)
+    assert [(r.rows, r.standins) for r in results] == [(0, ("salesforce.user",))]
