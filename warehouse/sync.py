@@ -53,9 +53,38 @@ def pipeline_for(target: Target, source: str) -> dlt.Pipeline:
     )
 
 
+def drop_stale_packages(pipeline: dlt.Pipeline) -> int:
+    """Remove what a kill between two of dlt's steps leaves in the way of completing a package.
+
+    Normalizing writes ``load/new/<id>``, renames it to ``load/normalized/<id>`` (atomic), then
+    deletes the extracted package. Killed after the rename, the extracted copy remains: dlt then
+    normalizes it again and fails on the existing target (``Directory not empty``). An extracted
+    package whose id is already normalized or loaded is therefore complete elsewhere and is
+    dropped, and so is half-written normalize output (we hold the run lock: no other run is
+    normalizing). Uses dlt's storages directly; the SIGKILL tests cover each kill point.
+    """
+    if not pipeline.has_pending_data:  # also: a new pipeline has no storages yet
+        return 0
+    dropped = 0
+    normalize_storage = pipeline._get_normalize_storage()
+    load_storage = pipeline._get_load_storage()
+    done = set(load_storage.list_normalized_packages()) | set(load_storage.loaded_packages.list_packages())
+    for load_id in normalize_storage.extracted_packages.list_packages():
+        if load_id in done:
+            normalize_storage.extracted_packages.delete_package(load_id)
+            dropped += 1
+    for load_id in load_storage.new_packages.list_packages():
+        load_storage.new_packages.delete_package(load_id)
+        dropped += 1
+    if dropped:
+        log.warning("%s: removed %d package(s) a killed run left half-way", pipeline.pipeline_name, dropped)
+    return dropped
+
+
 def complete_pending(pipeline: dlt.Pipeline) -> bool:
     """Finish load packages a killed or failed run left behind. ``pipeline.run`` would do this
     too, but would then return without extracting anything new."""
+    drop_stale_packages(pipeline)
     if not pipeline.has_pending_data:
         return False
     log.warning("%s: completing load packages left by an earlier run", pipeline.pipeline_name)
