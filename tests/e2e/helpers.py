@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from warehouse.sql import connection
 from warehouse.target import parse_target
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # warehouse table → (simulator record kind, the fields compared besides the key)
 TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -67,3 +75,40 @@ def assert_warehouse_equals_simulator(url: str, sim: Any, tables: Iterable[str] 
         assert not wrong, (
             f"{table}: {len(wrong)} rows differ, e.g. id {wrong[0]}: want {want[wrong[0]]}, got {got[wrong[0]]}"
         )
+
+
+def kill_sync_midway(url: str, env: Mapping[str, str], sources: Iterable[str], reached: Callable[[], bool]) -> None:
+    """Start ``supportlake sync`` in a child process and SIGKILL it once ``reached()`` is true
+    (e.g. the simulator has served N requests). Fails if the sync ends before that point."""
+    full_env = dict(os.environ)
+    full_env.update(env)
+    args = [sys.executable, "-m", "warehouse.cli", "sync", "--warehouse", url]
+    for source in sources:
+        args += ["--source", source]
+    proc = subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    try:
+        while not reached():
+            assert proc.poll() is None, "the sync ended before the kill point"
+            assert time.monotonic() < deadline, "the sync never reached the kill point"
+            time.sleep(0.005)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def sync_with_env(url: str, env: Mapping[str, str], sources: list[str]) -> Any:
+    """The in-process sync with ``env`` set for its duration (the sources read dlt settings)."""
+    from warehouse.sync import sync
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return sync(parse_target(url), sources)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

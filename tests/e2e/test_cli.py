@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -13,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from connectors.simulators.zendesk import ZendeskSimulator
-from tests.e2e.helpers import assert_warehouse_equals_simulator
+from tests.e2e.helpers import assert_warehouse_equals_simulator, kill_sync_midway, sync_with_env
 from warehouse.lock import EXIT_LOCKED, RunLock
 from warehouse.sql import connection
-from warehouse.sync import sync
 from warehouse.target import parse_target
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,37 +127,16 @@ def test_sigkill_mid_sync_then_rerun_converges(tmp_path: Path, kill_point: str) 
     simulator.latency_ms = 40
     with simulator.serve() as base_url:
         simulator.base_url = base_url
-        env = dict(os.environ)
-        env.update(sim_env(simulator))
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "warehouse.cli", "sync", "--warehouse", url],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 120
 
         def reached() -> bool:
             if kill_point == "load":
                 return _loading(home)
             return sum(simulator.stats.requests.values()) >= int(kill_point.split(":")[1])
 
-        while not reached():
-            assert proc.poll() is None, "the sync ended before the kill point"
-            assert time.monotonic() < deadline, "the sync never reached the kill point"
-            time.sleep(0.005)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        kill_sync_midway(url, sim_env(simulator), ["zendesk"], reached)
         simulator.latency_ms = 0
         simulator.mutate(seed=3)
-        for key, value in sim_env(simulator).items():
-            os.environ[key] = value
-        try:
-            result = sync(parse_target(url), ["zendesk"])
-        finally:
-            for key in sim_env(simulator):
-                os.environ.pop(key, None)
+        result = sync_with_env(url, sim_env(simulator), ["zendesk"])
         assert result.ok, [(t.table_name, t.error) for t in result.tables if t.error]
         assert_warehouse_equals_simulator(url, simulator)
         with connection(parse_target(url)) as con:

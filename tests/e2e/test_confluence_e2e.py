@@ -8,17 +8,13 @@ last seen and listed in ``deleted_content`` — and the incremental run reads wh
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from connectors.simulators.confluence import ConfluenceSimulator
+from tests.e2e.helpers import kill_sync_midway, sync_with_env
 from warehouse.sql import connection
 from warehouse.sync import sync
 from warehouse.target import parse_target
@@ -99,29 +95,11 @@ def test_sigkill_then_rerun_converges(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'cf.duckdb'}"
     simulator = ConfluenceSimulator(seed=3, n_extra_pages=1500, latency_ms=10)
     with simulator.serve() as base_url:
-        env = dict(os.environ)
-        env.update(cf_env(simulator, base_url))
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "warehouse.cli", "sync", "--source", "confluence", "--warehouse", url],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        kill_sync_midway(
+            url, cf_env(simulator, base_url), ["confluence"], lambda: sum(simulator.stats.requests.values()) >= 8
         )
-        deadline = time.monotonic() + 120
-        while sum(simulator.stats.requests.values()) < 8:
-            assert proc.poll() is None, "the sync ended before the kill point"
-            assert time.monotonic() < deadline
-            time.sleep(0.005)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
         simulator.latency_ms = 0
         simulator.mutate(seed=6)
-        os.environ.update(cf_env(simulator, base_url))
-        try:
-            result = sync(parse_target(url), ["confluence"])
-        finally:
-            for key in cf_env(simulator, base_url):
-                os.environ.pop(key, None)
+        result = sync_with_env(url, cf_env(simulator, base_url), ["confluence"])
         assert result.ok, [(t.table_name, t.error) for t in result.tables if t.error]
         assert_equals_simulator(url, simulator)

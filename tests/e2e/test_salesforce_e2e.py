@@ -9,11 +9,6 @@ flagged, purged rows recorded in ``deleted_records``.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +17,7 @@ import pytest
 
 from connectors.salesforce.objects import OBJECTS
 from connectors.simulators.salesforce import SalesforceSimulator
-from tests.e2e.helpers import norm
+from tests.e2e.helpers import kill_sync_midway, norm, sync_with_env
 from warehouse.sql import connection
 from warehouse.sync import sync
 from warehouse.target import parse_target
@@ -126,29 +121,11 @@ def test_sigkill_then_rerun_converges(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'sf.duckdb'}"
     simulator = SalesforceSimulator(seed=8, n_cases=3000, latency_ms=20, now=_a_day_ago())
     with simulator.serve() as base_url:
-        env = dict(os.environ)
-        env.update(sf_env(simulator, base_url))
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "warehouse.cli", "sync", "--source", "salesforce", "--warehouse", url],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        kill_sync_midway(
+            url, sf_env(simulator, base_url), ["salesforce"], lambda: sum(simulator.stats.requests.values()) >= 25
         )
-        deadline = time.monotonic() + 120
-        while sum(simulator.stats.requests.values()) < 25:
-            assert proc.poll() is None, "the sync ended before the kill point"
-            assert time.monotonic() < deadline
-            time.sleep(0.005)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
         simulator.latency_ms = 0
         simulator.mutate(seed=5, update_fraction=0.02, insert_count=10, delete_count=10)
-        os.environ.update(sf_env(simulator, base_url))
-        try:
-            result = sync(parse_target(url), ["salesforce"])
-        finally:
-            for key in sf_env(simulator, base_url):
-                os.environ.pop(key, None)
+        result = sync_with_env(url, sf_env(simulator, base_url), ["salesforce"])
         assert result.ok, [(t.table_name, t.error) for t in result.tables if t.error]
         assert_equals_simulator(url, simulator)
