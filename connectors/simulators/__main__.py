@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import Any
 
 log = logging.getLogger("connectors.simulators")
 
@@ -76,6 +77,11 @@ def _run_salesforce(args: argparse.Namespace) -> int:
         error_rate=args.error_rate,
         latency_ms=args.latency_ms,
     )
+    return _serve(sim, args, f"{sim.n_cases} cases")
+
+
+def _serve(sim: Any, args: argparse.Namespace, what: str) -> int:
+    """Serve until SIGTERM or SIGINT, printing the base URL as the first line of stdout."""
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -85,7 +91,7 @@ def _run_salesforce(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _stop)
     base_url = sim.start(port=args.port, host=args.host)
     print(base_url, flush=True)  # the one line a parent process reads
-    log.info("serving %d cases at %s", sim.n_cases, base_url)
+    log.info("serving %s at %s", what, base_url)
     while not stop.wait(0.5):
         pass
     sim.stop()
@@ -112,20 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         latency_ms=args.latency_ms,
         disabled=args.disable,
     )
-    stop = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    base_url = sim.start(port=args.port, host=args.host)
-    print(base_url, flush=True)  # the one line a parent process reads
-    log.info("serving %d tickets at %s", sim.n_tickets, base_url)
-    while not stop.wait(0.5):
-        pass
-    sim.stop()
-    return 0
+    return _serve(sim, args, f"{sim.n_tickets} tickets")
 
 
 if __name__ == "__main__":
