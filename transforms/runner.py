@@ -43,6 +43,7 @@ from sqlglot import exp
 
 from connectors.errors import ConfigError
 from transforms import dialect
+from transforms.settings import Settings, load_settings, write_settings
 from transforms.graph import (
     MODEL_SCHEMAS,
     MODELS_DIR,
@@ -349,19 +350,22 @@ def build(
     raw_tables: Mapping[str, Mapping[str, str]] | None = None,
     on_result: Callable[[ModelResult], None] | None = None,
     lock: bool = True,
+    settings: Settings | None = None,
 ) -> list[ModelResult]:
     """Build the models (all, or those ``select`` names) in ``target``, in dependency order.
 
     ``select`` items: a model name, ``schema.name``, a layer (``core``), ``name+`` for a model and
     everything downstream. ``raw_tables`` overrides :func:`raw_table_columns` (the declared raw
     tables that may stand in when absent). ``on_result`` is called after each model (a progress
-    line). ``lock`` takes the warehouse's run lock, so a build never overlaps a sync.
+    line). ``lock`` takes the warehouse's run lock, so a build never overlaps a sync. ``settings``
+    (default: :func:`transforms.settings.load_settings`) are written to the warehouse first.
 
     Stops at the first failing model with a :class:`TransformError` naming it, its file and the
     engine's message; the models built before it stay built, the failing one keeps its previous
     table.
     """
     models = select_models(load_models(models_dir or MODELS_DIR), select)
+    settings = load_settings() if settings is None else settings
     if not models:
         log.info("no models to build")
         return []
@@ -369,8 +373,8 @@ def build(
         from warehouse.lock import RunLock
 
         with RunLock(target):
-            return _build(target, models, raw_tables, on_result)
-    return _build(target, models, raw_tables, on_result)
+            return _build(target, models, raw_tables, on_result, settings)
+    return _build(target, models, raw_tables, on_result, settings)
 
 
 def _build(
@@ -378,12 +382,14 @@ def _build(
     models: Sequence[Model],
     raw_tables: Mapping[str, Mapping[str, str]] | None,
     on_result: Callable[[ModelResult], None] | None,
+    settings: Settings,
 ) -> list[ModelResult]:
     declared = raw_table_columns() if raw_tables is None else raw_tables
     results: list[ModelResult] = []
     with connection(target) as con:
         _check_catalog_name(con, models)
         _set_utc(con)
+        write_settings(con, settings)
         standins = _prepare_standins(con, models, declared)
         try:
             for schema in sorted({m.schema for m in models}, key=MODEL_SCHEMAS.index):
@@ -414,7 +420,7 @@ def _check_catalog_name(con: Connection, models: Sequence[Model]) -> None:
     if catalog in schemas | {STANDIN_SCHEMA}:
         raise ConfigError(
             f"the DuckDB file is named {catalog!r}, like a schema the models use, so DuckDB cannot tell "
-            f"{catalog}.<table> apart: rename the file (e.g. supportlake.duckdb)"
+            f"{catalog}.<table> apart: rename the file (e.g. supportlake_warehouse.duckdb)"
         )
 
 

@@ -1,8 +1,8 @@
 """Where the data goes: ``--warehouse URL`` (or ``SUPPORTLAKE_WAREHOUSE``) → a dlt destination.
 
-- ``duckdb:///supportlake.duckdb`` — relative path (SQLAlchemy's convention: three slashes);
-  ``duckdb:////var/lib/supportlake.duckdb`` — absolute path; a bare ``*.duckdb`` path works too.
-  Default: ``./supportlake.duckdb``. Query parameters are DuckDB settings for loads, e.g.
+- ``duckdb:///supportlake_warehouse.duckdb`` — relative path (SQLAlchemy's convention: three slashes);
+  ``duckdb:////var/lib/supportlake/warehouse.duckdb`` — absolute path; a bare ``*.duckdb`` path works too.
+  Default: ``./supportlake_warehouse.duckdb``. Query parameters are DuckDB settings for loads, e.g.
   ``?memory_limit=2GB&threads=2``; by default DuckDB gets ``memory_limit=128MB`` and spills to
   disk beyond it, so a load's memory does not grow with the size of the sync.
 - ``postgresql://user:password@host:5432/db`` (``postgres://`` too). Without a password (trust or
@@ -21,7 +21,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 from connectors.errors import ConfigError
 from connectors.secrets import redact_url, register_secret
 
-DEFAULT_WAREHOUSE = "duckdb:///supportlake.duckdb"
+DEFAULT_WAREHOUSE = "duckdb:///supportlake_warehouse.duckdb"
+
+RESERVED_SCHEMAS = frozenset(
+    {"supportlake", "supportlake_config", "supportlake_standins", "zendesk", "salesforce", "confluence",
+     "inputs", "staging", "intermediate", "core", "marts", "main"}
+)
+"""Schemas supportlake writes. DuckDB names its catalog after the file, so in ``core.duckdb`` the
+name ``core.tickets`` is ambiguous (a Binder Error on every query): such file names are refused."""
 DUCKDB_DEFAULTS = {"memory_limit": "128MB", "preserve_insertion_order": False}
 ENV_WAREHOUSE = "SUPPORTLAKE_WAREHOUSE"
 ENV_HOME = "SUPPORTLAKE_HOME"
@@ -75,6 +82,7 @@ def parse_target(url: str | None = None) -> Target:
                 f"--warehouse {raw!r}: a DuckDB URL is duckdb:///relative.duckdb or duckdb:////abs.duckdb"
             )
         path = Path(unquote(rest[1:]))  # drop the slash that ends the empty host
+        _check_file_name(raw, path)
         settings = tuple(parse_qsl(query, keep_blank_values=False))
         return Target(kind="duckdb", url=raw, path=path.expanduser().resolve(), settings=settings)
     if raw.startswith(("postgresql://", "postgres://", "postgresql+psycopg2://")):
@@ -92,8 +100,19 @@ def parse_target(url: str | None = None) -> Target:
         dsn = urlunsplit(("postgresql", f"{user}:{password}@{host}", parts.path, parts.query, ""))
         return Target(kind="postgres", url=raw, dsn=dsn)
     if "://" not in raw and raw.endswith((".duckdb", ".db")):
+        _check_file_name(raw, Path(raw))
         return Target(kind="duckdb", url=raw, path=Path(raw).expanduser().resolve())
     raise ConfigError(f"--warehouse {redact_url(raw)}: use duckdb:///file.duckdb or postgresql://user@host:5432/db")
+
+
+def _check_file_name(raw: str, path: Path) -> None:
+    catalog = path.name.split(".", 1)[0]
+    if catalog.lower() in RESERVED_SCHEMAS:
+        raise ConfigError(
+            f"--warehouse {raw!r}: DuckDB names its catalog after the file ({catalog!r}), which is also a "
+            f"schema supportlake writes, so {catalog}.<table> would be ambiguous: choose another file name "
+            "(e.g. supportlake_warehouse.duckdb)"
+        )
 
 
 def home() -> Path:

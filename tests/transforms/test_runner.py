@@ -238,10 +238,22 @@ def test_a_build_never_overlaps_another_run(tmp_path: Path) -> None:
         build(target, FIXTURES / "failing")
 
 
-@pytest.mark.parametrize("name", ["core", "zendesk"])
+@pytest.mark.parametrize("name", ["core", "zendesk", "supportlake"])
 def test_duckdb_file_named_like_a_schema_is_a_config_error(tmp_path: Path, name: str) -> None:
-    target = parse_target(f"duckdb:///{tmp_path / (name + '.duckdb')}")
-    with pytest.raises(ConfigError, match=f"the DuckDB file is named '{name}'"):
+    """DuckDB names its catalog after the file: ``supportlake.duckdb`` makes every
+    ``supportlake.<table>`` (the run log) an ambiguous reference, so the URL is refused up front."""
+    with pytest.raises(ConfigError, match=f"names its catalog after the file \\('{name}'\\)"):
+        parse_target(f"duckdb:///{tmp_path / (name + '.duckdb')}")
+    with pytest.raises(ConfigError, match=f"catalog after the file \\('{name}'\\)"):
+        parse_target(str(tmp_path / (name + ".duckdb")))
+
+
+def test_duckdb_catalog_named_like_a_model_schema_fails_the_build(tmp_path: Path) -> None:
+    """The build's own check, for a target made without parse_target's."""
+    import dataclasses
+
+    target = dataclasses.replace(parse_target(f"duckdb:///{tmp_path / 'x.duckdb'}"), path=tmp_path / "core.duckdb")
+    with pytest.raises(ConfigError, match="the DuckDB file is named 'core'"):
         build(target, FIXTURES / "project")
 
 
