@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="run the SQL models (transforms/models) inside the warehouse")
     b.add_argument("--warehouse", help=wh_help)
     b.add_argument("--select", action="append", help="a model, schema.model, a layer, or name+ (repeatable)")
+    b.add_argument("--config", help="settings file: KPI targets, thresholds, fields (default $SUPPORTLAKE_CONFIG or ./supportlake.toml)")
 
     d = sub.add_parser("demo", help="sync the built-in simulators into a local DuckDB, offline")
     d.add_argument("--warehouse", default=None, help="default duckdb:///supportlake_demo.duckdb")
@@ -82,11 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from transforms.graph import TransformError
     from transforms.runner import build, summary
+    from transforms.settings import load_settings
 
     target = parse_target(args.warehouse)
+    settings = load_settings(args.config)
     print(f"supportlake build → {target.display}", file=sys.stderr)
     try:
-        results = build(target, select=args.select, on_result=lambda r: print(*summary([r])))
+        results = build(
+            target, select=args.select, settings=settings, on_result=lambda r: print(*summary([r]))
+        )
     except TransformError as exc:
         print(f"supportlake: build failed: {exc}", file=sys.stderr)
         return EXIT_FAILED

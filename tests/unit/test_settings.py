@@ -1,0 +1,82 @@
+"""Build settings: defaults from the seeds, TOML overrides, errors that name the setting, and the
+tables the models read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connectors.errors import ConfigError
+from transforms.kpis import KPIS
+from transforms.settings import ENV_CONFIG, load_settings, parse_settings, write_settings
+from warehouse.sql import connection
+from warehouse.target import parse_target
+
+
+def test_defaults_are_the_seed_organisation_targets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(ENV_CONFIG, raising=False)
+    monkeypatch.chdir(tmp_path)  # no supportlake.toml here
+    s = load_settings()
+    assert s.target("fcr_rate") == 0.75
+    assert s.target("aht_minutes") == 8.0
+    assert s.target("csat_pct_positive") is None
+    assert s.segments.enterprise_min_arr == 5_000_000
+    assert s.segments.mid_market_min_arr == 500_000
+    assert s.tiers.salesforce_case_field == "Tier__c"
+
+
+def test_file_from_the_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    f = tmp_path / "conf.toml"
+    f.write_text('[kpis.targets]\nfcr_rate = 0.9\n[segments]\nenterprise_min_arr = 1e6\n[accounts]\n'
+                 'zendesk_organization_field = "sf_account"\n')
+    monkeypatch.setenv(ENV_CONFIG, str(f))
+    s = load_settings()
+    assert s.target("fcr_rate") == 0.9
+    assert s.target("nps") == 50.0
+    assert s.segments.enterprise_min_arr == 1e6
+    assert s.accounts.zendesk_organization_field == "sf_account"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"kpis": {"targets": {"fcr": 0.7}}}, r"kpis\.targets: .*unknown KPI fcr"),
+        ({"segments": {"enterprise_min_arr": "lots"}}, r"segments\.enterprise_min_arr"),
+        ({"revenue": {"gross_margin": 1.5}}, r"revenue\.gross_margin"),
+        ({"tiers": {"salesforce_field": "X"}}, r"tiers\.salesforce_field: Extra inputs"),
+    ],
+)
+def test_a_wrong_setting_is_named(data: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_settings(data, source="x.toml")
+
+
+def test_bad_toml_names_the_file(tmp_path: Path) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text("[kpis\n")
+    with pytest.raises(ConfigError, match="bad.toml"):
+        load_settings(f)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "absent.toml")
+
+
+def test_written_tables(tmp_path: Path) -> None:
+    target = parse_target(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    s = parse_settings({"accounts": {"zendesk_organization_field": "SF_Account", "zendesk_ticket_field": "custom_acct"}})
+    with connection(target) as con:
+        con.execute("create schema zendesk")
+        con.execute("create table zendesk.organizations (id BIGINT, organization_fields__sf_account VARCHAR)")
+        con.execute("insert into zendesk.organizations values (1, ' 001A '), (2, null), (3, '')")
+        write_settings(con, s)
+        assert con.query("select source_table, source_id, field, value from supportlake_config.configured_fields") == [
+            ("zendesk.organizations", "1", "account_id", "001A")
+        ]
+        catalog = con.query("select kpi_name, target from supportlake_config.kpi_catalog order by kpi_name")
+        assert [r[0] for r in catalog] == sorted(k.name for k in KPIS)
+        assert dict(catalog)["fcr_rate"] == 0.75
+        rows = con.query("select value from supportlake_config.settings where name = 'revenue.expansion_types'")
+        assert sorted(r[0] for r in rows) == ["Expansion", "Upsell"]
+        # rewriting replaces, never appends
+        write_settings(con, s)
+        assert con.query("select count(*) from supportlake_config.kpi_catalog") == [(len(KPIS),)]
