@@ -43,7 +43,6 @@ from sqlglot import exp
 
 from connectors.errors import ConfigError
 from transforms import dialect
-from transforms.settings import Settings, load_settings, write_settings
 from transforms.graph import (
     MODEL_SCHEMAS,
     MODELS_DIR,
@@ -59,6 +58,7 @@ from transforms.graph import (
     select_models,
     tables_read,
 )
+from transforms.settings import Settings, load_settings, write_settings
 from warehouse.sql import Connection, connection
 from warehouse.target import Target
 

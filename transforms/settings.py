@@ -67,8 +67,8 @@ class Kpis(_Section):
     targets: dict[str, float | None] = Field(
         default_factory=dict, description="KPI name → target, overriding the catalogue's default."
     )
-    resolution_within_hours: float = Field(24.0, gt=0, description="Threshold of resolution_within_24h_rate.")
-    first_reply_within_hours: float = Field(4.0, gt=0, description="Threshold of first_reply_within_4h_rate.")
+    resolution_within_hours: float = Field(default=24.0, gt=0, description="Threshold of resolution_within_24h_rate.")
+    first_reply_within_hours: float = Field(default=4.0, gt=0, description="Threshold of first_reply_within_4h_rate.")
 
     @field_validator("targets")
     @classmethod
@@ -80,34 +80,40 @@ class Kpis(_Section):
 
 
 class Segments(_Section):
-    enterprise_min_arr: float = Field(5_000_000, ge=0, description="ARR from which an account is Enterprise.")
-    mid_market_min_arr: float = Field(500_000, ge=0, description="ARR from which an account is Mid-Market.")
+    enterprise_min_arr: float = Field(default=5_000_000, ge=0, description="ARR from which an account is Enterprise.")
+    mid_market_min_arr: float = Field(default=500_000, ge=0, description="ARR from which an account is Mid-Market.")
 
 
 class Accounts(_Section):
     zendesk_organization_field: str | None = Field(
-        None, description="Key of a Zendesk organization field holding the Salesforce Account Id."
+        default=None, description="Key of a Zendesk organization field holding the Salesforce Account Id."
     )
     zendesk_ticket_field: str | None = Field(
-        None, description="Column (custom_<title>) of a Zendesk ticket field holding the Salesforce Account Id."
+        default=None, description="Column (custom_<title>) of a Zendesk ticket field holding the Salesforce Account Id."
     )
 
 
 class Tiers(_Section):
     salesforce_case_field: str | None = Field(
-        "Tier__c", description="Case field holding the support tier ('Tier 2', '2', 'T2')."
+        default="Tier__c", description="Case field holding the support tier ('Tier 2', '2', 'T2')."
     )
 
 
 class Revenue(_Section):
-    gross_margin: float = Field(0.8, gt=0, le=1, description="Gross margin for customer lifetime value.")
-    expansion_types: list[str] = Field(["Expansion", "Upsell"], description="Opportunity types counted as expansion.")
-    new_business_types: list[str] = Field(["New Business"], description="Opportunity types that start a contract.")
+    gross_margin: float = Field(default=0.8, gt=0, le=1, description="Gross margin for customer lifetime value.")
+    expansion_types: list[str] = Field(
+        default=["Expansion", "Upsell"], description="Opportunity types counted as expansion."
+    )
+    new_business_types: list[str] = Field(
+        default=["New Business"], description="Opportunity types that start a contract."
+    )
 
 
 class Onboarding(_Section):
-    zendesk_tags: list[str] = Field(["onboarding"], description="Zendesk tags marking an onboarding ticket.")
-    salesforce_case_types: list[str] = Field(["Onboarding"], description="Case types marking an onboarding case.")
+    zendesk_tags: list[str] = Field(default=["onboarding"], description="Zendesk tags marking an onboarding ticket.")
+    salesforce_case_types: list[str] = Field(
+        default=["Onboarding"], description="Case types marking an onboarding case."
+    )
 
 
 class Settings(_Section):
