@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--select", action="append", help="a model, schema.model, a layer, or name+ (repeatable)")
     b.add_argument("--config", help="settings file: KPI targets, thresholds, fields (default $SUPPORTLAKE_CONFIG or ./supportlake.toml)")
 
+    x = sub.add_parser("export-hyper", help="write the mart tables as Tableau .hyper extracts (supportlake[tableau])")
+    x.add_argument("--out", required=True, help="folder for <table>.hyper (created if missing; replaced atomically)")
+    x.add_argument("--warehouse", help=wh_help)
+    x.add_argument("--schema", default="marts", help="the schema whose tables to export (default marts)")
+
     d = sub.add_parser("demo", help="sync the built-in simulators into a local DuckDB, offline")
     d.add_argument("--warehouse", default=None, help="default duckdb:///supportlake_demo.duckdb")
     d.add_argument("--tickets", type=int, default=5000, help="simulated tickets (default 5000)")
@@ -67,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_sync(args)
         if args.command == "build":
             return cmd_build(args)
+        if args.command == "export-hyper":
+            from warehouse.hyper import cmd_export_hyper
+
+            return cmd_export_hyper(args.warehouse, args.out, args.schema)
         if args.command == "demo":
             from warehouse.demo import run_demo
 
