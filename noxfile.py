@@ -23,8 +23,9 @@ def _install(session: nox.Session, *groups: str, extras: str = "postgres") -> No
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Every test: unit (responses), simulators, end to end into DuckDB and PostgreSQL."""
-    _install(session, "test")
+    """Every test: unit (responses), simulators, end to end into DuckDB and PostgreSQL; the
+    Tableau extracts are read back with the Hyper API (the ``tableau`` extra)."""
+    _install(session, "test", extras="postgres,tableau")
     session.run("pytest", *session.posargs)
 
 
