@@ -37,7 +37,7 @@ class Kpi:
     date_counted: str
     dimensions: tuple[str, ...]
     """The slice columns this KPI is broken down by (the others are always ``all``)."""
-    is_additive: bool = True
+    aggregation: str = "ratio_of_sums"
     requires: str = ""
     """Inputs without which the KPI has no rows (said in ``kpi_definitions.availability``)."""
 
@@ -111,7 +111,7 @@ KPIS: tuple[Kpi, ...] = (
         "additive: each row is the median of its own slice (numerator = the median, denominator = 1).",
         "median full resolution hours", "1",
         "hours", "lower_is_better", 24.0, "support-operations-org.md",
-        "ticket", "final solve date", _TICKET_DIMS, is_additive=False,
+        "ticket", "final solve date", _TICKET_DIMS, aggregation="not_additive",
     ),
     Kpi(
         "first_reply_within_4h_rate", "First reply within 4 h",
@@ -160,7 +160,7 @@ KPIS: tuple[Kpi, ...] = (
         "by close date. The target is the annual $5M spread evenly over months.",
         "expansion amount (USD)", "1",
         "usd", "higher_is_better", 5_000_000 / 12, "support-operations-org.md ($5M a year)",
-        "opportunity", "close date", ("segment",),
+        "opportunity", "close date", ("segment",), aggregation="sum_of_numerator",
         requires="Salesforce won Opportunities",
     ),
     Kpi(
@@ -179,7 +179,7 @@ KPIS: tuple[Kpi, ...] = (
         "row where nothing churned (the value is unbounded).",
         "average ARR per active account × gross margin", "annual logo churn rate",
         "usd", "higher_is_better", 50_000.0, "support-operations-org.md",
-        "account / as-of month", "month end", ("segment",), is_additive=False,
+        "account / as-of month", "month end", ("segment",), aggregation="not_additive",
         requires="Salesforce won Opportunities and at least one churned account",
     ),
     Kpi(

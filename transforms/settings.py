@@ -187,7 +187,7 @@ def catalog_rows(settings: Settings) -> list[tuple[Any, ...]]:
         (
             k.name, k.caption, k.definition, k.numerator, k.denominator, k.unit, k.direction,
             settings.target(k.name), k.target_source, k.grain, k.date_counted,
-            ", ".join(k.dimensions) or "none", k.is_additive, k.requires or None, DEFINITIONS_VERSION,
+            ", ".join(k.dimensions) or "none", k.aggregation, k.requires or None, DEFINITIONS_VERSION,
         )
         for k in KPIS
     ]
@@ -198,7 +198,7 @@ CATALOG_COLUMNS = (
     ("numerator_description", "VARCHAR"), ("denominator_description", "VARCHAR"), ("unit", "VARCHAR"),
     ("direction", "VARCHAR"), ("target", "DOUBLE PRECISION"), ("target_source", "VARCHAR"),
     ("grain", "VARCHAR"), ("date_counted", "VARCHAR"), ("dimensions", "VARCHAR"),
-    ("is_additive", "BOOLEAN"), ("requires", "VARCHAR"), ("definition_version", "VARCHAR"),
+    ("aggregation", "VARCHAR"), ("requires", "VARCHAR"), ("definition_version", "VARCHAR"),
 )
 
 CONFIGURED_FIELDS = "configured_fields"
