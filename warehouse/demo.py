@@ -1,19 +1,24 @@
 """``supportlake demo``: the built-in simulators of all three systems, a full sync into a local
-DuckDB, and the summary. Offline and self-contained: each simulator serves on a free loopback
-port with its own credentials. (The KPI marts and their table join the demo with their issue.)
+DuckDB, the core and mart models built, Tableau extracts written (when the ``tableau`` extra is
+installed) and the KPI table of the month with the most data printed against the targets.
+Offline and self-contained: each simulator serves on a free loopback port with its own
+credentials.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 from warehouse.progress import Progress, summary_table
-from warehouse.target import parse_target
+from warehouse.target import Target, parse_target
 
 DEMO_WAREHOUSE = "duckdb:///supportlake_demo.duckdb"
+DEMO_EXTRACTS = "supportlake_demo_extracts"
 
 
 @contextmanager
@@ -30,7 +35,9 @@ def _env(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def run_demo(warehouse: str | None, *, tickets: int = 5000, seed: int = 7) -> int:
+def run_demo(
+    warehouse: str | None, *, tickets: int = 5000, seed: int = 7, extracts: str | None = DEMO_EXTRACTS
+) -> int:
     from connectors.simulators.confluence import ConfluenceSimulator
     from connectors.simulators.salesforce import SalesforceSimulator
     from connectors.simulators.zendesk import ZendeskSimulator
@@ -71,4 +78,37 @@ def run_demo(warehouse: str | None, *, tickets: int = 5000, seed: int = 7) -> in
             result = sync(target, ["zendesk", "salesforce", "confluence"])
     print(summary_table(result.tables))
     print(f"\ndemo run {result.run_id}: {'ok' if result.ok else 'FAILED'} in {result.seconds:.1f}s → {target.display}")
-    return 0 if result.ok else 1
+    if not result.ok:
+        return 1
+    return _build_and_report(target, extracts)
+
+
+def _build_and_report(target: Target, extracts: str | None) -> int:
+    from transforms.graph import TransformError
+    from transforms.runner import build
+    from warehouse.report import kpi_report
+
+    started = time.monotonic()
+    try:
+        results = build(target)
+    except TransformError as exc:
+        print(f"supportlake demo: build failed: {exc}", file=sys.stderr)
+        return 1
+    rows = sum(r.rows for r in results if r.model.startswith("marts."))
+    print(f"\nbuilt {len(results)} models in {time.monotonic() - started:.1f}s ({rows:,} rows in the marts)")
+    if extracts:
+        _write_extracts(target, Path(extracts))
+    print()
+    print(kpi_report(target))
+    return 0
+
+
+def _write_extracts(target: Target, out: Path) -> None:
+    from warehouse.hyper import HyperApiMissing, export_hyper
+
+    try:
+        written = export_hyper(target, out)
+    except HyperApiMissing:
+        print("(Tableau extracts skipped: pip install 'supportlake[tableau]' to write them)")
+        return
+    print(f"wrote {len(written)} Tableau extracts to {out.resolve()}/")

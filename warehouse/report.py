@@ -1,0 +1,117 @@
+"""The KPI table printed by ``supportlake demo`` and ``supportlake kpis``: one month's totals of
+``marts.agg_kpi_monthly`` (every slice column 'all') against their targets, with the KPIs that have
+no data that month and why (from ``marts.kpi_definitions``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from warehouse.sql import Connection, connection
+from warehouse.target import Target
+
+
+@dataclass(frozen=True)
+class KpiLine:
+    name: str
+    caption: str
+    unit: str
+    direction: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    target: float | None
+    is_target_met: bool | None
+    note: str
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "ratio":
+        return f"{value * 100:.1f}%"
+    if unit == "usd":
+        return f"${value:,.0f}"
+    if unit == "nps_points":
+        return f"{value:+.1f}"
+    if unit in ("minutes", "hours", "days"):
+        return f"{value:,.1f} {unit[0] if unit != 'days' else 'd'}"
+    return f"{value:.2f}"
+
+
+def _count(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def pick_month(con: Connection) -> dt.date | None:
+    """The month with the most KPIs that have data (ties: the latest): a fair 'latest month' when the
+    systems' histories end at different times."""
+    rows = con.query(
+        "select month_start, count(distinct kpi_name) as n from marts.agg_kpi_monthly "
+        "where segment = 'all' and channel_group = 'all' and support_tier = 'all' "
+        "group by month_start order by n desc, month_start desc limit 1"
+    )
+    return rows[0][0] if rows else None
+
+
+def kpi_lines(con: Connection, month: dt.date) -> list[KpiLine]:
+    rows = con.query(
+        "select d.kpi_name, d.caption, d.unit, d.direction, k.value, k.numerator, k.denominator, d.target, "
+        "k.is_target_met, d.availability, d.aggregation "
+        "from marts.kpi_definitions as d left join marts.agg_kpi_monthly as k "
+        "on k.kpi_name = d.kpi_name and k.month_start = %s "
+        "and k.segment = 'all' and k.channel_group = 'all' and k.support_tier = 'all' "
+        "order by d.kpi_name",
+        [month],
+    )
+    order = {name: i for i, name in enumerate(_ORDER)}
+    lines = []
+    for name, caption, unit, direction, value, num, den, target, met, availability, aggregation in rows:
+        if value is None:
+            note = availability if availability != "available" else "no data this month"
+        elif aggregation == "ratio_of_sums":
+            note = f"{_count(num)} / {_count(den)}"
+        else:
+            note = ""
+        lines.append(KpiLine(name, caption, unit, direction, value, num, den, target, met, note))
+    return sorted(lines, key=lambda line: order.get(line.name, len(order)))
+
+
+_ORDER = (
+    "fcr_rate", "csat_avg_5pt", "csat_pct_positive", "nps", "aht_minutes", "sla_compliance",
+    "resolution_within_24h_rate", "median_resolution_hours", "first_reply_within_4h_rate",
+    "self_service_rate", "kb_utilization_rate", "retention_rate", "net_revenue_retention",
+    "expansion_revenue", "support_cost_pct_revenue", "customer_lifetime_value", "time_to_value_days",
+)
+"""KPIS.md's order."""
+
+
+def render(lines: list[KpiLine], month: dt.date) -> str:
+    head = ("KPI", "value", "target", "met", "numerator / denominator, or why there is no value")
+    body = []
+    for line in lines:
+        target = "—" if line.target is None else ("≥ " if line.direction == "higher_is_better" else "≤ ")
+        if line.target is not None:
+            target += _fmt(line.target, line.unit)
+        met = {True: "yes", False: "NO", None: ""}[line.is_target_met]
+        body.append((line.caption, _fmt(line.value, line.unit), target, met, line.note))
+    widths = [max(len(r[i]) for r in [head, *body]) for i in range(4)]
+    out = [f"KPIs for {month:%B %Y} (every segment, channel and tier; marts.agg_kpi_monthly)", ""]
+    for i, row in enumerate([head, *body]):
+        cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].rjust(widths[2]), row[3].ljust(widths[3])]
+        out.append("  ".join([*cells, row[4]]).rstrip())
+        if i == 0:
+            out.append("  ".join("-" * w for w in widths) + "  " + "-" * len(head[4]))
+    met = [line for line in lines if line.is_target_met is not None]
+    out += ["", f"{sum(1 for line in met if line.is_target_met)} of {len(met)} KPIs with a target meet it"]
+    return "\n".join(out)
+
+
+def kpi_report(target: Target, month: dt.date | None = None) -> str:
+    with connection(target) as con:
+        chosen = month or pick_month(con)
+        if chosen is None:
+            return "no KPI rows yet: run `supportlake sync` and `supportlake build` first"
+        return render(kpi_lines(con, chosen), chosen)
