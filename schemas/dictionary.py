@@ -42,7 +42,7 @@ def _type(hint: Any) -> tuple[str, bool]:
 
 
 def _table(cls: type[SQLModel]) -> list[str]:
-    schema = cls.__table_args__["schema"]  # type: ignore[index]
+    schema = cls.__table_args__["schema"]  # type: ignore[attr-defined]
     grain = ", ".join(cls.__grain__)  # type: ignore[attr-defined]
     doc = " ".join((cls.__doc__ or "").split())
     lines = [

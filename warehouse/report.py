@@ -104,8 +104,8 @@ def render(lines: list[KpiLine], month: dt.date) -> str:
         out.append("  ".join([*cells, row[4]]).rstrip())
         if i == 0:
             out.append("  ".join("-" * w for w in widths) + "  " + "-" * len(head[4]))
-    met = [line for line in lines if line.is_target_met is not None]
-    out += ["", f"{sum(1 for line in met if line.is_target_met)} of {len(met)} KPIs with a target meet it"]
+    verdicts = [line.is_target_met for line in lines if line.is_target_met is not None]
+    out += ["", f"{verdicts.count(True)} of {len(verdicts)} KPIs with a target meet it"]
     return "\n".join(out)
 
 
