@@ -254,9 +254,12 @@ def write_settings(con: Connection, settings: Settings) -> None:
             f"create table {SCHEMA}.{CONFIGURED_FIELDS} "
             "(source_table VARCHAR, source_id VARCHAR, field VARCHAR, value VARCHAR)"
         )
+        explicit = {"support_tier": "salesforce_case_field" in settings.tiers.model_fields_set}
         for field, schema, table, id_col, col in _field_sources(settings):
             if col not in _columns(con, schema, table):
-                log.warning("configured field %s: %s.%s has no column %s (yet)", field, schema, table, col)
+                # dlt adds a column with its first value; a default nobody configured is no news
+                level = logging.WARNING if explicit.get(field, True) else logging.INFO
+                log.log(level, "configured field %s: %s.%s has no column %s (yet)", field, schema, table, col)
                 continue
             con.execute(
                 f"insert into {SCHEMA}.{CONFIGURED_FIELDS} "
