@@ -63,6 +63,30 @@ def _table(cls: type[SQLModel]) -> list[str]:
     return [*lines, ""]
 
 
+def _kpis() -> list[str]:
+    from transforms.kpis import DEFINITIONS_VERSION, KPIS
+
+    lines = [
+        "## KPIs",
+        "",
+        f"Rows of `marts.agg_kpi_monthly` (`kpi_name`) and `marts.kpi_definitions`; definitions version "
+        f"{DEFINITIONS_VERSION}. Targets are the defaults; `supportlake.toml` overrides them.",
+        "",
+        "| kpi_name | caption | numerator ÷ denominator | unit | default target | slices | aggregation |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for k in KPIS:
+        sign = "≥" if k.direction == "higher_is_better" else "≤"
+        target = "—" if k.target is None else f"{sign} {k.target:g}"
+        ratio = f"{k.numerator} ÷ {k.denominator}".replace("|", "\\|")
+        dims = ", ".join(k.dimensions) or "—"
+        lines.append(f"| `{k.name}` | {k.caption} | {ratio} | {k.unit} | {target} | {dims} | {k.aggregation} |")
+    lines.append("")
+    for k in KPIS:
+        lines += [f"- **`{k.name}`** — {k.definition} Counted by {k.date_counted}; one item is a {k.grain}."]
+    return [*lines, ""]
+
+
 def render() -> str:
     out = [
         "# Data dictionary",
@@ -76,6 +100,7 @@ def render() -> str:
     ]
     for cls in MART_TABLES:
         out += _table(cls)
+    out += _kpis()
     out += ["## Core (schema `core`): the unified model the marts are built on", ""]
     for cls in CORE_TABLES:
         out += _table(cls)
