@@ -353,3 +353,40 @@ def test_ticket_flags(built: str) -> None:
     assert rows["zendesk:5"][1:3] == (True, "deleted")
     # Unreplied and open: NULL reply minutes (never 0), a miss since it is older than 4 h.
     assert rows["zendesk:6"] == ("Unassigned", False, None, None, None, False, None)
+
+
+def _nps(email: str, account: str | None, score: int, at: str) -> dict[str, Any]:
+    return {
+        "respondent_email": email,
+        "account_id": account,
+        "score": score,
+        "responded_at": dt.datetime.fromisoformat(at),
+        "source_file": "nps.csv",
+        "loaded_at": dt.datetime(2024, 6, 1),
+    }
+
+
+NPS = [
+    _nps("a@acme.com", A, 10, "2024-03-02T10:00:00"),  # replaced by a's later answer this month
+    _nps("a@acme.com", A, 6, "2024-03-20T10:00:00"),  # detractor
+    _nps("b@acme.com", A, 9, "2024-03-05T10:00:00"),  # promoter
+    _nps("c@beta.io", B, 7, "2024-03-06T10:00:00"),  # passive
+    _nps("d@nowhere.org", None, 3, "2024-03-07T10:00:00"),  # detractor, no account
+    _nps("e@acme.com", A, 10, "2024-04-02T10:00:00"),  # promoter, April
+]
+
+
+def test_nps_from_the_input_table(warehouse_url: str) -> None:
+    seed_raw(warehouse_url, {**ORG, "inputs.input_nps_responses": NPS})
+    build(parse_target(warehouse_url), settings=SETTINGS)
+    got = {k: v for k, v in kpis(warehouse_url).items() if k[1] == "nps"}
+    # March, latest answer per respondent: a 6, b 9, c 7, d 3 → (1 promoter − 2 detractors) / 4 = −25.
+    # Mid-Market (A: a, b): (1 − 1) / 2 = 0; Commercial (B: c): 0 / 1; Unassigned (d): −1 / 1.
+    assert got == {
+        (MARCH, "nps", "all", "all", "all"): (-100.0, 4.0, -25.0),
+        (MARCH, "nps", "Mid-Market", "all", "all"): (0.0, 2.0, 0.0),
+        (MARCH, "nps", "Commercial", "all", "all"): (0.0, 1.0, 0.0),
+        (MARCH, "nps", "Unassigned", "all", "all"): (-100.0, 1.0, -100.0),
+        (APRIL, "nps", "all", "all", "all"): (100.0, 1.0, 100.0),
+        (APRIL, "nps", "Mid-Market", "all", "all"): (100.0, 1.0, 100.0),
+    }
