@@ -97,6 +97,8 @@ SQL_TYPES: Mapping[str, Mapping[str, str]] = {
         "bool": "BOOLEAN",
         "timestamp": "TIMESTAMP WITH TIME ZONE",
         "json": "VARCHAR",  # connectors/arrow.py loads lists and deep objects as JSON text
+        "date": "DATE",  # input tables (schemas/inputs.py)
+        "naive_timestamp": "TIMESTAMP",
     },
     "postgres": {
         "text": "TEXT",
@@ -105,6 +107,8 @@ SQL_TYPES: Mapping[str, Mapping[str, str]] = {
         "bool": "BOOLEAN",
         "timestamp": "TIMESTAMP WITH TIME ZONE",
         "json": "TEXT",
+        "date": "DATE",
+        "naive_timestamp": "TIMESTAMP WITHOUT TIME ZONE",
     },
 }
 
@@ -163,10 +167,19 @@ def _confluence_tables() -> dict[str, dict[str, str]]:
     return {f"confluence.{t.name}": {**column_types(t.model), **LOADER_COLUMNS} for e in ENDPOINTS for t in e.tables}
 
 
+def _input_tables() -> dict[str, dict[str, str]]:
+    """The tables ``supportlake load-input`` writes (schema ``inputs``): a model reading one that was
+    never loaded reads an empty stand-in of the same columns."""
+    from schemas.inputs import KINDS, column_kinds
+
+    return {k.qualified_table: column_kinds(k) for k in KINDS.values()}
+
+
 RAW_SOURCES: dict[str, Callable[[], Mapping[str, Mapping[str, str]]]] = {
     "zendesk": _zendesk_tables,
     "salesforce": _salesforce_tables,
     "confluence": _confluence_tables,
+    "inputs": _input_tables,
 }
 """Per source system: a function giving its raw tables' declared columns (``schema.table`` →
 {column: kind}, kinds as in :func:`schemas.payload.column_types`)."""

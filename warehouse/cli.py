@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from connectors.errors import ConfigError
 from connectors.secrets import install_log_redaction, redact
+from schemas.inputs import KINDS as INPUT_KINDS
 from warehouse.lock import EXIT_LOCKED, AlreadyRunning
 from warehouse.progress import Progress, summary_table
 from warehouse.sources import REGISTRY
@@ -55,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--warehouse", help=wh_help)
     x.add_argument("--schema", default="marts", help="the schema whose tables to export (default marts)")
 
+    li = sub.add_parser(
+        "load-input",
+        help="load a CSV file of data no API carries (NPS, support cost, account overrides) into schema inputs",
+    )
+    li.add_argument("kind", choices=list(INPUT_KINDS), help="what the file holds")
+    li.add_argument("file", help="the CSV file (UTF-8, comma-separated, a header line)")
+    li.add_argument("--warehouse", help=wh_help)
+    li.add_argument("--replace", action="store_true", help="replace the whole table (default: upsert by key)")
+
     d = sub.add_parser("demo", help="sync the built-in simulators into a local DuckDB, offline")
     d.add_argument("--warehouse", default=None, help="default duckdb:///supportlake_demo.duckdb")
     d.add_argument("--tickets", type=int, default=5000, help="simulated tickets (default 5000)")
@@ -76,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from warehouse.hyper import cmd_export_hyper
 
             return cmd_export_hyper(args.warehouse, args.out, args.schema)
+        if args.command == "load-input":
+            from warehouse.inputs import cmd_load_input
+
+            return cmd_load_input(args)
         if args.command == "demo":
             from warehouse.demo import run_demo
 
