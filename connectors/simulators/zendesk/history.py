@@ -572,6 +572,12 @@ def _tier_of(h: TicketHistory) -> int:
     return 1
 
 
+_PORTAL_CHANNELS = (3, 8)
+"""web and help_center (see plan.CHANNELS)."""
+_SELF_SERVICE_SHARE = 0.6
+"""Of the portal tickets solved at first contact, those the requester solves alone."""
+
+
 def _solved(b: _Builder, kind: int, c: int, solve: int, tier: int, fcr: bool, escalate: bool) -> None:
     h = b.h
     _assign_if_needed(b, _at(c, solve, 0.05), tier)
@@ -580,6 +586,15 @@ def _solved(b: _Builder, kind: int, c: int, solve: int, tier: int, fcr: bool, es
         b.customer_reply(_at(c, solve, 0.55))
         b.agent_reply(_at(c, solve, 0.75), "pending")
         b.customer_reply(_at(c, solve, 0.85))
+    elif fcr and h.channel in _PORTAL_CHANNELS and b.draw() < _SELF_SERVICE_SHARE:
+        # Self-service: the requester finds the answer in the help center and marks the request
+        # solved; no agent ever replies (answer bot / help-center deflection).
+        audit = b.audit(c + solve, h.requester_id, h.via_channel, [])
+        b.comment(
+            audit, True, ["Found it in the help center, thanks: ", article(b.draw(), b.ctx.guide, h.product_area)]
+        )
+        b.status(audit, "solved")
+        return
     elif not fcr:
         first_reply = 120 + int(-_MEAN_FIRST_REPLY * log1m(b.draw()))
         b.agent_reply(c + min(int(solve * 0.25), first_reply), "pending")
