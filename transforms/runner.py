@@ -138,6 +138,9 @@ SALESFORCE_EXTRA_COLUMNS: Mapping[str, Mapping[str, str]] = {
     # Account carry ``MasterRecordId`` (set on the record merged away) in every org with merge.
     "case": {"master_record_id": "text"},
     "account": {"master_record_id": "text"},
+    # CaseHistory's OldValue/NewValue are ``anyType`` (loaded as text): the owner and status changes
+    # that core.tickets reads for escalations and reopens.
+    "case_history": {"old_value": "text", "new_value": "text"},
     # A ``date`` field: schemas.payload.column_types maps datetimes only, so the stand-in declares it
     # as a timestamp; models read it as ``close_date::DATE``, right for both.
     "opportunity": {"close_date": "timestamp"},
