@@ -1,4 +1,5 @@
--- Salesforce accounts, times in UTC; soft-deleted and merged-away accounts flagged.
+-- Salesforce accounts, times in UTC; merged-away accounts flagged, deleted ones too: soft-deleted
+-- (IsDeleted) or purged (listed in deleted_records, while the row stays as last seen).
 with source as (
     select * from salesforce.account
 ),
@@ -18,7 +19,9 @@ final as (
         billing_country,
         created_date at time zone 'UTC' as created_at,
         system_modstamp at time zone 'UTC' as system_modstamp,
-        coalesce(is_deleted, false) as is_deleted
+        coalesce(is_deleted, false) or exists (
+            select 1 from salesforce.deleted_records as d where d.id = source.id
+        ) as is_deleted
     from source
 )
 

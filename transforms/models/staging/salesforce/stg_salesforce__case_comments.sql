@@ -1,4 +1,4 @@
--- Salesforce case comments, times in UTC; soft-deleted ones flagged.
+-- Salesforce case comments, times in UTC; soft-deleted and purged (deleted_records) ones flagged.
 with source as (
     select * from salesforce.case_comment
 ),
@@ -12,7 +12,9 @@ final as (
         created_by_id,
         created_date at time zone 'UTC' as created_at,
         system_modstamp at time zone 'UTC' as system_modstamp,
-        coalesce(is_deleted, false) as is_deleted
+        coalesce(is_deleted, false) or exists (
+            select 1 from salesforce.deleted_records as d where d.id = source.id
+        ) as is_deleted
     from source
 )
 
