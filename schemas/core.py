@@ -38,8 +38,9 @@ class Ticket(SQLModel, table=True):
     source_ticket_id: str = Field(description="The ticket's id in its own system (Zendesk id, Salesforce Case Id).")
     account_key: str | None = Field(
         default=None,
-        description="The source-side account: 'zendesk:<organization id>' or 'salesforce:<Account Id>'; "
-        "NULL when the ticket has none.",
+        description="The account (core.accounts): Salesforce the case's Account; Zendesk the Account the "
+        "configured ticket field names (when it is a live Account), else the account of the ticket's "
+        "organization (core.account_identity). NULL when the ticket has none.",
     )
     requester_key: str | None = Field(
         default=None, description="'zendesk:<requester user id>' or 'salesforce:<Contact Id>'."
@@ -53,7 +54,29 @@ class Ticket(SQLModel, table=True):
     )
     group_name: str | None = Field(default=None, description="Name of the Zendesk group or Salesforce queue.")
     support_tier: str | None = Field(
-        default=None, description="'Tier 1', 'Tier 2' or 'Tier 3' from the group/queue name; NULL otherwise."
+        default=None,
+        description="'Tier 1', 'Tier 2' or 'Tier 3'. Zendesk: from the group's name ('Tier 2', 'Tier2', 'T2', "
+        "'L2', 'Level 2'). Salesforce: the configured Case field ([tiers] salesforce_case_field: 'Tier 2', '2', "
+        "'T2', 'L2' become 'Tier 2'), else the owning queue's name. NULL when neither names a tier.",
+    )
+    escalation_count: int | None = Field(
+        default=None,
+        description="Moves up between support tiers (0 when none). Salesforce: CaseHistory owner changes into a "
+        "queue whose tier is above that of the queue owning the case before; NULL when the case has no history "
+        "at all (unknowable). Zendesk (no group history): every group move, group_stations - 1 (a move to a group "
+        "of the same or a lower tier counts too); NULL without a metric set.",
+    )
+    highest_tier: str | None = Field(
+        default=None,
+        description="Highest support tier the ticket reached ('Tier 1'..'Tier 3'). Salesforce: the highest of the "
+        "queues in its owner history, its owning queue and support_tier. Zendesk: the current group's tier, an "
+        "approximation (Zendesk keeps no group history: a ticket escalated and sent back down shows its current "
+        "tier). NULL when no tier is known.",
+    )
+    is_escalated_before_first_solve: bool | None = Field(
+        default=None,
+        description="Escalated at least once before first_solved_at (or at all, while never solved). Zendesk: "
+        "escalation_count > 0, every move taken as before the first solve. NULL when escalation_count is NULL.",
     )
     channel_raw: str | None = Field(
         default=None, description="Zendesk via.channel or Salesforce Origin, as the source wrote it."
@@ -81,28 +104,42 @@ class Ticket(SQLModel, table=True):
         "closed without ever being solved. NULL if never resolved.",
     )
     reply_count: int | None = Field(
-        default=None, description="Public agent replies (Zendesk's count; 0 when none). NULL for Salesforce."
+        default=None,
+        description="Public agent replies, 0 when none. Zendesk: its own count (ticket_metrics.replies). "
+        "Salesforce: published CaseComments (not deleted) by internal users (a User Id '005...', not the case's "
+        "contact, not a portal user).",
     )
     reopen_count: int | None = Field(
-        default=None, description="Times reopened, Zendesk's own count (0 when never). NULL for Salesforce."
+        default=None,
+        description="Times reopened (0 when never). Zendesk: its own count. Salesforce: CaseHistory Status changes "
+        "from a closed status (Closed, Solved, Resolved, Closed..., or any status closed cases have) to an open "
+        "one; NULL when the case has no history at all (unknowable, not 0).",
     )
     first_reply_minutes_calendar: float | None = Field(
-        default=None, description=f"Minutes to the first public agent reply, calendar. {_MINUTES}"
+        default=None,
+        description="Minutes to the first public agent reply, calendar (Salesforce: to the first reply counted in "
+        f"reply_count). {_MINUTES}",
     )
     first_reply_minutes_business: float | None = Field(
-        default=None, description=f"Minutes to the first public agent reply, business hours. {_MINUTES}"
+        default=None,
+        description=f"Minutes to the first public agent reply, business hours. {_MINUTES} Always NULL for "
+        "Salesforce (business hours are not computed).",
     )
     first_resolution_minutes_calendar: float | None = Field(
         default=None, description=f"Minutes from creation to the first solve, calendar. {_MINUTES}"
     )
     first_resolution_minutes_business: float | None = Field(
-        default=None, description=f"Minutes from creation to the first solve, business hours. {_MINUTES}"
+        default=None,
+        description=f"Minutes from creation to the first solve, business hours. {_MINUTES} Always NULL for "
+        "Salesforce (business hours are not computed).",
     )
     full_resolution_minutes_calendar: float | None = Field(
         default=None, description=f"Minutes from creation to the latest solve, calendar. {_MINUTES}"
     )
     full_resolution_minutes_business: float | None = Field(
-        default=None, description=f"Minutes from creation to the latest solve, business hours. {_MINUTES}"
+        default=None,
+        description=f"Minutes from creation to the latest solve, business hours. {_MINUTES} Always NULL for "
+        "Salesforce (business hours are not computed).",
     )
     agent_wait_minutes_calendar: float | None = Field(
         default=None, description="Minutes the ticket waited on the agent (new/open), calendar (Zendesk)."
@@ -123,7 +160,10 @@ class Ticket(SQLModel, table=True):
     is_merged: bool = Field(
         description="Merged away into another ticket (Zendesk tag closed_by_merge; Salesforce MasterRecordId set)."
     )
-    is_deleted: bool = Field(description="Deleted in the source (Zendesk status deleted; Salesforce IsDeleted).")
+    is_deleted: bool = Field(
+        description="Deleted in the source: Zendesk status deleted; Salesforce IsDeleted, or purged (the Case Id "
+        "is in salesforce.deleted_records while its row still shows IsDeleted = false)."
+    )
     is_resolved: bool = Field(
         description="Reached solved or closed at least once (a ticket closed without a solve counts, at its close)."
     )
@@ -149,7 +189,9 @@ class Agent(SQLModel, table=True):
     is_active: bool = Field(description="Active in at least one of the systems.")
     group_name: str | None = Field(default=None, description="The agent's default Zendesk group.")
     support_tier: str | None = Field(
-        default=None, description="'Tier 1', 'Tier 2' or 'Tier 3' from the default group's name; NULL otherwise."
+        default=None,
+        description="'Tier 1', 'Tier 2' or 'Tier 3' from the default group's name ('Tier 2', 'Tier2', 'T2', 'L2', "
+        "'Level 2'); NULL otherwise.",
     )
     is_matched: bool = Field(description="Found in both Zendesk and Salesforce.")
 
@@ -172,12 +214,19 @@ class AccountIdentity(SQLModel, table=True):
         "organization matched an Account, else 'zendesk:<organization id>'."
     )
     match_method: str = Field(
-        description="salesforce_account (the Account itself), external_id (organization.external_id holds the "
-        "Account Id, 15-char ids normalised to 18), email_domain (a domain of exactly one Account and one "
-        "organization), normalized_name, or unmatched."
+        description="In order of precedence: salesforce_account (the Account itself); override (a row of "
+        "inputs.input_account_overrides names the Account) or override_unmatched (the override's Account Id is "
+        "empty: never match; or names no Account Salesforce has); external_id (organization.external_id holds the "
+        "Account Id) or organization_field (the configured organization field holds it), 15-character ids "
+        "normalised to 18; conflicting_ids (those two name different Accounts: left unmatched); email_domain (a "
+        "domain of exactly one Account and one organization); normalized_name; or unmatched. Deleted and "
+        "merged Accounts are matched only by an override."
     )
     match_value: str | None = Field(
-        default=None, description="What matched: the 18-character Account Id, the domain or the normalised name."
+        default=None,
+        description="What matched: the 18-character Account Id, the domain or the normalised name; for "
+        "conflicting_ids both ids ('external_id=…; organization_field=…'); for override_unmatched the override's "
+        "Account Id, if it gave one.",
     )
 
 
@@ -203,7 +252,10 @@ class Account(SQLModel, table=True):
     website: str | None = Field(default=None, description="Salesforce Account Website.")
     zendesk_organization_count: int = Field(description="Zendesk organizations belonging to this account (0 if none).")
     created_at: dt.datetime | None = Field(default=None, description="When the record was created (UTC).")
-    is_deleted: bool = Field(description="Deleted in its source system.")
+    is_deleted: bool = Field(
+        description="Deleted in its source system: a Salesforce Account soft-deleted (IsDeleted) or purged (its Id "
+        "in salesforce.deleted_records); a Zendesk organization with deleted_at."
+    )
     is_merged: bool = Field(description="A Salesforce Account merged into another (MasterRecordId set).")
 
 
@@ -258,7 +310,11 @@ class Article(SQLModel, table=True):
     updated_at: dt.datetime | None = Field(
         default=None, description="Latest version (Confluence) or last publication (Salesforce), UTC."
     )
-    is_deleted: bool = Field(description="Trashed or deleted in its source.")
+    is_deleted: bool = Field(
+        description="Gone from its source: a Confluence page or blog post trashed, deleted or purged (listed in "
+        "confluence.deleted_content); a Salesforce knowledge article soft-deleted or purged (its version's or "
+        "article's Id in salesforce.deleted_records)."
+    )
 
 
 class TicketArticleLink(SQLModel, table=True):

@@ -122,3 +122,49 @@ def test_core_tables_keep_their_contract_on_simulated_data(synced: str) -> None:
             )[0]
             assert total > 0, table
             assert (distinct, nulls) == (total, 0), table
+
+
+def test_escalation_reply_and_deletion_rules_hold_on_simulated_data(synced: str) -> None:
+    with connection(parse_target(synced)) as con:
+        broken = {
+            # NULL only when unknowable, and then the flag is unknown too; never negative.
+            "negative escalations": "escalation_count < 0",
+            "flag without count": "(escalation_count is null) <> (is_escalated_before_first_solve is null)",
+            "escalated without a count": "is_escalated_before_first_solve and escalation_count = 0",
+            # 'Tier 1' < 'Tier 2' < 'Tier 3' as text.
+            "highest below current": "highest_tier < support_tier "
+            "or (support_tier is not null and highest_tier is null)",
+            "reply time without a reply": "reply_count = 0 and first_reply_minutes_calendar is not null",
+            "reply without a reply time": "source_system = 'salesforce' and reply_count > 0 "
+            "and first_reply_minutes_calendar is null",
+            "salesforce business minutes": "source_system = 'salesforce' and (first_reply_minutes_business "
+            "is not null or first_resolution_minutes_business is not null or full_resolution_minutes_business "
+            "is not null)",
+            "count missing": "reply_count is null",
+        }
+        counts = {
+            name: con.query(f"select count(*) from core.tickets where {condition}")[0][0]
+            for name, condition in broken.items()
+        }
+        # Salesforce reopens are known exactly for the cases with history.
+        history_mismatch = con.query(
+            "select count(*) from core.tickets as t where t.source_system = 'salesforce' and "
+            "(t.reopen_count is null) = exists (select 1 from salesforce.case_history as h "
+            "where 'salesforce:' || h.case_id = t.ticket_key)"
+        )[0][0]
+        # Tier__c (the default tier field) is filled on every simulated case.
+        tiers = con.query(
+            "select count(*), count(*) filter (where t.support_tier = c.tier_c) from core.tickets as t "
+            "join salesforce.\"case\" as c on t.ticket_key = 'salesforce:' || c.id"
+        )[0]
+        purged = con.query(
+            "select count(*), count(*) filter (where t.is_deleted and t.status = 'deleted') "
+            "from salesforce.deleted_records as d join core.tickets as t on t.ticket_key = 'salesforce:' || d.id"
+        )[0]
+        replied = con.query("select count(*) from core.tickets where source_system = 'salesforce' and reply_count > 0")
+    assert counts == dict.fromkeys(broken, 0)
+    assert history_mismatch == 0
+    assert tiers[0] > 0
+    assert tiers[0] == tiers[1]
+    assert purged[0] == purged[1]
+    assert replied[0][0] > 0

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from transforms.runner import SQL_TYPES, build, raw_table_columns
+from transforms.settings import parse_settings
 from warehouse.sql import connection
 from warehouse.target import parse_target
 
@@ -21,13 +22,20 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def seed_raw(url: str, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+def seed_raw(
+    url: str,
+    tables: Mapping[str, Sequence[Mapping[str, Any]]],
+    extra_columns: Mapping[str, Mapping[str, str]] | None = None,
+) -> None:
     """Create raw tables as a sync would (every declared column, typed; names quoted, since
-    ``case``, ``user``, ``group`` and ``default`` are keywords) and insert ``rows``."""
+    ``case``, ``user``, ``group`` and ``default`` are keywords) and insert ``rows``.
+    ``extra_columns``: per table, columns a sync would add besides the declared ones (custom
+    fields: ``{"salesforce.case": {"tier_c": "text"}}``)."""
     with connection(parse_target(url)) as con:
         for table, rows in tables.items():
             schema, name = table.split(".", 1)
-            ddl = ", ".join(f"{_q(c)} {SQL_TYPES[con.kind][k]}" for c, k in raw_table_columns()[table].items())
+            declared = {**raw_table_columns()[table], **(extra_columns or {}).get(table, {})}
+            ddl = ", ".join(f"{_q(c)} {SQL_TYPES[con.kind][k]}" for c, k in declared.items())
             con.execute(f"create schema if not exists {_q(schema)}")
             con.execute(f"create table {_q(schema)}.{_q(name)} ({ddl})")
             for row in rows:
@@ -151,6 +159,7 @@ SALESFORCE = {
 
 TICKET_COLUMNS = (
     "ticket_key, source_system, source_ticket_id, account_key, assignee_agent_key, group_key, support_tier, "
+    "escalation_count, highest_tier, is_escalated_before_first_solve, "
     "channel_raw, channel_group, priority, status, created_at, first_solved_at, solved_at, closed_at, "
     "resolved_at, reply_count, reopen_count, first_reply_minutes_calendar, first_reply_minutes_business, "
     "first_resolution_minutes_calendar, full_resolution_minutes_calendar, full_resolution_minutes_business, "
@@ -189,6 +198,10 @@ def test_core_tickets_given_zendesk_and_salesforce_rows(warehouse_url: str) -> N
         "assignee_agent_key": None,
         "group_key": "zendesk:11",
         "support_tier": "Tier 2",
+        # No group_stations in the metric set: unknowable, NULL (not 0).
+        "escalation_count": None,
+        "highest_tier": "Tier 2",
+        "is_escalated_before_first_solve": None,
         "channel_raw": "voice",
         "channel_group": "phone",
         "priority": "high",
@@ -250,8 +263,11 @@ def test_core_tickets_given_zendesk_and_salesforce_rows(warehouse_url: str) -> N
         "first_solved_at": naive("2024-03-01T13:30:00+00:00"),
         "closed_at": naive("2024-03-01T13:30:00+00:00"),
         "resolved_at": naive("2024-03-01T13:30:00+00:00"),
-        "reply_count": None,
+        # No comments: a true zero; no CaseHistory at all: reopens and escalations unknowable.
+        "reply_count": 0,
         "reopen_count": None,
+        "escalation_count": None,
+        "is_escalated_before_first_solve": None,
         "first_reply_minutes_calendar": None,
         "first_resolution_minutes_calendar": 210.0,
         "full_resolution_minutes_calendar": 210.0,
@@ -839,3 +855,364 @@ def test_core_contacts_handled(warehouse_url: str) -> None:
         ("zendesk:61", "phone", "zendesk:1", "zendesk:501", 390, True, naive(T0)),
         ("zendesk:62", "phone", None, None, None, False, naive(T0)),
     ]
+
+
+# --- Escalations, support tiers, Salesforce replies and reopens -------------------------------------
+
+SETTINGS = parse_settings(
+    {
+        "accounts": {
+            "zendesk_organization_field": "salesforce_account_id",
+            "zendesk_ticket_field": "custom_salesforce_account",
+        },
+        "tiers": {"salesforce_case_field": "Tier__c"},
+    }
+)
+"""The configured fields the tests below fill: an organization field and a ticket field holding the
+Account Id, and the Case field holding the support tier."""
+
+CUSTOM_COLUMNS = {
+    "zendesk.organizations": {"organization_fields__salesforce_account_id": "text"},
+    "zendesk.tickets": {"custom_salesforce_account": "text"},
+    "salesforce.case": {"tier_c": "text"},
+}
+
+Q1, Q2, Q3, QX = "00G000000000Q01", "00G000000000Q02", "00G000000000Q03", "00G000000000QXX"
+AGENT, PORTAL, CONTACT = "005000000000U01", "005000000000P01", "003000000000C01"
+
+
+def sf_case(id: str, created: str = T0, **kw: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": id,
+        "system_modstamp": ts(created),
+        "created_date": ts(created),
+        "status": "New",
+        "is_closed": False,
+        "origin": "Email",
+        "contact_id": CONTACT,
+        "is_deleted": False,
+    }
+    row.update(kw)
+    return row
+
+
+def closed(at: str, status: str = "Closed") -> dict[str, Any]:
+    return {"status": status, "is_closed": True, "closed_date": ts(at)}
+
+
+_HISTORY_IDS = iter(range(1, 1000))
+
+
+def history(case: str, at: str, field: str, old: str | None, new: str | None, kind: str = "Text") -> dict[str, Any]:
+    return {
+        "id": f"017H{next(_HISTORY_IDS):011d}",
+        "case_id": case,
+        "created_date": ts(at),
+        "field": field,
+        "data_type": kind,
+        "old_value": old,
+        "new_value": new,
+        "is_deleted": False,
+    }
+
+
+def owner(case: str, at: str, old: tuple[str, str], new: tuple[str, str]) -> list[dict[str, Any]]:
+    """An owner change as Salesforce writes it: a row of Ids and a row of names, at the same moment."""
+    return [
+        history(case, at, "Owner", old[0], new[0], kind="EntityId"),
+        history(case, at, "Owner", old[1], new[1]),
+    ]
+
+
+def comment(id: str, case: str, at: str, by: str, published: bool = True, **kw: Any) -> dict[str, Any]:
+    return {
+        "id": id,
+        "parent_id": case,
+        "created_by_id": by,
+        "is_published": published,
+        "created_date": ts(at),
+        "system_modstamp": ts(at),
+        "comment_body": "…",
+        "is_deleted": False,
+        **kw,
+    }
+
+
+TIER1, TIER2, TIER3, USER = (Q1, "Tier 1 Support"), (Q2, "Tier 2 Support"), (Q3, "L3 Experts"), (AGENT, "Ana")
+
+ESCALATIONS = {
+    "zendesk.tickets": [
+        zd_ticket(11, "solved", group_id=21),
+        zd_ticket(12, "open", group_id=22),
+        zd_ticket(13, "open", group_id=23),
+        zd_ticket(14, "open", group_id=24),
+    ],
+    "zendesk.ticket_metrics": [
+        # Three groups passed through: two moves, taken as escalations before the first solve.
+        zd_metrics(11, group_stations=3, first_resolution_time_in_minutes__calendar=60),
+        zd_metrics(12, group_stations=1),
+        zd_metrics(14, group_stations=0),
+        # Ticket 13 has no metric set: its escalations are unknowable.
+    ],
+    "zendesk.groups": [
+        {"id": 21, "name": "T3 Escalations"},
+        {"id": 22, "name": "Billing"},
+        {"id": 23, "name": "emea-l2"},
+        {"id": 24, "name": "Tier_1_Support"},
+    ],
+    "salesforce.group": [
+        {"id": Q1, "system_modstamp": ts(T0), "name": TIER1[1], "type": "Queue"},
+        {"id": Q2, "system_modstamp": ts(T0), "name": TIER2[1], "type": "Queue"},
+        {"id": Q3, "system_modstamp": ts(T0), "name": TIER3[1], "type": "Queue"},
+        {"id": QX, "system_modstamp": ts(T0), "name": "Billing Queue", "type": "Queue"},
+    ],
+    "salesforce.user": [
+        {"id": AGENT, "system_modstamp": ts(T0), "name": "Ana", "user_type": "Standard", "is_active": True},
+        {"id": PORTAL, "system_modstamp": ts(T0), "name": "Customer", "user_type": "PowerCustomerSuccess"},
+    ],
+    "salesforce.case": [
+        # Escalated Tier 1 -> Tier 2 queue at 10:00, handed to an agent, reopened once, closed at 15:00;
+        # escalated again (Tier 3) after that close. The tier field says 'T2'.
+        sf_case("500A", owner_id=AGENT, tier_c="T2", **closed("2024-03-01T15:00:00+00:00")),
+        # Owned by the Tier 1 queue, an unreadable tier field, no history at all.
+        sf_case("500B", owner_id=Q1, tier_c="Premium"),
+        # Only its 'created' history row: 0 escalations, 0 reopens. Tier field '3'. Purged.
+        sf_case("500C", owner_id=QX, tier_c="3"),
+        # Down to Tier 1, back up to Tier 2 (one escalation), never solved; reopened from a custom
+        # closed status ('Done', which closed case 500E has).
+        sf_case("500D", owner_id=Q2, tier_c="L2", status="In Progress"),
+        sf_case("500E", owner_id=AGENT, **closed("2024-03-01T12:00:00+00:00", status="Done")),
+        # Closed at 12:00, escalated only at 13:00: not before the first solve.
+        sf_case("500F", owner_id=Q2, **closed("2024-03-01T12:00:00+00:00")),
+    ],
+    "salesforce.case_history": [
+        history("500A", T0, "created", None, None),
+        *owner("500A", "2024-03-01T10:00:00+00:00", TIER1, TIER2),
+        *owner("500A", "2024-03-01T11:00:00+00:00", TIER2, USER),
+        history("500A", "2024-03-01T10:00:00+00:00", "Status", "New", "Working"),
+        history("500A", "2024-03-01T13:00:00+00:00", "Status", "Working", "Closed"),
+        history("500A", "2024-03-01T14:00:00+00:00", "Status", "Closed", "Working"),
+        history("500A", "2024-03-01T15:00:00+00:00", "Status", "Working", "Closed"),
+        *owner("500A", "2024-03-01T16:00:00+00:00", USER, TIER3),
+        history("500C", T0, "created", None, None),
+        *owner("500D", "2024-03-01T10:00:00+00:00", TIER2, TIER1),
+        history("500D", "2024-03-01T11:00:00+00:00", "ownerAssignment", Q1, Q2, kind="EntityId"),
+        history("500D", "2024-03-01T11:30:00+00:00", "Status", "Done", "In Progress"),
+        history("500D", "2024-03-01T11:45:00+00:00", "Status", "Closed", "Closed - Duplicate"),
+        *owner("500F", "2024-03-01T13:00:00+00:00", TIER1, TIER2),
+    ],
+    "salesforce.case_comment": [
+        comment("00aA1", "500A", "2024-03-01T09:30:00+00:00", AGENT),
+        # A portal user, an internal note, a deleted and a purged comment: no replies.
+        comment("00aA2", "500A", "2024-03-01T09:10:00+00:00", PORTAL),
+        comment("00aA3", "500A", "2024-03-01T09:20:00+00:00", AGENT, published=False),
+        comment("00aA4", "500A", "2024-03-01T09:25:00+00:00", AGENT, is_deleted=True),
+        comment("00aA5", "500A", "2024-03-01T09:26:00+00:00", AGENT),
+        comment("00aA6", "500A", "2024-03-01T12:30:00+00:00", AGENT),
+        # Written in the name of someone who is no User (the contact itself).
+        comment("00aC1", "500C", "2024-03-01T09:05:00+00:00", CONTACT),
+    ],
+    "salesforce.deleted_records": [
+        {"object": "Case", "id": "500C", "deleted_date": ts("2024-03-03T00:00:00+00:00")},
+        {"object": "CaseComment", "id": "00aA5", "deleted_date": ts("2024-03-03T00:00:00+00:00")},
+    ],
+}
+
+ESCALATION_COLUMNS = (
+    "ticket_key, support_tier, escalation_count, highest_tier, is_escalated_before_first_solve, reply_count, "
+    "reopen_count, first_reply_minutes_calendar, first_reply_minutes_business, status, is_deleted"
+)
+
+
+def test_core_tickets_escalations_tiers_replies_and_reopens(warehouse_url: str) -> None:
+    # deleted_records as the connector loads it, with its object column (the models read only the Id).
+    purged = {"salesforce.deleted_records": {"object": "text"}}
+    seed_raw(warehouse_url, ESCALATIONS, extra_columns={**CUSTOM_COLUMNS, **purged})
+    build(parse_target(warehouse_url), settings=SETTINGS)
+
+    rows = query(warehouse_url, f"select {ESCALATION_COLUMNS} from core.tickets order by ticket_key")
+
+    assert rows == [
+        # Tier field 'T2'; Tier 1 -> Tier 2 queue, then (after the 15:00 close) user -> Tier 3 queue: 2.
+        ("salesforce:500A", "Tier 2", 2, "Tier 3", True, 2, 1, 30.0, None, "closed", False),
+        # 'Premium' names no tier: the owning queue's. No history: escalations and reopens unknown.
+        ("salesforce:500B", "Tier 1", None, "Tier 1", None, 0, None, None, None, "new", False),
+        # In deleted_records while the row says IsDeleted = false: deleted.
+        ("salesforce:500C", "Tier 3", 0, "Tier 3", False, 0, 0, None, None, "deleted", True),
+        # Tier 2 -> 1 is no escalation, 1 -> 2 is; 'Done' (a closed status) -> 'In Progress' reopens,
+        # 'Closed' -> 'Closed - Duplicate' does not.
+        ("salesforce:500D", "Tier 2", 1, "Tier 2", True, 0, 1, None, None, "open", False),
+        ("salesforce:500E", None, None, None, None, 0, None, None, None, "closed", False),
+        ("salesforce:500F", "Tier 2", 1, "Tier 2", False, 0, 0, None, None, "closed", False),
+        ("zendesk:11", "Tier 3", 2, "Tier 3", True, 1, 0, None, None, "solved", False),
+        ("zendesk:12", None, 0, None, False, 1, 0, None, None, "open", False),
+        ("zendesk:13", "Tier 2", None, "Tier 2", None, 0, 0, None, None, "open", False),
+        ("zendesk:14", "Tier 1", 0, "Tier 1", False, 1, 0, None, None, "open", False),
+    ]
+
+
+def test_support_tiers_read_from_names_and_configured_values(warehouse_url: str) -> None:
+    names = [
+        "Tier 2 Support", "tier2", "T2 Escalations", "EMEA-L2", "Tier_2_Support", "Level 2", "l2",
+        "Billing", "Platform 2", "T10 Team", "Retail", "Tier 4", "html2 widgets", None,
+    ]  # fmt: skip
+    seed_raw(
+        warehouse_url,
+        {
+            "zendesk.groups": [{"id": i, "name": n} for i, n in enumerate(names)],
+            "salesforce.case": [
+                sf_case(f"500V{i}", tier_c=v)
+                for i, v in enumerate(["Tier 2", "2", "2.0", "T2", "L2", " tier 3 ", "1", "4", "Gold"])
+            ],
+        },
+        extra_columns=CUSTOM_COLUMNS,
+    )
+    build(parse_target(warehouse_url), settings=SETTINGS)
+
+    tiers = query(
+        warehouse_url,
+        "select tier_source, name, support_tier, tier_number from intermediate.int_support_tiers order by 1, source_id",
+    )
+
+    assert [(n, t) for s, n, t, _ in tiers if s == "salesforce_case_field"] == [
+        ("Tier 2", "Tier 2"), ("2", "Tier 2"), ("2.0", "Tier 2"), ("T2", "Tier 2"), ("L2", "Tier 2"),
+        ("tier 3", "Tier 3"), ("1", "Tier 1"), ("4", None), ("Gold", None),
+    ]  # fmt: skip
+    zendesk = {n: t for s, n, t, _ in tiers if s == "zendesk_group"}
+    assert zendesk == {
+        "Tier 2 Support": "Tier 2", "tier2": "Tier 2", "T2 Escalations": "Tier 2", "EMEA-L2": "Tier 2",
+        "Tier_2_Support": "Tier 2", "Level 2": "Tier 2", "l2": "Tier 2",
+        "Billing": None, "Platform 2": None, "T10 Team": None, "Retail": None, "Tier 4": None,
+        "html2 widgets": None, None: None,
+    }  # fmt: skip
+    assert {t: n for _, _, t, n in tiers if t} == {"Tier 1": 1, "Tier 2": 2, "Tier 3": 3}
+
+
+# --- Deletions ------------------------------------------------------------------------------------
+
+DELTA = sf18("001Dd00000AbCdE")
+
+DELETIONS = {
+    "salesforce.account": [sf_account(ACME, "Acme Corp"), sf_account(DELTA, "Delta")],
+    "zendesk.organizations": [zd_org(10, "Delta GmbH", external_id=DELTA)],
+    "confluence.pages": [
+        {"id": "P1", "status": "current", "title": "Purged page"},
+        {"id": "P2", "status": "current", "title": "Live page"},
+        {"id": "P3", "status": "trashed", "title": "Trashed page"},
+    ],
+    "confluence.blogposts": [
+        {"id": "B1", "status": "current", "title": "Purged post"},
+        # Listed in deleted_content as a page of the same id: the post itself is live.
+        {"id": "B2", "status": "current", "title": "Live post"},
+    ],
+    "confluence.deleted_content": [
+        {"id": "P1", "content_type": "page", "detected_at": ts(T0)},
+        {"id": "B1", "content_type": "blogpost", "detected_at": ts(T0)},
+        {"id": "B2", "content_type": "page", "detected_at": ts(T0)},
+    ],
+    "salesforce.knowledge_kav": [
+        {"id": "ka0A1", "system_modstamp": ts(T0), "knowledge_article_id": "kA0A", "version_number": 1},
+        {"id": "ka0B1", "system_modstamp": ts(T0), "knowledge_article_id": "kA0B", "version_number": 1},
+        {"id": "ka0C1", "system_modstamp": ts(T0), "knowledge_article_id": "kA0C", "version_number": 1},
+    ],
+    "salesforce.deleted_records": [
+        {"id": DELTA, "deleted_date": ts(T0)},
+        # A purged version, and a purged article.
+        {"id": "ka0A1", "deleted_date": ts(T0)},
+        {"id": "kA0B", "deleted_date": ts(T0)},
+    ],
+}
+
+
+def test_purged_records_are_deleted(warehouse_url: str) -> None:
+    seed_raw(warehouse_url, DELETIONS)
+    build(parse_target(warehouse_url))
+
+    accounts = query(warehouse_url, "select account_key, is_deleted from core.accounts order by 1")
+    identity = query(
+        warehouse_url, "select identity_key, account_key, match_method from core.account_identity order by 1"
+    )
+    articles = query(warehouse_url, "select article_key, is_deleted from core.articles order by 1")
+
+    assert accounts == [(f"salesforce:{ACME}", False), (f"salesforce:{DELTA}", True), ("zendesk:10", False)]
+    # A purged Account is no match target: the organization naming it stays on its own.
+    assert identity == [
+        (f"salesforce:{ACME}", f"salesforce:{ACME}", "salesforce_account"),
+        (f"salesforce:{DELTA}", f"salesforce:{DELTA}", "salesforce_account"),
+        ("zendesk:10", "zendesk:10", "unmatched"),
+    ]
+    assert articles == [
+        ("confluence:B1", True),
+        ("confluence:B2", False),
+        ("confluence:P1", True),
+        ("confluence:P2", False),
+        ("confluence:P3", True),
+        ("salesforce:kA0A", True),
+        ("salesforce:kA0B", True),
+        ("salesforce:kA0C", False),
+    ]
+
+
+# --- Account matching: configured organization and ticket fields ------------------------------------------
+
+EPSILON, ZETA, GONE, NOWHERE = (
+    sf18(i) for i in ("001Ep00000Eps01", "001Ze00000Zet01", "001Go00000Gon01", "001No00000Non01")
+)
+
+MATCHING = {
+    "salesforce.account": [
+        sf_account(ACME, "Acme Corp"),
+        sf_account(BETA, "Beta Ltd"),
+        sf_account(DELTA, "Delta"),
+        sf_account(EPSILON, "Epsilon"),
+        sf_account(ZETA, "Zeta"),
+        {**sf_account(GONE, "Deleted Co"), "is_deleted": True},
+    ],
+    "zendesk.organizations": [
+        # The organization field holds a 15-character id: normalised to 18.
+        {**zd_org(60, "Sixty"), "organization_fields__salesforce_account_id": DELTA[:15]},
+        # external_id and the field agree.
+        {**zd_org(70, "Seventy", external_id=EPSILON), "organization_fields__salesforce_account_id": EPSILON},
+        # They disagree: neither wins, and no weaker rule (here the name) is tried.
+        {**zd_org(80, "Zeta", external_id=EPSILON), "organization_fields__salesforce_account_id": ZETA},
+        # Not an id: the other rules apply (the name).
+        {**zd_org(90, "Acme Corp."), "organization_fields__salesforce_account_id": "see contract"},
+    ],
+    "zendesk.tickets": [
+        # The ticket field names Beta (15 characters): Beta, whatever the organization.
+        zd_ticket(1, "open", organization_id=80, custom_salesforce_account=BETA15),
+        # A deleted Account, or one Salesforce does not have: the organization's account.
+        zd_ticket(2, "open", organization_id=60, custom_salesforce_account=GONE),
+        zd_ticket(3, "open", organization_id=90, custom_salesforce_account=NOWHERE),
+        zd_ticket(4, "open", custom_salesforce_account=ACME),
+        zd_ticket(5, "open", organization_id=70),
+    ],
+}
+
+
+def test_accounts_match_by_configured_organization_and_ticket_fields(warehouse_url: str) -> None:
+    seed_raw(warehouse_url, MATCHING, extra_columns=CUSTOM_COLUMNS)
+    build(parse_target(warehouse_url), settings=SETTINGS)
+
+    identity = query(
+        warehouse_url,
+        "select identity_key, account_key, match_method, match_value from core.account_identity "
+        "where source_system = 'zendesk' order by 1",
+    )
+    tickets = query(warehouse_url, "select ticket_key, account_key from core.tickets order by 1")
+    alone = query(warehouse_url, "select account_key from core.accounts where source_system = 'zendesk'")
+
+    assert identity == [
+        ("zendesk:60", f"salesforce:{DELTA}", "organization_field", DELTA),
+        ("zendesk:70", f"salesforce:{EPSILON}", "external_id", EPSILON),
+        ("zendesk:80", "zendesk:80", "conflicting_ids", f"external_id={EPSILON}; organization_field={ZETA}"),
+        ("zendesk:90", f"salesforce:{ACME}", "normalized_name", "acme"),
+    ]
+    assert tickets == [
+        ("zendesk:1", f"salesforce:{BETA}"),
+        ("zendesk:2", f"salesforce:{DELTA}"),
+        ("zendesk:3", f"salesforce:{ACME}"),
+        ("zendesk:4", f"salesforce:{ACME}"),
+        ("zendesk:5", f"salesforce:{EPSILON}"),
+    ]
+    assert alone == [("zendesk:80",)]

@@ -1,5 +1,7 @@
 -- One row per account (grain: account_key): each Salesforce Account, with the Zendesk organizations
--- matched to it, and each Zendesk organization that matched none.
+-- matched to it, and each Zendesk organization that matched none (its account is itself: unmatched,
+-- conflicting_ids, or an override saying 'no match'). is_deleted: soft-deleted or purged in Salesforce
+-- (staging reads deleted_records), deleted in Zendesk.
 with identity as (
     select * from core.account_identity
 ),
@@ -52,7 +54,7 @@ zendesk_only as (
         false as is_merged
     from identity as i
     inner join organizations as o on 'zendesk:' || o.organization_id::VARCHAR = i.identity_key
-    where i.source_system = 'zendesk' and i.match_method = 'unmatched'
+    where i.source_system = 'zendesk' and i.account_key = i.identity_key
 ),
 
 unioned as (

@@ -10,6 +10,11 @@ zendesk_groups as (
     select * from staging.stg_zendesk__groups
 ),
 
+tiers as (
+    select * from intermediate.int_support_tiers
+    where tier_source = 'zendesk_group'
+),
+
 salesforce_users as (
     select * from staging.stg_salesforce__users
 ),
@@ -20,9 +25,11 @@ zendesk_agents as (
         u.name,
         u.email_normalized,
         u.is_active,
-        g.name as group_name
+        g.name as group_name,
+        t.support_tier
     from zendesk_users as u
     left join zendesk_groups as g on g.group_id = u.default_group_id
+    left join tiers as t on t.source_id = g.group_id::VARCHAR
     where u.is_agent
 ),
 
@@ -56,7 +63,8 @@ matched as (
         coalesce(z.email_normalized, s.email_normalized) as email,
         z.is_active as zendesk_active,
         s.is_active as salesforce_active,
-        z.group_name
+        z.group_name,
+        z.support_tier
     from zendesk_agents as z
     left join salesforce_agents as s
         on s.can_match and s.email_normalized = z.email_normalized
@@ -69,7 +77,8 @@ matched as (
         s.email_normalized as email,
         null as zendesk_active,
         s.is_active as salesforce_active,
-        null as group_name
+        null as group_name,
+        null as support_tier
     from salesforce_agents as s
     where not (
         s.can_match
@@ -89,10 +98,7 @@ final as (
         email::VARCHAR as email,
         (coalesce(zendesk_active, false) or coalesce(salesforce_active, false))::BOOLEAN as is_active,
         group_name::VARCHAR as group_name,
-        case
-            when regexp_matches(lower(coalesce(group_name, '')), 'tier ?[1-3]')
-                then 'Tier ' || regexp_extract(lower(group_name), 'tier ?([1-3])', 1)
-        end::VARCHAR as support_tier,
+        support_tier::VARCHAR as support_tier,
         (zendesk_user_id is not null and salesforce_user_id is not null)::BOOLEAN as is_matched
     from matched
 )

@@ -1,4 +1,12 @@
 -- One row per Zendesk ticket and per Salesforce case (grain: ticket_key).
+-- Account: a Zendesk ticket whose configured ticket field names a live Salesforce Account belongs to
+-- it, else to its organization's account (intermediate.int_zendesk_organization_matches).
+-- Support tier: Zendesk from the group's name; Salesforce from the configured Case field, else the
+-- owning queue's name (intermediate.int_support_tiers).
+-- Escalations: Zendesk has no group history, only ticket_metrics.group_stations (groups the ticket
+-- passed through): every move counts, as before the first solve, and the highest tier is the current
+-- group's. Salesforce from CaseHistory (intermediate.int_salesforce_case_history).
+-- Salesforce replies: published comments of internal users (intermediate.int_salesforce_case_replies).
 with zendesk_tickets as (
     select * from staging.stg_zendesk__tickets
 ),
@@ -15,12 +23,53 @@ org_matches as (
     select * from intermediate.int_zendesk_organization_matches
 ),
 
+account_candidates as (
+    select * from intermediate.int_account_id_candidates
+    where record_type = 'zendesk_ticket'
+),
+
+live_accounts as (
+    select * from staging.stg_salesforce__accounts
+    where not is_deleted and master_record_id is null
+),
+
+tiers as (
+    select * from intermediate.int_support_tiers
+),
+
 salesforce_cases as (
     select * from staging.stg_salesforce__cases
 ),
 
 salesforce_groups as (
     select * from staging.stg_salesforce__groups
+),
+
+case_history as (
+    select * from intermediate.int_salesforce_case_history
+),
+
+case_replies as (
+    select * from intermediate.int_salesforce_case_replies
+),
+
+zendesk_group_tiers as (
+    select
+        g.group_id,
+        g.name,
+        t.tier_number,
+        t.support_tier
+    from zendesk_groups as g
+    left join tiers as t on t.tier_source = 'zendesk_group' and t.source_id = g.group_id::VARCHAR
+),
+
+ticket_accounts as (
+    select
+        c.record_id as ticket_id,
+        min(a.account_id) as account_id
+    from account_candidates as c
+    inner join live_accounts as a on a.account_id = c.account_id
+    group by c.record_id
 ),
 
 zendesk_joined as (
@@ -42,11 +91,16 @@ zendesk_joined as (
         m.requester_wait_minutes_business,
         m.on_hold_minutes_calendar,
         m.on_hold_minutes_business,
+        m.group_stations,
         g.name as group_name,
+        g.tier_number,
+        g.support_tier,
+        ta.account_id as ticket_account_id,
         o.salesforce_account_id as matched_account_id
     from zendesk_tickets as t
     left join zendesk_metrics as m on m.ticket_id = t.ticket_id
-    left join zendesk_groups as g on g.group_id = t.group_id
+    left join zendesk_group_tiers as g on g.group_id = t.group_id
+    left join ticket_accounts as ta on ta.ticket_id = t.ticket_id
     left join org_matches as o on o.organization_id = t.organization_id
 ),
 
@@ -67,12 +121,18 @@ zendesk_final as (
         'zendesk' as source_system,
         ticket_id::VARCHAR as source_ticket_id,
         coalesce(
-            'salesforce:' || matched_account_id, 'zendesk:' || organization_id::VARCHAR
+            'salesforce:' || ticket_account_id,
+            'salesforce:' || matched_account_id,
+            'zendesk:' || organization_id::VARCHAR
         ) as account_key,
         'zendesk:' || requester_id::VARCHAR as requester_key,
         'zendesk:' || assignee_id::VARCHAR as assignee_agent_key,
         'zendesk:' || group_id::VARCHAR as group_key,
         group_name,
+        support_tier,
+        case when group_stations is not null then greatest(group_stations - 1, 0) end as escalation_count,
+        support_tier as highest_tier,
+        group_stations > 1 as is_escalated_before_first_solve,
         via_channel as channel_raw,
         case
             when via_channel = 'voice' then 'phone'
@@ -119,9 +179,28 @@ salesforce_joined as (
     select
         c.*,
         g.name as group_name,
-        lower(c.status) as status_lower
+        lower(c.status) as status_lower,
+        coalesce(ft.tier_number, gt.tier_number) as tier_number,
+        greatest(h.highest_tier_number, ft.tier_number, gt.tier_number) as highest_tier_number,
+        h.case_id is not null as has_history,
+        h.escalation_count,
+        h.first_escalated_at,
+        h.reopen_count,
+        coalesce(r.reply_count, 0) as replies,
+        r.first_reply_at
     from salesforce_cases as c
     left join salesforce_groups as g on g.group_id = c.owner_id
+    left join tiers as gt on gt.tier_source = 'salesforce_group' and gt.source_id = c.owner_id
+    left join tiers as ft on ft.tier_source = 'salesforce_case_field' and ft.source_id = c.case_id
+    left join case_history as h on h.case_id = c.case_id
+    left join case_replies as r on r.case_id = c.case_id
+),
+
+salesforce_times as (
+    select
+        *,
+        case when is_closed then closed_at end as first_solved_at
+    from salesforce_joined
 ),
 
 salesforce_final as (
@@ -134,6 +213,13 @@ salesforce_final as (
         case when starts_with(owner_id, '005') then 'salesforce:' || owner_id end as assignee_agent_key,
         case when group_name is not null then 'salesforce:' || owner_id end as group_key,
         group_name,
+        case when tier_number is not null then 'Tier ' || tier_number::VARCHAR end as support_tier,
+        escalation_count,
+        case when highest_tier_number is not null then 'Tier ' || highest_tier_number::VARCHAR end as highest_tier,
+        case
+            when has_history then first_escalated_at is not null
+                and (first_solved_at is null or first_escalated_at < first_solved_at)
+        end as is_escalated_before_first_solve,
         origin as channel_raw,
         case
             when lower(origin) = 'phone' then 'phone'
@@ -155,13 +241,13 @@ salesforce_final as (
         status as status_raw,
         created_at,
         coalesce(last_modified_at, system_modstamp) as updated_at,
-        case when is_closed then closed_at end as first_solved_at,
+        first_solved_at,
         case when is_closed then closed_at end as solved_at,
         case when is_closed then closed_at end as closed_at,
         case when is_closed then closed_at end as resolved_at,
-        null::BIGINT as reply_count,
-        null::BIGINT as reopen_count,
-        null::DOUBLE as first_reply_minutes_calendar,
+        replies as reply_count,
+        reopen_count,
+        (epoch(first_reply_at) - epoch(created_at)) / 60.0 as first_reply_minutes_calendar,
         null::DOUBLE as first_reply_minutes_business,
         case when is_closed then (epoch(closed_at) - epoch(created_at)) / 60.0 end as first_resolution_minutes_calendar,
         null::DOUBLE as first_resolution_minutes_business,
@@ -175,7 +261,7 @@ salesforce_final as (
         null::DOUBLE as on_hold_minutes_business,
         master_record_id is not null as is_merged,
         is_deleted
-    from salesforce_joined
+    from salesforce_times
 ),
 
 unioned as (
@@ -194,10 +280,10 @@ final as (
         assignee_agent_key::VARCHAR as assignee_agent_key,
         group_key::VARCHAR as group_key,
         group_name::VARCHAR as group_name,
-        case
-            when regexp_matches(lower(coalesce(group_name, '')), 'tier ?[1-3]')
-                then 'Tier ' || regexp_extract(lower(group_name), 'tier ?([1-3])', 1)
-        end::VARCHAR as support_tier,
+        support_tier::VARCHAR as support_tier,
+        escalation_count::BIGINT as escalation_count,
+        highest_tier::VARCHAR as highest_tier,
+        is_escalated_before_first_solve::BOOLEAN as is_escalated_before_first_solve,
         channel_raw::VARCHAR as channel_raw,
         channel_group::VARCHAR as channel_group,
         priority::VARCHAR as priority,

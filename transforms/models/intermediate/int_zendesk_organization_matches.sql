@@ -1,10 +1,13 @@
 -- Each Zendesk organization matched to at most one Salesforce Account (one row per organization):
--- 1. external_id: organization.external_id holds the Account Id (a 15-character id is normalised to
---    18 with its checksum suffix);
+-- 1. external_id / organization_field: organization.external_id or the configured organization field
+--    (supportlake_config.configured_fields) holds the Account Id (ids normalised to 18 characters in
+--    intermediate.int_account_id_candidates); both rank equal: when they name two different Accounts
+--    the organization is 'conflicting_ids' and stays unmatched (match_value names both);
 -- 2. email_domain: one of its domains belongs to exactly one Account (website) and to no other
 --    organization, and its domains point to a single Account;
 -- 3. normalized_name: its normalised name is that of exactly one Account and of no other organization.
--- Deleted and merged-away Accounts are never match targets. Unmatched organizations have NULLs.
+-- Deleted (soft-deleted or purged) and merged-away Accounts are never match targets. Unmatched
+-- organizations have NULLs.
 with organizations as (
     select * from staging.stg_zendesk__organizations
 ),
@@ -14,60 +17,54 @@ accounts as (
     where not is_deleted and master_record_id is null
 ),
 
-org_ids as (
-    select
-        organization_id,
-        name,
-        domain_names_json,
-        trim(external_id) as external_id,
-        case
-            when regexp_matches(trim(coalesce(external_id, '')), '^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$')
-                then left(trim(external_id), 15)
-        end as external_id_15
-    from organizations
+candidates as (
+    select * from intermediate.int_account_id_candidates
+    where record_type = 'zendesk_organization'
 ),
 
 org_normalized as (
     select
-        organization_id,
-        name,
-        domain_names_json,
-        external_id,
-        case
-            when external_id_15 is not null then external_id_15
-            || substring('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345', 1 + (
-                (case when regexp_matches(substring(external_id_15, 1, 1), '^[A-Z]$') then 1 else 0 end)
-                + (case when regexp_matches(substring(external_id_15, 2, 1), '^[A-Z]$') then 2 else 0 end)
-                + (case when regexp_matches(substring(external_id_15, 3, 1), '^[A-Z]$') then 4 else 0 end)
-                + (case when regexp_matches(substring(external_id_15, 4, 1), '^[A-Z]$') then 8 else 0 end)
-                + (case when regexp_matches(substring(external_id_15, 5, 1), '^[A-Z]$') then 16 else 0 end)
-            ), 1)
-            || substring('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345', 1 + (
-                (case when regexp_matches(substring(external_id_15, 6, 1), '^[A-Z]$') then 1 else 0 end)
-                + (case when regexp_matches(substring(external_id_15, 7, 1), '^[A-Z]$') then 2 else 0 end)
-                + (case when regexp_matches(substring(external_id_15, 8, 1), '^[A-Z]$') then 4 else 0 end)
-                + (case when regexp_matches(substring(external_id_15, 9, 1), '^[A-Z]$') then 8 else 0 end)
-                + (case when regexp_matches(substring(external_id_15, 10, 1), '^[A-Z]$') then 16 else 0 end)
-            ), 1)
-            || substring('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345', 1 + (
-                (case when regexp_matches(substring(external_id_15, 11, 1), '^[A-Z]$') then 1 else 0 end)
-                + (case when regexp_matches(substring(external_id_15, 12, 1), '^[A-Z]$') then 2 else 0 end)
-                + (case when regexp_matches(substring(external_id_15, 13, 1), '^[A-Z]$') then 4 else 0 end)
-                + (case when regexp_matches(substring(external_id_15, 14, 1), '^[A-Z]$') then 8 else 0 end)
-                + (case when regexp_matches(substring(external_id_15, 15, 1), '^[A-Z]$') then 16 else 0 end)
-            ), 1)
-        end as external_id_18
-    from org_ids
+        o.organization_id,
+        o.name,
+        o.domain_names_json,
+        trim(o.external_id) as external_id,
+        c.account_id as external_id_18
+    from organizations as o
+    left join candidates as c on c.record_id = o.organization_id and c.id_source = 'external_id'
 ),
 
-by_external_id as (
+id_matches as (
+    select distinct
+        c.record_id as organization_id,
+        c.id_source,
+        a.account_id
+    from candidates as c
+    inner join accounts as a on a.account_id = c.account_id
+    where c.id_source in ('external_id', 'organization_field')
+),
+
+id_folded as (
     select
-        o.organization_id,
-        a.account_id,
-        'external_id' as match_method,
-        o.external_id_18 as match_value
-    from org_normalized as o
-    inner join accounts as a on a.account_id = o.external_id_18
+        organization_id,
+        count(distinct account_id) as accounts,
+        min(account_id) as account_id,
+        bool_or(id_source = 'external_id') as has_external_id,
+        string_agg(id_source || '=' || account_id, '; ' order by id_source, account_id) as all_ids
+    from id_matches
+    group by organization_id
+),
+
+by_id as (
+    select
+        organization_id,
+        case when accounts = 1 then account_id end as account_id,
+        case
+            when accounts > 1 then 'conflicting_ids'
+            when has_external_id then 'external_id'
+            else 'organization_field'
+        end as match_method,
+        case when accounts = 1 then account_id else all_ids end as match_value
+    from id_folded
 ),
 
 account_domains as (
@@ -113,7 +110,7 @@ domain_candidates as (
         count(distinct ud.account_id) as accounts
     from org_domains as od
     inner join unique_domains as ud on ud.domain = od.domain
-    where od.organization_id not in (select organization_id from by_external_id)
+    where od.organization_id not in (select organization_id from by_id)
     group by od.organization_id
 ),
 
@@ -179,12 +176,12 @@ by_name as (
     inner join unique_names as u on u.name_key = o.name_key
     inner join normalized_names as a on a.name_key = o.name_key and a.side = 'account'
     where o.side = 'organization'
-        and o.organization_id not in (select organization_id from by_external_id)
+        and o.organization_id not in (select organization_id from by_id)
         and o.organization_id not in (select organization_id from by_domain)
 ),
 
 matches as (
-    select * from by_external_id
+    select * from by_id
     union all
     select * from by_domain
     union all
