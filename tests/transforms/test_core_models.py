@@ -1216,3 +1216,79 @@ def test_accounts_match_by_configured_organization_and_ticket_fields(warehouse_u
         ("zendesk:5", f"salesforce:{EPSILON}"),
     ]
     assert alone == [("zendesk:80",)]
+
+
+# --- Account matching: overrides (inputs.input_account_overrides) ----------------------------------------
+
+
+def override(org: int, account: str | None, loaded: str = T0) -> dict[str, Any]:
+    return {
+        "zendesk_organization_id": org,
+        "salesforce_account_id": account,
+        "note": "checked with the account team",
+        "source_file": "overrides.csv",
+        "loaded_at": naive(loaded),
+    }
+
+
+OVERRIDES = {
+    "salesforce.account": [
+        sf_account(ACME, "Acme Corp"),
+        sf_account(BETA, "Beta Ltd"),
+        sf_account(DELTA, "Delta"),
+        {**sf_account(GONE, "Deleted Co"), "is_deleted": True},
+    ],
+    "zendesk.organizations": [
+        zd_org(10, "Ten", external_id=ACME),
+        zd_org(20, "Twenty", external_id=BETA15),
+        zd_org(30, "Thirty", external_id=DELTA),
+        zd_org(40, "Forty"),
+        zd_org(50, "Fifty"),
+        zd_org(60, "Sixty"),
+        zd_org(70, "Acme Corp"),
+        zd_org(80, "Eighty", external_id=ACME),
+    ],
+    "inputs.input_account_overrides": [
+        # Beats the external_id.
+        override(10, BETA),
+        # Never match: an empty Account Id, whether NULL or blank.
+        override(20, None),
+        override(30, " "),
+        # A deleted Account, chosen by a person: kept.
+        override(40, GONE),
+        # An Account Salesforce does not have: no match, and no other rule either.
+        override(50, NOWHERE[:15]),
+        # The latest row decides.
+        override(60, ACME, loaded="2024-03-01T09:00:00+00:00"),
+        override(60, DELTA, loaded="2024-03-02T09:00:00+00:00"),
+        # Its name would match Acme Corp.
+        override(70, None),
+    ],
+    "zendesk.tickets": [zd_ticket(1, "open", organization_id=10), zd_ticket(2, "open", organization_id=20)],
+}
+
+
+def test_account_overrides_take_precedence(warehouse_url: str) -> None:
+    seed_raw(warehouse_url, OVERRIDES)
+    build(parse_target(warehouse_url))
+
+    identity = query(
+        warehouse_url,
+        "select identity_key, account_key, match_method, match_value from core.account_identity "
+        "where source_system = 'zendesk' order by 1",
+    )
+    tickets = query(warehouse_url, "select ticket_key, account_key from core.tickets order by 1")
+    alone = query(warehouse_url, "select account_key from core.accounts where source_system = 'zendesk' order by 1")
+
+    assert identity == [
+        ("zendesk:10", f"salesforce:{BETA}", "override", BETA),
+        ("zendesk:20", "zendesk:20", "override_unmatched", None),
+        ("zendesk:30", "zendesk:30", "override_unmatched", None),
+        ("zendesk:40", f"salesforce:{GONE}", "override", GONE),
+        ("zendesk:50", "zendesk:50", "override_unmatched", NOWHERE),
+        ("zendesk:60", f"salesforce:{DELTA}", "override", DELTA),
+        ("zendesk:70", "zendesk:70", "override_unmatched", None),
+        ("zendesk:80", f"salesforce:{ACME}", "external_id", ACME),
+    ]
+    assert tickets == [("zendesk:1", f"salesforce:{BETA}"), ("zendesk:2", "zendesk:20")]
+    assert alone == [("zendesk:20",), ("zendesk:30",), ("zendesk:50",), ("zendesk:70",)]

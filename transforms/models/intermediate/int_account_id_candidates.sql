@@ -1,6 +1,8 @@
 -- Every Zendesk value that may hold a Salesforce Account Id, normalised in one place: one row per
--- record and id source. Sources: an organization's external_id; the configured organization field
--- and the configured ticket field (supportlake_config.configured_fields, field 'account_id').
+-- record and id source. Sources: an override (inputs.input_account_overrides, the latest row per
+-- organization; its raw_value is NULL when it says 'never match'); an organization's external_id;
+-- the configured organization field and the configured ticket field
+-- (supportlake_config.configured_fields, field 'account_id').
 -- account_id is the 18-character form: a 15-character id gets Salesforce's checksum suffix (per
 -- 5-character chunk, the letter of 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345' whose index has bit i set when
 -- character i is an upper-case letter); an 18-character id keeps its first 15 and gets the suffix
@@ -9,12 +11,35 @@ with organizations as (
     select * from staging.stg_zendesk__organizations
 ),
 
+overrides as (
+    select * from inputs.input_account_overrides
+),
+
+latest_overrides as (
+    select
+        zendesk_organization_id,
+        salesforce_account_id,
+        row_number() over (
+            partition by zendesk_organization_id order by loaded_at desc, source_file desc
+        ) as override_rank
+    from overrides
+    where zendesk_organization_id is not null
+),
+
 configured as (
     select * from supportlake_config.configured_fields
     where field = 'account_id' and regexp_matches(source_id, '^[0-9]+$')
 ),
 
 candidates as (
+    select
+        'zendesk_organization' as record_type,
+        zendesk_organization_id as record_id,
+        'override' as id_source,
+        nullif(trim(salesforce_account_id), '') as raw_value
+    from latest_overrides
+    where override_rank = 1
+    union all
     select
         'zendesk_organization' as record_type,
         organization_id as record_id,

@@ -1,4 +1,8 @@
 -- Each Zendesk organization matched to at most one Salesforce Account (one row per organization):
+-- 0. override: a row of inputs.input_account_overrides decides, before any rule: 'override' to the
+--    Account it names (any Account Salesforce has, even deleted or merged: a person chose it), or
+--    'override_unmatched' when its Account Id is empty ('never match') or names no Account Salesforce
+--    has (match_value keeps that id); no other rule is tried;
 -- 1. external_id / organization_field: organization.external_id or the configured organization field
 --    (supportlake_config.configured_fields) holds the Account Id (ids normalised to 18 characters in
 --    intermediate.int_account_id_candidates); both rank equal: when they name two different Accounts
@@ -12,8 +16,12 @@ with organizations as (
     select * from staging.stg_zendesk__organizations
 ),
 
-accounts as (
+all_accounts as (
     select * from staging.stg_salesforce__accounts
+),
+
+accounts as (
+    select * from all_accounts
     where not is_deleted and master_record_id is null
 ),
 
@@ -33,6 +41,17 @@ org_normalized as (
     left join candidates as c on c.record_id = o.organization_id and c.id_source = 'external_id'
 ),
 
+by_override as (
+    select
+        c.record_id as organization_id,
+        a.account_id,
+        case when a.account_id is not null then 'override' else 'override_unmatched' end as match_method,
+        coalesce(a.account_id, c.account_id, c.raw_value) as match_value
+    from candidates as c
+    left join all_accounts as a on a.account_id = c.account_id
+    where c.id_source = 'override'
+),
+
 id_matches as (
     select distinct
         c.record_id as organization_id,
@@ -41,6 +60,7 @@ id_matches as (
     from candidates as c
     inner join accounts as a on a.account_id = c.account_id
     where c.id_source in ('external_id', 'organization_field')
+        and c.record_id not in (select organization_id from by_override)
 ),
 
 id_folded as (
@@ -110,7 +130,8 @@ domain_candidates as (
         count(distinct ud.account_id) as accounts
     from org_domains as od
     inner join unique_domains as ud on ud.domain = od.domain
-    where od.organization_id not in (select organization_id from by_id)
+    where od.organization_id not in (select organization_id from by_override)
+        and od.organization_id not in (select organization_id from by_id)
     group by od.organization_id
 ),
 
@@ -176,11 +197,14 @@ by_name as (
     inner join unique_names as u on u.name_key = o.name_key
     inner join normalized_names as a on a.name_key = o.name_key and a.side = 'account'
     where o.side = 'organization'
+        and o.organization_id not in (select organization_id from by_override)
         and o.organization_id not in (select organization_id from by_id)
         and o.organization_id not in (select organization_id from by_domain)
 ),
 
 matches as (
+    select * from by_override
+    union all
     select * from by_id
     union all
     select * from by_domain
