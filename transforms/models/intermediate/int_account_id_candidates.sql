@@ -73,7 +73,7 @@ shaped as (
     from candidates
 ),
 
--- ascii() of each character: 65-90 is an upper-case letter (no collation involved).
+-- A character is an upper-case letter when lower() changes it (ids hold only ASCII letters and digits).
 normalized as (
     select
         record_type,
@@ -82,25 +82,25 @@ normalized as (
         raw_value,
         id15
         || substring('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345', 1 + (
-            (case when ascii(substring(id15, 1, 1)) between 65 and 90 then 1 else 0 end)
-            + (case when ascii(substring(id15, 2, 1)) between 65 and 90 then 2 else 0 end)
-            + (case when ascii(substring(id15, 3, 1)) between 65 and 90 then 4 else 0 end)
-            + (case when ascii(substring(id15, 4, 1)) between 65 and 90 then 8 else 0 end)
-            + (case when ascii(substring(id15, 5, 1)) between 65 and 90 then 16 else 0 end)
+            (case when substring(id15, 1, 1) <> lower(substring(id15, 1, 1)) then 1 else 0 end)
+            + (case when substring(id15, 2, 1) <> lower(substring(id15, 2, 1)) then 2 else 0 end)
+            + (case when substring(id15, 3, 1) <> lower(substring(id15, 3, 1)) then 4 else 0 end)
+            + (case when substring(id15, 4, 1) <> lower(substring(id15, 4, 1)) then 8 else 0 end)
+            + (case when substring(id15, 5, 1) <> lower(substring(id15, 5, 1)) then 16 else 0 end)
         ), 1)
         || substring('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345', 1 + (
-            (case when ascii(substring(id15, 6, 1)) between 65 and 90 then 1 else 0 end)
-            + (case when ascii(substring(id15, 7, 1)) between 65 and 90 then 2 else 0 end)
-            + (case when ascii(substring(id15, 8, 1)) between 65 and 90 then 4 else 0 end)
-            + (case when ascii(substring(id15, 9, 1)) between 65 and 90 then 8 else 0 end)
-            + (case when ascii(substring(id15, 10, 1)) between 65 and 90 then 16 else 0 end)
+            (case when substring(id15, 6, 1) <> lower(substring(id15, 6, 1)) then 1 else 0 end)
+            + (case when substring(id15, 7, 1) <> lower(substring(id15, 7, 1)) then 2 else 0 end)
+            + (case when substring(id15, 8, 1) <> lower(substring(id15, 8, 1)) then 4 else 0 end)
+            + (case when substring(id15, 9, 1) <> lower(substring(id15, 9, 1)) then 8 else 0 end)
+            + (case when substring(id15, 10, 1) <> lower(substring(id15, 10, 1)) then 16 else 0 end)
         ), 1)
         || substring('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345', 1 + (
-            (case when ascii(substring(id15, 11, 1)) between 65 and 90 then 1 else 0 end)
-            + (case when ascii(substring(id15, 12, 1)) between 65 and 90 then 2 else 0 end)
-            + (case when ascii(substring(id15, 13, 1)) between 65 and 90 then 4 else 0 end)
-            + (case when ascii(substring(id15, 14, 1)) between 65 and 90 then 8 else 0 end)
-            + (case when ascii(substring(id15, 15, 1)) between 65 and 90 then 16 else 0 end)
+            (case when substring(id15, 11, 1) <> lower(substring(id15, 11, 1)) then 1 else 0 end)
+            + (case when substring(id15, 12, 1) <> lower(substring(id15, 12, 1)) then 2 else 0 end)
+            + (case when substring(id15, 13, 1) <> lower(substring(id15, 13, 1)) then 4 else 0 end)
+            + (case when substring(id15, 14, 1) <> lower(substring(id15, 14, 1)) then 8 else 0 end)
+            + (case when substring(id15, 15, 1) <> lower(substring(id15, 15, 1)) then 16 else 0 end)
         ), 1) as account_id
     from shaped
 ),

@@ -23,7 +23,7 @@ agent_replies as (
     inner join cases as k on k.case_id = c.case_id
     left join users as u on u.user_id = c.created_by_id
     where starts_with(c.created_by_id, '005')
-        and c.created_by_id is distinct from k.contact_id
+        and (k.contact_id is null or c.created_by_id <> k.contact_id)
         and coalesce(u.user_type, 'Standard') = 'Standard'
 ),
 
