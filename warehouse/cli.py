@@ -49,7 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="run the SQL models (transforms/models) inside the warehouse")
     b.add_argument("--warehouse", help=wh_help)
     b.add_argument("--select", action="append", help="a model, schema.model, a layer, or name+ (repeatable)")
-    b.add_argument("--config", help="settings file: KPI targets, thresholds, fields (default $SUPPORTLAKE_CONFIG or ./supportlake.toml)")
+    b.add_argument(
+        "--config",
+        help="settings file: KPI targets, thresholds, fields (default $SUPPORTLAKE_CONFIG or ./supportlake.toml)",
+    )
 
     x = sub.add_parser("export-hyper", help="write the mart tables as Tableau .hyper extracts (supportlake[tableau])")
     x.add_argument("--out", required=True, help="folder for <table>.hyper (created if missing; replaced atomically)")
@@ -69,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--warehouse", default=None, help="default duckdb:///supportlake_demo.duckdb")
     d.add_argument("--tickets", type=int, default=5000, help="simulated tickets (default 5000)")
     d.add_argument("--seed", type=int, default=7)
+    d.add_argument(
+        "--extracts", default="supportlake_demo_extracts", help="folder for the Tableau extracts ('' for none)"
+    )
+
+    k = sub.add_parser("kpis", help="print one month's KPIs against their targets (default: the month with most data)")
+    k.add_argument("--warehouse", help=wh_help)
+    k.add_argument("--month", help="YYYY-MM")
     return p
 
 
@@ -93,7 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from warehouse.demo import run_demo
 
-            return run_demo(args.warehouse, tickets=args.tickets, seed=args.seed)
+            return run_demo(args.warehouse, tickets=args.tickets, seed=args.seed, extracts=args.extracts or None)
+        if args.command == "kpis":
+            return cmd_kpis(args)
     except AlreadyRunning as exc:
         print(f"supportlake: {exc}", file=sys.stderr)
         return EXIT_LOCKED
@@ -119,6 +131,21 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"supportlake: build failed: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(f"\n{len(results)} model(s) built")
+    return EXIT_OK
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from warehouse.report import kpi_report
+
+    month = None
+    if args.month:
+        try:
+            month = dt.datetime.strptime(args.month, "%Y-%m").date()
+        except ValueError:
+            raise ConfigError(f"--month {args.month!r}: write YYYY-MM, e.g. 2024-03") from None
+    print(kpi_report(parse_target(args.warehouse), month))
     return EXIT_OK
 
 

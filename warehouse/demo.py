@@ -82,7 +82,69 @@ def run_demo(
     print(f"\ndemo run {result.run_id}: {'ok' if result.ok else 'FAILED'} in {result.seconds:.1f}s → {target.display}")
     if not result.ok:
         return 1
+    _load_sample_inputs(target, seed)
     return _build_and_report(target, extracts)
+
+
+DEMO_INPUTS = "supportlake_demo_inputs"
+"""Folder beside the demo's DuckDB file for the CSV files it loads with ``load-input`` (examples of
+the format)."""
+
+
+def _load_sample_inputs(target: Target, seed: int) -> None:
+    """NPS answers and monthly support cost, which no API carries: made up from the synced data
+    (respondents are Salesforce contacts; cost is 6.5–9.5% of the month's revenue), written as the
+    CSV files ``supportlake load-input`` takes, and loaded with it."""
+    import csv
+    import datetime as dt
+    import random
+
+    from warehouse.inputs import load_input
+    from warehouse.sql import connection
+
+    rng = random.Random(seed)
+    with connection(target) as con:
+        contacts = con.query(
+            "select email, account_id from salesforce.contact where email is not null and account_id is not null "
+            "order by id"
+        )
+        bounds = con.query(
+            "select min(d), max(d) from (select created_at::DATE as d from zendesk.tickets "
+            'union all select created_date::DATE as d from salesforce."case") as t'
+        )[0]
+        won = con.query(
+            "select close_date::DATE, amount from salesforce.opportunity where is_won and amount is not null"
+        )
+    if not contacts or bounds[0] is None:
+        return
+    months: list[dt.date] = []
+    month = dt.date(bounds[0].year, bounds[0].month, 1)
+    while month <= bounds[1]:
+        months.append(month)
+        month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    folder = (target.path.parent if target.path else Path.cwd()) / DEMO_INPUTS  # beside the DuckDB file
+    folder.mkdir(exist_ok=True)
+    nps, cost = folder / "nps.csv", folder / "support_cost.csv"
+    with nps.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["respondent_email", "account_id", "score", "responded_at"])
+        for month in months:
+            for email, account in rng.sample(contacts, min(40, len(contacts))):
+                score = rng.choices(range(11), weights=(1, 1, 1, 2, 2, 3, 4, 8, 14, 30, 34))[0]
+                start = dt.datetime(month.year, month.month, 1)
+                day = start + dt.timedelta(days=rng.randrange(28), seconds=rng.randrange(86_400))
+                w.writerow([email, account, score, f"{day:%Y-%m-%dT%H:%M:%S}"])
+    with cost.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["month", "cost", "currency"])
+        for month in months:
+            year_ago = dt.date(month.year - 1, month.month, 1)
+            end = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+            revenue = sum(a for d, a in won if year_ago < d < end) / 12
+            if revenue > 0:
+                w.writerow([f"{month:%Y-%m}", round(revenue * rng.uniform(0.065, 0.095), 2), "USD"])
+    for kind, path in (("nps", nps), ("support_cost", cost)):
+        print(load_input(target, kind, path, replace=True).summary() + f" (from {path})")
 
 
 def _build_and_report(target: Target, extracts: str | None) -> int:
