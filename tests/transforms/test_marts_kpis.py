@@ -20,6 +20,8 @@ The organisation (times UTC; March 2024 unless said otherwise; settings: Mid-Mar
   T5 deleted: excluded everywhere.
   T6 no organization, Tier 1, email, created 2024-03-10: open, never replied.
   T7 org 7, Tier 2, voice, created 2024-05-02 09:00: 1 reply after 10 min, solved after 30 min.
+  T8 org 7, created 2024-05-03 09:00, escalated from Tier 1 to Tier 2 (2 group stations): 1 reply
+     after 20 min, solved after 60 min: one reply, but escalated, so not resolved at first contact.
   April 2024 has no tickets.
 - One handled call of 300 s talk + 60 s hold + 120 s wrap-up on T1 (8 min), one abandoned call.
 - SLA: T1 reply achieved; T2 reply breached; T2 requester wait still running.
@@ -114,6 +116,7 @@ ORG = {
             created_at=ts("2024-05-02T09:00:00+00:00"),
             updated_at=ts("2024-05-10T00:00:00+00:00"),
         ),
+        zd_ticket(8, "solved", organization_id=7, group_id=12, created_at=ts("2024-05-03T09:00:00+00:00")),
     ],
     "zendesk.ticket_metrics": [
         zd_metrics(
@@ -146,6 +149,16 @@ ORG = {
             reply_time_in_minutes__calendar=10,
             first_resolution_time_in_minutes__calendar=30,
             full_resolution_time_in_minutes__calendar=30,
+        ),
+        zd_metrics(
+            8,
+            replies=1,
+            group_stations=2,
+            solved_at=ts("2024-05-03T10:00:00+00:00"),
+            status_updated_at=ts("2024-05-03T10:00:00+00:00"),
+            reply_time_in_minutes__calendar=20,
+            first_resolution_time_in_minutes__calendar=60,
+            full_resolution_time_in_minutes__calendar=60,
         ),
     ],
     "zendesk.ticket_comments": [
@@ -241,7 +254,8 @@ EXPECTED: dict[Key, tuple[float, float]] = {
     (MARCH, "fcr_rate", "all", "email_chat", "all"): (1, 2),
     (MARCH, "fcr_rate", "all", "portal", "all"): (1, 1),
     (MARCH, "fcr_rate", "Commercial", "portal", "Tier 1"): (1, 1),
-    (MAY, "fcr_rate", *ALL): (1, 1),
+    # May: T7 yes; T8 no (one reply, but escalated between tiers).
+    (MAY, "fcr_rate", *ALL): (1, 2),
     # CSAT: T1's latest rating (good = 5) and T2's (bad = 1); T1's earlier bad and T4's good do not count.
     (MARCH, "csat_avg_5pt", *ALL): (6, 2),
     (MARCH, "csat_pct_positive", *ALL): (1, 2),
@@ -252,14 +266,15 @@ EXPECTED: dict[Key, tuple[float, float]] = {
     # Resolved within 24 h (by final resolution): T1 120 min yes, T2 3,000 no, T3 1,440 yes (closed
     # without a solve: created → closed).
     (MARCH, "resolution_within_24h_rate", *ALL): (2, 3),
-    (MAY, "resolution_within_24h_rate", *ALL): (1, 1),
-    # Median full resolution hours: T1 2, T2 50, T3 24 → 24; Tier 1 (T1, T3): (2 + 24) / 2 = 13; May: 0.5.
+    (MAY, "resolution_within_24h_rate", *ALL): (2, 2),
+    # Median full resolution hours: T1 2, T2 50, T3 24 → 24; Tier 1 (T1, T3): (2 + 24) / 2 = 13;
+    # May: T7 0.5, T8 1 → 0.75.
     (MARCH, "median_resolution_hours", *ALL): (24, 1),
     (MARCH, "median_resolution_hours", "all", "all", "Tier 1"): (13, 1),
-    (MAY, "median_resolution_hours", *ALL): (0.5, 1),
+    (MAY, "median_resolution_hours", *ALL): (0.75, 1),
     # First reply within 4 h (by creation): T1 30 min yes, T2 300 no, T3 and T6 unreplied and older: no.
     (MARCH, "first_reply_within_4h_rate", *ALL): (1, 4),
-    (MAY, "first_reply_within_4h_rate", *ALL): (1, 1),
+    (MAY, "first_reply_within_4h_rate", *ALL): (2, 2),
     # Self-service: resolved with no public reply: T3 of T1, T2, T3.
     (MARCH, "self_service_rate", *ALL): (1, 3),
     # KB: T1 linked at 10:00, before its 11:00 solve; T2's link came after its first solve.

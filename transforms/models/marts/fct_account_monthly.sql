@@ -70,7 +70,8 @@ with_previous as (
         coalesce(lag(arr) over (partition by account_key order by month_start), 0) as arr_previous,
         coalesce(
             max(case when arr > 0 then 1 else 0 end) over (
-                partition by account_key order by month_start rows between unbounded preceding and 1 preceding
+                partition by account_key order by month_start nulls first
+                rows between unbounded preceding and 1 preceding
             ),
             0
         ) as was_ever_active_before

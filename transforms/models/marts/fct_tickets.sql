@@ -148,7 +148,7 @@ final as (
         assignee_agent_key::VARCHAR as assignee_agent_key,
         group_name::VARCHAR as group_name,
         coalesce(support_tier, 'Unassigned')::VARCHAR as support_tier,
-        null::VARCHAR as highest_tier,
+        highest_tier::VARCHAR as highest_tier,
         channel_raw::VARCHAR as channel_raw,
         channel_group::VARCHAR as channel_group,
         priority::VARCHAR as priority,
@@ -163,7 +163,7 @@ final as (
         is_resolved::BOOLEAN as is_resolved,
         reply_count::BIGINT as reply_count,
         reopen_count::BIGINT as reopen_count,
-        null::BIGINT as escalation_count,
+        escalation_count::BIGINT as escalation_count,
         first_reply_minutes_calendar::DOUBLE as first_reply_minutes,
         first_reply_minutes_business::DOUBLE as first_reply_minutes_business,
         first_resolution_minutes_calendar::DOUBLE as first_resolution_minutes,
@@ -176,7 +176,7 @@ final as (
             when is_resolved and reply_count is not null
                 then reply_count <= 1
                 and coalesce(reopen_count, 0) = 0
-                and true
+                and not coalesce(is_escalated_before_first_solve, false)
         end::BOOLEAN as is_fcr,
         case when is_resolved then reply_count = 1 end::BOOLEAN as is_one_touch,
         case when is_resolved and reply_count is not null then reply_count = 0 end::BOOLEAN as is_self_service,
