@@ -59,7 +59,7 @@ from transforms.graph import (
     tables_read,
 )
 from transforms.settings import Settings, load_settings, write_settings
-from warehouse.sql import Connection, connection
+from warehouse.sql import Connection, connection, transaction
 from warehouse.target import Target
 
 __all__ = [
@@ -335,8 +335,7 @@ def _copy_grants(con: Connection, schema: str, old: str, new: str) -> None:
 def _swap_in(con: Connection, model: Model, sql: str) -> int:
     """Build ``model`` under a temporary name and swap it in, in one transaction; its row count."""
     schema, name, tmp = model.schema, model.name, model.name + RESERVED_SUFFIX
-    con.execute("begin")
-    try:
+    with transaction(con):
         con.execute(f"drop table if exists {_table(schema, tmp)}")
         con.execute_verbatim(f"create table {_table(schema, tmp)} as\n{sql}")
         rows = int(con.query(f"select count(*) from {_table(schema, tmp)}")[0][0])
@@ -344,13 +343,6 @@ def _swap_in(con: Connection, model: Model, sql: str) -> int:
             _copy_grants(con, schema, name, tmp)
         con.execute(f"drop table if exists {_table(schema, name)}")
         con.execute(f"alter table {_table(schema, tmp)} rename to {_quote(name)}")
-        con.execute("commit")
-    except BaseException:
-        try:
-            con.execute("rollback")
-        except Exception:  # the connection itself failed; the server rolls back when it closes
-            log.debug("rollback failed", exc_info=True)
-        raise
     return rows
 
 

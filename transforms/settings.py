@@ -50,7 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from connectors.errors import ConfigError
 from transforms.kpis import BY_NAME, DEFINITIONS_VERSION, KPIS
-from warehouse.sql import Connection
+from warehouse.sql import Connection, transaction
 
 log = logging.getLogger(__name__)
 
@@ -238,8 +238,7 @@ def write_settings(con: Connection, settings: Settings) -> None:
     ``supportlake_config.configured_fields`` in one transaction. A configured field whose column the raw
     table does not have (yet: dlt adds a column with its first value) contributes no rows."""
     catalog_ddl = ", ".join(f"{n} {t}" for n, t in CATALOG_COLUMNS)
-    con.execute("begin")
-    try:
+    with transaction(con):
         con.execute(f"create schema if not exists {SCHEMA}")
         for table in ("settings", "kpi_catalog", CONFIGURED_FIELDS):
             con.execute(f"drop table if exists {SCHEMA}.{table}")
@@ -267,7 +266,4 @@ def write_settings(con: Connection, settings: Settings) -> None:
                 f"trim(cast({_q(col)} as VARCHAR)) from {_q(schema)}.{_q(table)} "
                 f"where {_q(col)} is not null and trim(cast({_q(col)} as VARCHAR)) <> ''"
             )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from connectors.errors import SupportlakeError
 from connectors.secrets import redact
 from schemas.inputs import INPUT_SCHEMA, KINDS, LOADER_COLUMNS, InputKind, InputRow, column_kinds, nullable
-from warehouse.sql import Connection, connection
+from warehouse.sql import Connection, connection, transaction
 from warehouse.target import Target, parse_target
 
 log = logging.getLogger("supportlake.inputs")
@@ -374,8 +374,7 @@ def write_rows(
     csv_columns = [n for n in column_kinds(kind) if n not in LOADER_COLUMNS]
     names = ", ".join(_quote(n) for n in csv_columns)
     matches = " and ".join(f"s.{_quote(k)} = t.{_quote(k)}" for k in kind.model.key)
-    con.execute("begin")
-    try:
+    with transaction(con):
         if not _table_exists(con, kind):
             con.execute(f"create schema if not exists {_quote(INPUT_SCHEMA)}")
             con.execute(table_ddl(kind, con.kind))
@@ -393,13 +392,6 @@ def write_rows(
             [source_file, loaded],
         )
         con.execute(f"drop table {_STAGE}")
-        con.execute("commit")
-    except BaseException:
-        try:
-            con.execute("rollback")
-        except Exception:  # the connection itself failed; the server rolls back when it closes
-            log.debug("rollback failed", exc_info=True)
-        raise
     return replaced
 
 

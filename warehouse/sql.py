@@ -3,6 +3,7 @@ tests and (later) the transforms. Parameters are written ``%s`` for both engines
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -84,3 +85,20 @@ def connection(target: Target) -> Iterator[Connection]:
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def transaction(con: Connection) -> Iterator[None]:
+    """``begin`` … ``commit``; on any error (even KeyboardInterrupt) ``rollback`` and re-raise, so the
+    warehouse is as it was. A rollback that fails itself (the connection died) is only logged: the
+    server rolls back when the connection closes, and the original error is the one worth seeing."""
+    con.execute("begin")
+    try:
+        yield
+    except BaseException:
+        try:
+            con.execute("rollback")
+        except Exception:
+            logging.getLogger(__name__).debug("rollback failed", exc_info=True)
+        raise
+    con.execute("commit")
