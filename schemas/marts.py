@@ -166,8 +166,9 @@ class FctTickets(SQLModel, table=True):
     on_hold_minutes: float | None = Field(default=None, description="Minutes on hold.")
     is_fcr: bool | None = Field(
         default=None,
-        description="Resolved at first contact: ≤ 1 public reply, never reopened, never escalated between tiers before "
-        "the first solve. NULL when unresolved or the replies are unknown.",
+        description="Resolved at first contact: a Salesforce case closed on creation (IsClosedOnCreate, e.g. a "
+        "phone call), else ≤ 1 public reply, never reopened, never escalated between tiers before the first solve. "
+        "NULL when unresolved or the replies are unknown.",
     )
     is_one_touch: bool | None = Field(default=None, description="Resolved with exactly one public reply.")
     is_self_service: bool | None = Field(default=None, description="Resolved with no public agent reply.")

@@ -52,6 +52,7 @@ class Case(DeletableRecord):
     Type: str | None = None
     Reason: str | None = None
     IsClosed: bool | None = None
+    IsClosedOnCreate: bool | None = None
     ClosedDate: dt.datetime | None = None
     IsEscalated: bool | None = None
     EntitlementId: str | None = None

@@ -3,9 +3,10 @@
 ``marts.kpi_definitions`` carries this text (through the ``supportlake_config.kpi_catalog`` table the
 runner writes before each build), so Tableau shows the same definition the SQL implements.
 ``marts.agg_kpi_monthly`` holds one row per KPI × month × slice with ``value = numerator /
-denominator`` on every row; Tableau re-aggregates additive KPIs as SUM(numerator) /
-SUM(denominator). The few KPIs that are not additive (a median, a lifetime value) say so in
-``is_additive``; their ``all`` rows are computed over the whole slice, never summed.
+denominator`` on every row. ``aggregation`` says how Tableau may combine rows: ``ratio_of_sums``
+(SUM(numerator) / SUM(denominator)), ``sum_of_numerator`` (a total: SUM(numerator)) or
+``not_additive`` (a median, a lifetime value: read the row of the slice wanted; its ``all`` rows
+are computed over the whole slice, never summed).
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ The organisation (times UTC; March 2024 unless said otherwise; settings: Mid-Mar
   T8 org 7, created 2024-05-03 09:00, escalated from Tier 1 to Tier 2 (2 group stations): 1 reply
      after 20 min, solved after 60 min: one reply, but escalated, so not resolved at first contact.
   April 2024 has no tickets.
+  June 2024, two Salesforce phone cases of A, each with two published agent comments: C1 closed on
+  creation (IsClosedOnCreate: resolved at first contact whatever the comments), C2 closed later (two
+  replies: not at first contact).
 - One handled call of 300 s talk + 60 s hold + 120 s wrap-up on T1 (8 min), one abandoned call.
 - SLA: T1 reply achieved; T2 reply breached; T2 requester wait still running.
 - Support cost $1,200 for March 2024. No NPS responses loaded.
@@ -161,6 +164,33 @@ ORG = {
             full_resolution_time_in_minutes__calendar=60,
         ),
     ],
+    "salesforce.case": [
+        {
+            "id": f"500C{n}",
+            "system_modstamp": ts("2024-06-05T00:00:00+00:00"),
+            "created_date": ts("2024-06-03T09:00:00+00:00"),
+            "closed_date": ts("2024-06-03T09:00:00+00:00" if n == 1 else "2024-06-04T09:00:00+00:00"),
+            "status": "Closed",
+            "is_closed": True,
+            "is_closed_on_create": n == 1,
+            "origin": "Phone",
+            "account_id": A,
+            "owner_id": "005AGENT",
+        }
+        for n in (1, 2)
+    ],
+    "salesforce.case_comment": [
+        {
+            "id": f"00a{n}{k}",
+            "system_modstamp": ts("2024-06-05T00:00:00+00:00"),
+            "parent_id": f"500C{n}",
+            "is_published": True,
+            "created_by_id": "005AGENT",
+            "created_date": ts(f"2024-06-03T0{k}:30:00+00:00" if n == 1 else f"2024-06-03T1{k}:00:00+00:00"),
+        }
+        for n in (1, 2)
+        for k in (8, 9)
+    ],
     "zendesk.ticket_comments": [
         _comment(71, 1, "2024-03-01T10:00:00+00:00", f"Please follow {CONFLUENCE_URL}"),
         _comment(72, 2, "2024-03-04T09:00:00+00:00", f"For next time: {CONFLUENCE_URL}"),
@@ -256,6 +286,8 @@ EXPECTED: dict[Key, tuple[float, float]] = {
     (MARCH, "fcr_rate", "Commercial", "portal", "Tier 1"): (1, 1),
     # May: T7 yes; T8 no (one reply, but escalated between tiers).
     (MAY, "fcr_rate", *ALL): (1, 2),
+    # June: C1 closed on creation (FCR despite two comments), C2 two replies (not).
+    (dt.date(2024, 6, 1), "fcr_rate", *ALL): (1, 2),
     # CSAT: T1's latest rating (good = 5) and T2's (bad = 1); T1's earlier bad and T4's good do not count.
     (MARCH, "csat_avg_5pt", *ALL): (6, 2),
     (MARCH, "csat_pct_positive", *ALL): (1, 2),

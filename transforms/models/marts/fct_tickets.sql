@@ -49,6 +49,7 @@ zendesk_flags as (
     select
         'zendesk:' || z.ticket_id::VARCHAR as ticket_key,
         strpos(lower(coalesce(z.tags_json, '')), '"spam"') > 0 as is_spam,
+        false as is_closed_on_create,
         exists (
             select 1 from settings as s
             where s.name = 'onboarding.zendesk_tags'
@@ -61,6 +62,7 @@ salesforce_flags as (
     select
         'salesforce:' || c.case_id as ticket_key,
         false as is_spam,
+        c.is_closed_on_create,
         exists (
             select 1 from settings as s
             where s.name = 'onboarding.salesforce_case_types' and lower(s.value) = lower(coalesce(c.case_type, ''))
@@ -108,6 +110,7 @@ joined as (
         t.*,
         coalesce(a.segment, 'Unassigned') as segment,
         coalesce(f.is_spam, false) as is_spam,
+        coalesce(f.is_closed_on_create, false) as is_closed_on_create,
         coalesce(f.is_onboarding, false) as is_onboarding,
         coalesce(t.solved_at, t.closed_at) as final_resolved_at,
         coalesce(
@@ -173,6 +176,7 @@ final as (
         requester_wait_minutes_calendar::DOUBLE as requester_wait_minutes,
         on_hold_minutes_calendar::DOUBLE as on_hold_minutes,
         case
+            when is_resolved and is_closed_on_create then true
             when is_resolved and reply_count is not null
                 then reply_count <= 1
                 and coalesce(reopen_count, 0) = 0

@@ -20,6 +20,7 @@ final as (
         type as case_type,
         reason,
         coalesce(is_closed, false) as is_closed,
+        coalesce(is_closed_on_create, false) as is_closed_on_create,
         coalesce(is_escalated, false) as is_escalated,
         business_hours_id,
         supplied_email,
