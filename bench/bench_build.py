@@ -526,6 +526,9 @@ def main() -> None:
     ap.add_argument("--tickets", type=int, default=1_000_000, help="Zendesk tickets (default 1,000,000)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--db", type=Path, help="DuckDB file to use (default: a temporary one, removed afterwards)")
+    ap.add_argument(
+        "--duckdb-settings", default="", help="DuckDB settings for the build as a URL query, e.g. '?memory_limit=1GB'"
+    )
     args = ap.parse_args()
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     with tempfile.TemporaryDirectory() as tmp:
@@ -542,7 +545,7 @@ def main() -> None:
         results: list[ModelResult] = []
         with PeakRss() as rss:
             t0 = time.perf_counter()
-            build(parse_target(f"duckdb:///{db}"), on_result=results.append)
+            build(parse_target(f"duckdb:///{db}{args.duckdb_settings}"), on_result=results.append)
             total = time.perf_counter() - t0
 
     width = max(len(r.model) for r in results)

@@ -82,3 +82,12 @@ def test_written_tables(tmp_path: Path) -> None:
         # rewriting replaces, never appends
         write_settings(con, s)
         assert con.query("select count(*) from supportlake_config.kpi_catalog") == [(len(KPIS),)]
+
+
+def test_the_warehouse_urls_duckdb_settings_hold_for_builds(tmp_path: Path) -> None:
+    with connection(parse_target(f"duckdb:///{tmp_path / 'a.duckdb'}?memory_limit=300MB&threads=1")) as con:
+        assert con.query("select current_setting('threads')") == [(1,)]
+        limit = str(con.query("select current_setting('memory_limit')")[0][0])
+    with connection(parse_target(f"duckdb:///{tmp_path / 'b.duckdb'}")) as con:
+        default = str(con.query("select current_setting('memory_limit')")[0][0])
+    assert (limit, default) == ("286.1 MiB", "953.6 MiB")  # 300 MB and 1 GB, as DuckDB shows them
