@@ -22,6 +22,7 @@ default of ``seeds/support-operations-org.md`` (or ``KPIS.md``), so no file is n
 
     [tiers]
     salesforce_case_field = "Tier__c"   # a Case field holding "Tier 1".."Tier 3" (or 1..3)
+    groups = { "Billing" = 2, "Escalations" = 3 }   # tiers of groups whose names do not say it
 
     [revenue]
     gross_margin = 0.8
@@ -44,7 +45,7 @@ import logging
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -96,6 +97,10 @@ class Accounts(_Section):
 class Tiers(_Section):
     salesforce_case_field: str | None = Field(
         default="Tier__c", description="Case field holding the support tier ('Tier 2', '2', 'T2')."
+    )
+    groups: dict[str, Literal[1, 2, 3]] = Field(
+        default_factory=dict,
+        description="Group or queue name → tier, for names that do not say it ('Billing' = 2); wins over the name.",
     )
 
 
@@ -175,6 +180,8 @@ def setting_rows(settings: Settings) -> list[tuple[str, str | None, float | None
                 continue
             if isinstance(value, list):
                 rows.extend((name, str(v), None) for v in value)
+            elif isinstance(value, dict):  # tiers.groups: one row per group, the tier as the number
+                rows.extend((name, str(k), float(v)) for k, v in value.items())
             elif isinstance(value, bool) or value is None or isinstance(value, str):
                 rows.append((name, None if value is None else str(value), None))
             else:

@@ -45,6 +45,7 @@ def test_file_from_the_environment_overrides(monkeypatch: pytest.MonkeyPatch, tm
         ({"segments": {"enterprise_min_arr": "lots"}}, r"segments\.enterprise_min_arr"),
         ({"revenue": {"gross_margin": 1.5}}, r"revenue\.gross_margin"),
         ({"tiers": {"salesforce_field": "X"}}, r"tiers\.salesforce_field: Extra inputs"),
+        ({"tiers": {"groups": {"Billing": 4}}}, r"tiers\.groups\.Billing"),
     ],
 )
 def test_a_wrong_setting_is_named(data: dict, message: str) -> None:

@@ -3,13 +3,24 @@
 -- field (supportlake_config.configured_fields, field 'support_tier').
 -- A name names a tier when it holds 'Tier 2', 'Tier2', 'T2', 'L2' or 'Level 2' (any case; ' ', '-' or
 -- '_' between; not inside a longer word or number): 'Tier 2 Support', 'EMEA-L2', 'Tier_2_Support'.
--- A configured value may also be the bare number ('2', '2.0'). Anything else: NULL tier.
+-- A configured value may also be the bare number ('2', '2.0'). A group or queue named in the settings
+-- (tiers.groups, matched case-insensitively) has the tier configured there, whatever its name says.
+-- Anything else: NULL tier.
 with zendesk_groups as (
     select * from staging.stg_zendesk__groups
 ),
 
 salesforce_groups as (
     select * from staging.stg_salesforce__groups
+),
+
+group_settings as (
+    select
+        lower(trim(value)) as group_name,
+        max(number) as tier_number
+    from supportlake_config.settings
+    where name = 'tiers.groups'
+    group by lower(trim(value))
 ),
 
 configured as (
@@ -43,6 +54,12 @@ digits as (
         source_id,
         name,
         case
+            when tier_source <> 'salesforce_case_field' and exists (
+                select 1 from group_settings as g where g.group_name = lower(trim(named.name))
+            ) then (
+                select min(g.tier_number)::BIGINT::VARCHAR
+                from group_settings as g where g.group_name = lower(trim(named.name))
+            )
             when tier_source = 'salesforce_case_field' and regexp_matches(trim(name), '^[1-3]([.]0+)?$')
                 then left(trim(name), 1)
             else nullif(
