@@ -233,6 +233,15 @@ class BusinessHours(ModstampedRecord):
     SundayEndTime: str | None = None
 
 
+class MilestoneType(ModstampedRecord):
+    """An entitlement milestone (``First Response``, ``Resolution Time``...): a setup object with
+    no ``IsDeleted``; ``CaseMilestone.MilestoneTypeId`` refers to it."""
+
+    Name: str | None = None
+    Description: str | None = None
+    RecurrenceType: str | None = None
+
+
 class DeletedRecord(Payload):
     """A row of ``GET /sobjects/{object}/deleted/``: a record purged or deleted in the window."""
 

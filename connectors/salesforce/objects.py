@@ -95,6 +95,16 @@ OBJECTS: tuple[SObject, ...] = (
     ),
     _obj("AgentWork", m.AgentWork, notes="Omni-Channel work items: handle and active time."),
     _obj("BusinessHours", m.BusinessHours, deleted=False, notes="Never deleted, only deactivated."),
+    _obj(
+        "MilestoneType",
+        m.MilestoneType,
+        bulk=False,
+        deleted=False,
+        notes="Entitlement milestone names ('First Response', ...) that CaseMilestone.MilestoneTypeId "
+        "points at. A setup object: a handful of rows, no IsDeleted, and the Object Reference lists "
+        "no getDeleted()/getUpdated() for it (not replicateable), so no deleted-records log; read "
+        "through REST.",
+    ),
 )
 
 BY_NAME: dict[str, SObject] = {o.name: o for o in OBJECTS}

@@ -749,7 +749,7 @@ def test_cases_spread_like_the_support_organisation(sim: SalesforceSimulator) ->
     milestones = sim.records("CaseMilestone")
     assert any(m["IsViolated"] for m in milestones)
     assert any(m["IsCompleted"] for m in milestones)
-    assert {r["Name"] for r in sim.records("MilestoneType")} == {"First Response", "Resolution"}
+    assert {r["Name"] for r in sim.records("MilestoneType")} == {"First Response", "Resolution Time"}
     fields = Counter(r["Field"] for r in sim.records("CaseHistory"))
     assert fields["Status"]
     assert fields["Owner"]

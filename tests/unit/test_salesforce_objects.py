@@ -34,6 +34,7 @@ def test_table_names_follow_dlt_snake_case() -> None:
         "knowledge_kav",
         "agent_work",
         "business_hours",
+        "milestone_type",
     ]
     assert table_name("Tier__c") == "tier_c"
     assert TABLES["case"] == ("case",)

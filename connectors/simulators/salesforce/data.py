@@ -142,7 +142,7 @@ _BUSINESS_HOURS = (
 )
 _MILESTONE_TYPES = (
     ("First Response", "Time to the first response by an agent"),
-    ("Resolution", "Time to close the case"),
+    ("Resolution Time", "Time to close the case"),
 )
 _CHANNELS = {"Phone": 0, "Email": 1, "Chat": 2, "Web": 3, "Social": 4}
 _CACHED_IDS = frozenset({"User", "Group", "BusinessHours", "MilestoneType", "Contact", "Knowledge__kav", "Case"})

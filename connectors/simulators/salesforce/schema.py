@@ -296,6 +296,8 @@ class ObjectSpec:
     fields: tuple[FieldSpec, ...]
     custom: bool = False
     deletable: bool = True
+    replicateable: bool = True
+    """describe's ``replicateable``: the object supports getUpdated()/getDeleted() (``/deleted``)."""
     by_name: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
     by_lower: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
 
@@ -338,7 +340,7 @@ class ObjectSpec:
             "mruEnabled": True,
             "name": self.name,
             "queryable": True,
-            "replicateable": True,
+            "replicateable": self.replicateable,
             "retrieveable": True,
             "searchable": True,
             "triggerable": True,
@@ -505,6 +507,8 @@ MILESTONE_TYPE = ObjectSpec(
         F("RecurrenceType", "picklist", "Recurrence Type", picklist=("none", "recursIndependently", "recursChained")),
         *_audit(),
     ),
+    # The Object Reference lists no getDeleted()/getUpdated() among MilestoneType's supported calls.
+    replicateable=False,
 )
 
 CASE = ObjectSpec(
