@@ -117,8 +117,9 @@ class Ticket(SQLModel, table=True):
     )
     first_reply_minutes_calendar: float | None = Field(
         default=None,
-        description="Minutes to the first public agent reply, calendar (Salesforce: to the first reply counted in "
-        f"reply_count). {_MINUTES}",
+        description="Minutes to the first public agent reply, calendar (Salesforce: to the CompletionDate of the "
+        "case's completed, non-deleted 'First Response' milestone (name matched case-insensitively) when it has "
+        f"one, else to the first reply counted in reply_count). {_MINUTES}",
     )
     first_reply_minutes_business: float | None = Field(
         default=None,
@@ -403,7 +404,9 @@ class SlaTarget(SQLModel, table=True):
     source_system: str = Field(description="'zendesk' or 'salesforce'.")
     ticket_key: str = Field(description="The ticket (core.tickets).")
     metric: str | None = Field(
-        default=None, description="Zendesk metric (reply_time, requester_wait_time, ...) or Salesforce MilestoneTypeId."
+        default=None,
+        description="Zendesk metric (reply_time, requester_wait_time, ...) or the Salesforce milestone's name "
+        "(MilestoneType.Name: 'First Response', ...); its MilestoneTypeId when the type is unknown.",
     )
     instance_id: int | None = Field(
         default=None, description="Zendesk metric instance (1st, 2nd reply...); NULL for Salesforce."

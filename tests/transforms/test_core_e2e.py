@@ -134,7 +134,11 @@ def test_escalation_reply_and_deletion_rules_hold_on_simulated_data(synced: str)
             # 'Tier 1' < 'Tier 2' < 'Tier 3' as text.
             "highest below current": "highest_tier < support_tier "
             "or (support_tier is not null and highest_tier is null)",
-            "reply time without a reply": "reply_count = 0 and first_reply_minutes_calendar is not null",
+            # A Salesforce case's completed 'First Response' milestone times its first reply even when
+            # no published agent comment was written (the agent answered by phone or email).
+            "reply time without a reply": "reply_count = 0 and first_reply_minutes_calendar is not null "
+            "and not exists (select 1 from intermediate.int_salesforce_first_responses as f "
+            "where 'salesforce:' || f.case_id = core.tickets.ticket_key)",
             "reply without a reply time": "source_system = 'salesforce' and reply_count > 0 "
             "and first_reply_minutes_calendar is null",
             "salesforce business minutes": "source_system = 'salesforce' and (first_reply_minutes_business "

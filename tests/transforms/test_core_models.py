@@ -750,6 +750,8 @@ SLA = {
             "is_violated": False,
         },
     ],
+    # 557B is not (yet) synced: its milestones keep the type Id as their metric.
+    "salesforce.milestone_type": [{"id": "557A", "system_modstamp": ts(T0), "name": "First Response"}],
 }
 
 
@@ -791,6 +793,11 @@ def test_core_sla_targets_fold_events(warehouse_url: str) -> None:
             "breached",
         ),
     ]
+    metrics = query(
+        warehouse_url,
+        "select sla_target_key, metric, policy_id from core.sla_targets where source_system = 'salesforce'",
+    )
+    assert sorted(metrics) == [("salesforce:CM1", "First Response", "557A"), ("salesforce:CM2", "557B", "557B")]
 
 
 CONTACTS = {
@@ -1048,6 +1055,62 @@ def test_core_tickets_escalations_tiers_replies_and_reopens(warehouse_url: str) 
         ("zendesk:12", None, 0, None, False, 1, 0, None, None, "open", False),
         ("zendesk:13", "Tier 2", None, "Tier 2", None, 0, 0, None, None, "open", False),
         ("zendesk:14", "Tier 1", 0, "Tier 1", False, 1, 0, None, None, "open", False),
+    ]
+
+
+def milestone(id: str, case: str, type_id: str, completed: str | None, **kw: Any) -> dict[str, Any]:
+    return {
+        "id": id,
+        "system_modstamp": ts(T0),
+        "case_id": case,
+        "milestone_type_id": type_id,
+        "start_date": ts(T0),
+        "completion_date": ts(completed) if completed else None,
+        "is_completed": completed is not None,
+        "is_violated": False,
+        "is_deleted": False,
+        **kw,
+    }
+
+
+FR, RES = "557000000000FR1", "557000000000RS1"
+
+FIRST_RESPONSES = {
+    "salesforce.case": [sf_case("500M"), sf_case("500N"), sf_case("500P")],
+    "salesforce.milestone_type": [
+        # Matched case-insensitively.
+        {"id": FR, "system_modstamp": ts(T0), "name": "FIRST RESPONSE"},
+        {"id": RES, "system_modstamp": ts(T0), "name": "Resolution Time"},
+    ],
+    "salesforce.case_milestone": [
+        # Completed at 09:45: wins over the comment published at 09:20.
+        milestone("5MsM1", "500M", FR, "2024-03-01T09:45:00+00:00"),
+        # Not a First Response milestone: ignored.
+        milestone("5MsN1", "500N", RES, "2024-03-01T09:05:00+00:00"),
+        # Still running, and a completed one that was deleted: the comment counts.
+        milestone("5MsP1", "500P", FR, None),
+        milestone("5MsP2", "500P", FR, "2024-03-01T09:01:00+00:00", is_deleted=True),
+    ],
+    "salesforce.case_comment": [
+        comment("00aM1", "500M", "2024-03-01T09:20:00+00:00", AGENT),
+        comment("00aN1", "500N", "2024-03-01T09:30:00+00:00", AGENT),
+        comment("00aP1", "500P", "2024-03-01T09:10:00+00:00", AGENT),
+    ],
+}
+
+
+def test_salesforce_first_reply_prefers_the_first_response_milestone(warehouse_url: str) -> None:
+    seed_raw(warehouse_url, FIRST_RESPONSES)
+    build(parse_target(warehouse_url))
+
+    rows = query(
+        warehouse_url, "select ticket_key, reply_count, first_reply_minutes_calendar from core.tickets order by 1"
+    )
+
+    assert rows == [
+        ("salesforce:500M", 1, 45.0),
+        ("salesforce:500N", 1, 30.0),
+        ("salesforce:500P", 1, 10.0),
     ]
 
 

@@ -1,6 +1,6 @@
 -- One row per SLA target instance (grain: sla_target_key): Zendesk ticket metric events folded per
 -- ticket × metric × instance (an instance counts once an SLA was applied to it), and Salesforce case
--- milestones. fulfilled_at is the last fulfilment (a reopened ticket fulfils again); a breach after it
+-- milestones (metric: the MilestoneType's name, else its Id when the type is unknown). fulfilled_at is the last fulfilment (a reopened ticket fulfils again); a breach after it
 -- never happened. status: achieved (fulfilled, no breach), breached, or running (neither yet).
 with events as (
     select * from staging.stg_zendesk__ticket_metric_events
@@ -9,6 +9,10 @@ with events as (
 milestones as (
     select * from staging.stg_salesforce__case_milestones
     where not is_deleted
+),
+
+milestone_types as (
+    select * from staging.stg_salesforce__milestone_types
 ),
 
 applied as (
@@ -60,18 +64,19 @@ zendesk_targets as (
 
 salesforce_targets as (
     select
-        'salesforce:' || case_milestone_id as sla_target_key,
+        'salesforce:' || m.case_milestone_id as sla_target_key,
         'salesforce' as source_system,
-        'salesforce:' || case_id as ticket_key,
-        milestone_type_id as metric,
+        'salesforce:' || m.case_id as ticket_key,
+        coalesce(t.name, m.milestone_type_id) as metric,
         null::BIGINT as instance_id,
-        milestone_type_id as policy_id,
-        target_response_in_mins as target_minutes,
-        business_hours_id is not null as is_business_hours,
-        started_at as applied_at,
-        case when is_completed then completed_at end as fulfilled_at,
-        case when is_violated then coalesce(target_at, completed_at) end as breached_at
-    from milestones
+        m.milestone_type_id as policy_id,
+        m.target_response_in_mins as target_minutes,
+        m.business_hours_id is not null as is_business_hours,
+        m.started_at as applied_at,
+        case when m.is_completed then m.completed_at end as fulfilled_at,
+        case when m.is_violated then coalesce(m.target_at, m.completed_at) end as breached_at
+    from milestones as m
+    left join milestone_types as t on t.milestone_type_id = m.milestone_type_id
 ),
 
 unioned as (

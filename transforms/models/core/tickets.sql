@@ -7,6 +7,8 @@
 -- passed through): every move counts, as before the first solve, and the highest tier is the current
 -- group's. Salesforce from CaseHistory (intermediate.int_salesforce_case_history).
 -- Salesforce replies: published comments of internal users (intermediate.int_salesforce_case_replies).
+-- Salesforce first reply: the completed 'First Response' milestone (intermediate.int_salesforce_first_responses),
+-- else the first of those comments.
 with zendesk_tickets as (
     select * from staging.stg_zendesk__tickets
 ),
@@ -51,6 +53,10 @@ case_history as (
 
 case_replies as (
     select * from intermediate.int_salesforce_case_replies
+),
+
+first_responses as (
+    select * from intermediate.int_salesforce_first_responses
 ),
 
 zendesk_group_tiers as (
@@ -187,13 +193,14 @@ salesforce_joined as (
         h.first_escalated_at,
         h.reopen_count,
         coalesce(r.reply_count, 0) as replies,
-        r.first_reply_at
+        coalesce(fr.first_response_at, r.first_reply_at) as first_reply_at
     from salesforce_cases as c
     left join salesforce_groups as g on g.group_id = c.owner_id
     left join tiers as gt on gt.tier_source = 'salesforce_group' and gt.source_id = c.owner_id
     left join tiers as ft on ft.tier_source = 'salesforce_case_field' and ft.source_id = c.case_id
     left join case_history as h on h.case_id = c.case_id
     left join case_replies as r on r.case_id = c.case_id
+    left join first_responses as fr on fr.case_id = c.case_id
 ),
 
 salesforce_times as (
