@@ -60,6 +60,7 @@ from transforms.graph import (
 )
 from transforms.settings import Settings, load_settings, write_settings
 from warehouse.sql import Connection, connection, transaction
+from warehouse.sql import quote_ident as _quote
 from warehouse.target import Target
 
 __all__ = [
@@ -196,10 +197,6 @@ def raw_table_columns() -> Mapping[str, Mapping[str, str]]:
     for source in RAW_SOURCES.values():
         out.update(source())
     return out
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _table(schema: str, name: str) -> str:

@@ -52,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from connectors.errors import ConfigError
 from transforms.kpis import BY_NAME, DEFINITIONS_VERSION, KPIS
 from warehouse.sql import Connection, transaction
+from warehouse.sql import quote_ident as _q
 
 log = logging.getLogger(__name__)
 
@@ -234,10 +235,6 @@ def _field_sources(settings: Settings) -> list[tuple[str, str, str, str, str]]:
     if settings.tiers.salesforce_case_field:
         out.append(("support_tier", "salesforce", "case", "id", column_name(settings.tiers.salesforce_case_field)))
     return out
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def write_settings(con: Connection, settings: Settings) -> None:

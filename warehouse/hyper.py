@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from connectors.errors import SupportlakeError
+from warehouse.sql import quote_ident as _quote
 from warehouse.target import Target, home, parse_target
 
 INSTALL_HINT = "Tableau extracts need Tableau's Hyper API: pip install 'supportlake[tableau]'"
@@ -117,10 +118,6 @@ class HyperExport:
     rows: int
     seconds: float
     bytes: int
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(text: str) -> str:

@@ -32,6 +32,7 @@ from connectors.errors import SupportlakeError
 from connectors.secrets import redact
 from schemas.inputs import INPUT_SCHEMA, KINDS, LOADER_COLUMNS, InputKind, InputRow, column_kinds, nullable
 from warehouse.sql import Connection, connection, transaction
+from warehouse.sql import quote_ident as _quote
 from warehouse.target import Target, parse_target
 
 log = logging.getLogger("supportlake.inputs")
@@ -304,10 +305,6 @@ def read_input(kind: InputKind | str, path: Path) -> list[ParsedRow]:
 
 # ---------------------------------------------------------------------------------------------
 # Writing
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _sql_types(con: Connection) -> dict[str, str]:

@@ -11,6 +11,12 @@ from typing import Any, Protocol
 from warehouse.target import Target
 
 
+def quote_ident(name: str) -> str:
+    """An SQL identifier in double quotes (both engines, and Hyper): names may be keywords
+    (Salesforce's ``case``) or hold any character."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 class Connection(Protocol):
     kind: str
 
