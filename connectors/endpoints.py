@@ -15,7 +15,7 @@ import dlt
 import pyarrow as pa
 
 from connectors.arrow import TableBuilder, dlt_columns, sequence
-from connectors.errors import NotAvailableError
+from connectors.errors import AuthError, NotAvailableError
 from connectors.http import HttpClient
 from connectors.paginators import BasePaginator
 from schemas.payload import Payload, Validator, column_types
@@ -197,7 +197,9 @@ def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterato
             if batch.full:
                 yield from release()
         yield from release()
-    except NotAvailableError as exc:
+    except (NotAvailableError, AuthError) as exc:
+        # An optional enrichment the account may not read (401/403/404: a missing scope or
+        # permission, a feature not enabled) is skipped with the reason; only primary streams fail.
         if not endpoint.optional:
             raise
         # Pages read before the refusal still load, with the state that matches them.

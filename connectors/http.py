@@ -107,6 +107,7 @@ class EndpointStats:
     seconds: float = 0.0
     skipped: str = ""
     stopped: str = ""
+    warnings: tuple[str, ...] = ()
 
 
 class StatsRegistry:
@@ -140,6 +141,17 @@ class StatsRegistry:
         data before the stop is loaded with consistent cursors, but the run is not complete."""
         with self._lock:
             self._stats[(source, endpoint)].stopped = reason
+
+    def warn(self, source: str, endpoint: str, message: str) -> None:
+        """Record something the user must know although the endpoint succeeded (data it could
+        not read, a fallback it took): kept once per message, shown in the summary and stored
+        in the run log's ``warning`` column. Logged once, at WARNING."""
+        with self._lock:
+            s = self._stats[(source, endpoint)]
+            if message in s.warnings:
+                return
+            s.warnings = (*s.warnings, message)
+        log.warning("%s.%s: %s", source, endpoint, message)
 
     def get(self, source: str, endpoint: str) -> EndpointStats:
         with self._lock:

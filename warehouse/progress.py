@@ -88,6 +88,7 @@ def summary_table(results: Sequence[TableResult]) -> str:
             "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
         )
     notes = [f"  {r.source}.{r.table_name}: {r.error}" for r in results if r.error]
+    notes += [f"  {r.source}.{r.table_name}: warning: {r.warning}" for r in results if r.warning]
     if notes:
         out.append("")
         out.extend(notes)

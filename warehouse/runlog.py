@@ -32,9 +32,14 @@ create table if not exists {TABLE} (
     rejected bigint,
     seconds double precision,
     full_refresh boolean,
-    error varchar
+    error varchar,
+    warning varchar
 )
 """
+MIGRATIONS = (
+    # Columns added after the first release; older run logs gain them on the next run.
+    f"alter table {TABLE} add column if not exists warning varchar",
+)
 
 
 @dataclass
@@ -50,6 +55,9 @@ class TableResult:
     rejected: int = 0
     seconds: float = 0.0
     error: str | None = None
+    warning: str | None = None
+    """Something the user must know although the table loaded (e.g. data the API did not
+    return, a fallback taken); ``None`` when there is nothing to say."""
 
 
 class RunLog:
@@ -59,6 +67,8 @@ class RunLog:
     def ensure(self) -> None:
         self.con.execute(f"create schema if not exists {SCHEMA}")
         self.con.execute(DDL)
+        for statement in MIGRATIONS:
+            self.con.execute(statement)
 
     def mark_killed(self) -> int:
         """Rows left ``running`` by a run that died (we hold the lock, so none is alive)."""
@@ -83,7 +93,7 @@ class RunLog:
         for r in results:
             self.con.execute(
                 f"update {TABLE} set finished_at = %s, status = %s, rows = %s, requests = %s, retries = %s, "
-                "rate_limited = %s, rejected = %s, seconds = %s, error = %s "
+                "rate_limited = %s, rejected = %s, seconds = %s, error = %s, warning = %s "
                 "where run_id = %s and source = %s and table_name = %s",
                 [
                     finished,
@@ -95,6 +105,7 @@ class RunLog:
                     r.rejected,
                     round(r.seconds, 3),
                     redact(r.error) if r.error else None,
+                    redact(r.warning) if r.warning else None,
                     run_id,
                     r.source,
                     r.table_name,

@@ -177,6 +177,8 @@ def _sync_source(
         if s is not None and is_main:
             t.requests, t.retries, t.rate_limited = s.requests, s.retries, s.rate_limited
             t.rejected, t.seconds = s.rejected, s.seconds
+        if s is not None and s.warnings:
+            t.warning = "; ".join(s.warnings)
         if error is not None:
             t.status, t.error = "failed", error
         elif s is not None and s.stopped:
