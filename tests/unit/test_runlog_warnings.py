@@ -50,7 +50,7 @@ def test_an_older_run_log_gains_the_warning_column(tmp_path: Path) -> None:
         columns = [
             r[0]
             for r in con.query(
-                f"select column_name from information_schema.columns where table_name = 'supportlake_runs'"
+                "select column_name from information_schema.columns where table_name = 'supportlake_runs'"
             )
         ]
         assert "warning" in columns
