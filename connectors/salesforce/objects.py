@@ -45,6 +45,11 @@ class SObject:
     """Whether Bulk API 2.0 may serve large deltas; if not, REST reads everything."""
     deleted: bool = True
     """Whether to ask ``/sobjects/{name}/deleted`` for purged records (needs ``replicateable``)."""
+    primary: bool = False
+    """A primary object must be readable: when the org or the integration user refuses it
+    (missing, not queryable, 401/403/404, ``INSUFFICIENT_ACCESS``, ``INVALID_TYPE``,
+    ``NOT_FOUND``) the run fails. Every other object is an optional enrichment: refused, its table
+    is marked ``skipped`` with the reason and the run goes on. Only ``Case`` is primary."""
     notes: str = ""
 
 
@@ -71,7 +76,7 @@ def _obj(name: str, model: type[Payload], **kw: object) -> SObject:
 
 
 OBJECTS: tuple[SObject, ...] = (
-    _obj("Case", m.Case, notes="Support cases; soft-deleted ones arrive with IsDeleted = true."),
+    _obj("Case", m.Case, primary=True, notes="Support cases; soft-deleted ones arrive with IsDeleted = true."),
     _obj("CaseComment", m.CaseComment, notes="Public and internal comments on cases."),
     _obj(
         "CaseHistory",
@@ -108,6 +113,9 @@ OBJECTS: tuple[SObject, ...] = (
 )
 
 BY_NAME: dict[str, SObject] = {o.name: o for o in OBJECTS}
+
+PRIMARY: tuple[str, ...] = tuple(o.name for o in OBJECTS if o.primary)
+"""The objects whose refusal fails a run (``("Case",)``); every other object is optional."""
 
 
 def parse_names(value: str | Iterable[str] | None) -> list[str]:

@@ -21,8 +21,10 @@ list or comma-separated names.
 One resource per object (named like its table, :data:`connectors.salesforce.objects.TABLES`), plus
 ``deleted_records``. For each object a run:
 
-1. describes it (skipped with a warning, not failed, when the org lacks it or the user may not
-   read it);
+1. describes it. ``Case`` is the primary object: when the org lacks it or the integration user
+   may not read it (describe or query refused: 401/403/404, ``INSUFFICIENT_ACCESS``,
+   ``INVALID_TYPE``, ``NOT_FOUND``) the run fails. Every other object is an optional enrichment:
+   refused, its table is marked ``skipped`` with the reason and the run goes on;
 2. counts the rows changed since the stored cursor minus the lookback (``SELECT COUNT()``);
 3. reads them through Bulk API 2.0 when there are at least ``bulk_threshold``, else through REST
    ``queryAll``; a Bulk job that cannot deliver falls back to REST with the reason logged;
@@ -54,9 +56,10 @@ from dlt.sources import DltResource
 
 from connectors.arrow import TableBuilder, sequence
 from connectors.endpoints import SEQ_COLUMN
-from connectors.errors import ConfigError, NotAvailableError
+from connectors.errors import AuthError, ConfigError, FatalAPIError, NotAvailableError
 from connectors.http import STATS, HttpClient, RetryPolicy, StatsRegistry
 from connectors.salesforce.auth import (
+    CredentialsRejected,
     SalesforceClientCredentials,
     SalesforceJwtBearerCredentials,
     SalesforceOAuth,
@@ -179,26 +182,44 @@ class SalesforceContext:
 
     def schema(self, obj: SObject) -> ObjectSchema | None:
         """``describe`` of ``obj``; ``None`` (recorded as skipped, with the reason) when the org
-        lacks it or the integration user may not query it."""
+        lacks it or the integration user may not query it. A primary object (``Case``) is never
+        skipped: :class:`PrimaryObjectUnavailable` fails the run instead."""
         if obj.name in self._schemas:
             return self._schemas[obj.name]
-        summary = self.catalog().get(obj.name.lower())
         schema: ObjectSchema | None = None
         reason = ""
-        if summary is None:
-            reason = f"{obj.name} does not exist in this org or is not visible to the integration user"
-        elif summary.get("queryable") is False:
-            reason = f"{obj.name} is not queryable by the integration user"
-        else:
-            try:
+        try:
+            summary = self.catalog().get(obj.name.lower())
+            if summary is None:
+                reason = f"{obj.name} does not exist in this org or is not visible to the integration user"
+            elif summary.get("queryable") is False:
+                reason = f"{obj.name} is not queryable by the integration user"
+            else:
                 schema = describe_object(self.api(), obj, str(summary.get("name") or obj.name), obj.table)
-            except NotAvailableError as exc:
-                reason = f"{obj.name} cannot be described: {exc}"
+        except (NotAvailableError, AuthError) as exc:
+            if isinstance(exc, CredentialsRejected):
+                raise
+            reason = f"{obj.name} cannot be described: {exc}"
         if schema is None:
-            log.warning("%s: skipped: %s", obj.table, reason)
-            self.stats.skip(SOURCE, obj.table, f"skipped: {reason}")
+            self.refused(obj, reason)
         self._schemas[obj.name] = schema
         return schema
+
+    def refused(self, obj: SObject, reason: str, cause: BaseException | None = None) -> None:
+        """The org or the user refused ``obj``: an optional object's table is marked skipped with
+        the reason; a primary object fails the run (:class:`PrimaryObjectUnavailable`)."""
+        if obj.primary:
+            raise PrimaryObjectUnavailable(
+                f"{obj.name} is the primary Salesforce object and the integration user cannot read it ({reason}). "
+                f"Give the user API Enabled and Read on {obj.name} (or View All Data), then run again",
+                endpoint=f"{SOURCE}.{obj.table}",
+            ) from cause
+        log.warning("%s: skipped: %s", obj.table, reason)
+        self.stats.skip(SOURCE, obj.table, f"skipped: {reason}")
+
+
+class PrimaryObjectUnavailable(FatalAPIError):
+    """A primary object (``Case``) is missing or refused: the run fails (never skipped)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -413,9 +434,12 @@ def sync_object(obj: SObject, ctx: SalesforceContext, state: dict[str, Any]) -> 
                     mine["cursor"] = iso(page.newest)
     except QuotaReserved as stop:
         _stopped(ctx, obj.table, str(stop))
-    except NotAvailableError as exc:
-        log.warning("%s: skipped: %s", obj.table, exc)
-        ctx.stats.skip(SOURCE, obj.table, f"skipped: {exc}")
+    except (NotAvailableError, AuthError) as exc:
+        # A refusal of the query or Bulk job (401 after one re-authentication, 403, 404,
+        # INSUFFICIENT_ACCESS, INVALID_TYPE, NOT_FOUND): optional objects are skipped, Case fails.
+        if isinstance(exc, CredentialsRejected):
+            raise
+        ctx.refused(obj, str(exc), exc)
     finally:
         if emitter.validator.rejections:
             ctx.stats.add(SOURCE, obj.table, rejected=len(emitter.validator.rejections))
@@ -635,12 +659,18 @@ def sync_deleted(ctx: SalesforceContext, state: dict[str, Any]) -> Iterator[Any]
     builder = TableBuilder(DELETED_RECORDS, {"object": "text", "id": "text", "deleted_date": "timestamp"})
     seq = 0
     hinted = False
+    refusals: list[str] = []
+    listed = 0
     try:
         for obj in ctx.objects:
             if not obj.deleted:
                 continue
             ctx.quota.check()
-            schema = ctx.schema(obj)
+            try:
+                schema = ctx.schema(obj)
+            except PrimaryObjectUnavailable as exc:
+                refusals.append(f"{obj.name}: {exc}")  # the object's own resource fails the run
+                continue
             if schema is None:
                 continue
             if not schema.replicateable:
@@ -671,8 +701,12 @@ def sync_deleted(ctx: SalesforceContext, state: dict[str, Any]) -> Iterator[Any]
                 except ReplicationDateError as again:
                     log.warning("%s: deleted records not listed this run: %s", obj.name, again)
                     continue
-            except NotAvailableError as exc:
-                log.warning("%s: deleted records not available: %s", obj.name, exc)
+            except (NotAvailableError, AuthError) as exc:
+                # Optional: a refused deleted-records log is reported, never fatal.
+                if isinstance(exc, CredentialsRejected):
+                    raise
+                refusals.append(f"{obj.name}: {exc}")
+                ctx.stats.warn(SOURCE, DELETED_RECORDS, f"deleted records of {obj.name} not listed: {exc}")
                 continue
             earliest = parse_datetime(data.get("earliestDateAvailable"))
             # Only a window that continues an earlier run can miss purges: on the first run the
@@ -705,8 +739,11 @@ def sync_deleted(ctx: SalesforceContext, state: dict[str, Any]) -> Iterator[Any]
                     )
                     yield dlt.mark.with_hints(table, hints, create_table_variant=True)
             ctx.stats.add(SOURCE, DELETED_RECORDS, records=len(records), pages=1)
+            listed += 1
             covered = parse_datetime(data.get("latestDateCovered")) or end
             windows[obj.name] = iso(min(covered, end))
+        if refusals and not listed:
+            ctx.stats.skip(SOURCE, DELETED_RECORDS, "skipped: " + "; ".join(refusals))
     except QuotaReserved as stop:
         _stopped(ctx, DELETED_RECORDS, str(stop))
     finally:
