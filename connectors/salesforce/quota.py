@@ -9,6 +9,10 @@ it raises :class:`QuotaReserved`, which the resources turn into a clean stop: ev
 yielded is loaded with its cursor, the rest waits for the next run, and the outcome is recorded
 with ``stats.stop(...)`` (the run log says "stopped", never "success").
 
+When no response carries the header (a proxy that strips it), ``GET /limits`` gives the same
+reading: ``DailyApiRequests`` ``{"Max": allocation, "Remaining": ...}``
+(:func:`reading_from_limits`, :meth:`QuotaGuard.observe_limits`).
+
 The usage counts every integration's requests, not only ours, so the guard errs on the side of
 stopping early. When Salesforce itself refuses a request with ``REQUEST_LIMIT_EXCEEDED`` the
 allocation is spent: :class:`RequestLimitExceeded` fails the run with a clear message.
@@ -19,6 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import requests
@@ -49,6 +54,18 @@ def parse_limit_info(value: str | None) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2))
 
 
+def reading_from_limits(body: object) -> tuple[int, int] | None:
+    """``GET /limits`` → ``(used, allocation)`` from ``DailyApiRequests`` (``Max``, ``Remaining``)."""
+    entry = body.get("DailyApiRequests") if isinstance(body, Mapping) else None
+    if not isinstance(entry, Mapping):
+        return None
+    try:
+        allocation, remaining = int(entry["Max"]), int(entry["Remaining"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return max(0, allocation - remaining), allocation
+
+
 @dataclass
 class QuotaReading:
     used: int
@@ -72,9 +89,17 @@ class QuotaGuard:
 
     def observe(self, response: requests.Response) -> None:
         reading = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
-        if reading is None:
-            return
-        used, allocation = reading
+        if reading is not None:
+            self._record(*reading)
+
+    def observe_limits(self, body: object) -> None:
+        """A ``GET /limits`` body: the same reading as the header, for when no header came."""
+        reading = reading_from_limits(body)
+        if reading is not None:
+            used, allocation = reading
+            self._record(used + 1, allocation)  # like the header, count the request that read it
+
+    def _record(self, used: int, allocation: int) -> None:
         with self._lock:
             if self.start is None:
                 # The first reading already counts the request that carried it.
