@@ -33,8 +33,8 @@ from connectors.salesforce.auth import (
 from connectors.salesforce.bulk import bulk_pages
 from connectors.salesforce.describe import ObjectSchema, schema_from_describe
 from connectors.salesforce.objects import BY_NAME
-from connectors.salesforce.quota import QuotaGuard, RequestLimitExceeded, reading_from_limits
 from connectors.salesforce.query import QueryTimeout
+from connectors.salesforce.quota import QuotaGuard, RequestLimitExceeded, reading_from_limits
 from connectors.salesforce.source import STATE_KEY, SalesforceContext, make_context, sync_deleted, sync_object
 from tests.contracts.shapes import load
 
@@ -257,9 +257,7 @@ def _bulk_schema() -> ObjectSchema:
 
 
 @pytest.mark.parametrize("last_locator", ["null", "", None], ids=["null", "empty", "absent"])
-def test_bulk_job_and_csv_result_sets_paged_by_locator(
-    rsps: responses.RequestsMock, last_locator: str | None
-) -> None:
+def test_bulk_job_and_csv_result_sets_paged_by_locator(rsps: responses.RequestsMock, last_locator: str | None) -> None:
     headers = fixture("bulk_results_headers")
     created = fixture("bulk_job_created")
     job = created["id"]
