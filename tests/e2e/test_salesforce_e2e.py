@@ -116,6 +116,40 @@ def test_full_bulk_then_incremental_rest_equals_simulator(sim: SalesforceSimulat
     assert 0 < by_table["case"].rows < N_CASES / 2, "the incremental run reads what changed"
 
 
+OPTIONAL_REFUSED = ("Knowledge__kav", "AgentWork", "CaseArticle", "MilestoneType")
+
+
+def test_refused_optional_objects_are_skipped_and_a_refused_case_fails(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An org without Knowledge, Omni-Channel or Entitlements (or a user who may not read them)
+    still syncs: those tables are skipped with the reason. Without Case the run fails."""
+    target = parse_target(f"duckdb:///{tmp_path / 'wh.duckdb'}")
+    partial = SalesforceSimulator(seed=22, n_cases=150, hidden_objects=OPTIONAL_REFUSED)
+    with partial.serve() as base_url:
+        for key, value in sf_env(partial, base_url).items():
+            monkeypatch.setenv(key, value)
+        result = sync(target, ["salesforce"])
+    by_table = {t.table_name: t for t in result.tables}
+    assert result.ok, [(t.table_name, t.error) for t in result.tables if t.error]
+    for name in OPTIONAL_REFUSED:
+        table = next(o.table for o in OBJECTS if o.name == name)
+        assert by_table[table].status == "skipped", (table, by_table[table].status)
+        assert name in (by_table[table].error or "")
+    assert by_table["case"].status == "success"
+    assert by_table["case"].rows > 0
+
+    no_case = SalesforceSimulator(seed=22, n_cases=150, hidden_objects=("Case",))
+    with no_case.serve() as base_url:
+        for key, value in sf_env(no_case, base_url).items():
+            monkeypatch.setenv(key, value)
+        failed = sync(parse_target(f"duckdb:///{tmp_path / 'wh2.duckdb'}"), ["salesforce"])
+    assert not failed.ok
+    case = next(t for t in failed.tables if t.table_name == "case")
+    assert case.status == "failed"
+    assert "Case is the primary Salesforce object" in (case.error or "")
+
+
 @pytest.mark.slow
 def test_sigkill_then_rerun_converges(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'sf.duckdb'}"
