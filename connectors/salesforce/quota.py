@@ -9,9 +9,10 @@ it raises :class:`QuotaReserved`, which the resources turn into a clean stop: ev
 yielded is loaded with its cursor, the rest waits for the next run, and the outcome is recorded
 with ``stats.stop(...)`` (the run log says "stopped", never "success").
 
-When no response carries the header (a proxy that strips it), ``GET /limits`` gives the same
-reading: ``DailyApiRequests`` ``{"Max": allocation, "Remaining": ...}``
-(:func:`reading_from_limits`, :meth:`QuotaGuard.observe_limits`).
+``GET /limits`` reports the same numbers as ``DailyApiRequests`` ``{"Max": allocation,
+"Remaining": ...}``; :func:`reading_from_limits` and :meth:`QuotaGuard.observe_limits` read it for
+callers that ask for it (a probe of the org, or a response path where a proxy stripped the header).
+A sync does not call it: every REST and Bulk response carries the header.
 
 The usage counts every integration's requests, not only ours, so the guard errs on the side of
 stopping early. When Salesforce itself refuses a request with ``REQUEST_LIMIT_EXCEEDED`` the
@@ -93,7 +94,7 @@ class QuotaGuard:
             self._record(*reading)
 
     def observe_limits(self, body: object) -> None:
-        """A ``GET /limits`` body: the same reading as the header, for when no header came."""
+        """A ``GET /limits`` body: the same reading as the header (for callers that read ``/limits``)."""
         reading = reading_from_limits(body)
         if reading is not None:
             used, allocation = reading
