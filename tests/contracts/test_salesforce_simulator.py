@@ -148,6 +148,11 @@ def test_query_pages(api: Api) -> None:
         page = response.json()
     assert "nextRecordsUrl" not in page
     assert_same_shape(fixture("query_case_page2"), page)
+    # REST datetimes are written like the published ones (2024-05-20T20:49:32.000+0000), and the
+    # next-page link is a relative URL under the same API version.
+    published = fixture("query_case_page1")
+    assert _same_datetime_form(page["records"][0]["SystemModstamp"], published["records"][0]["SystemModstamp"])
+    assert first.json()["nextRecordsUrl"].startswith(f"/services/data/{api.version}/query/")
 
 
 def test_query_all_and_count(api: Api, sim: SalesforceSimulator) -> None:
@@ -181,8 +186,13 @@ def test_deleted(sim: SalesforceSimulator) -> None:
         params = {"start": start.strftime("%Y-%m-%dT%H:%M:00+00:00"), "end": end.strftime("%Y-%m-%dT%H:%M:00+00:00")}
         response = api.get("sobjects/Case/deleted/", params=params)
     assert response.status_code == 200, response.text
-    assert response.json()["deletedRecords"]
-    assert_same_shape(fixture("deleted"), response.json())
+    body = response.json()
+    assert body["deletedRecords"]
+    assert_same_shape(fixture("deleted"), body)
+    published = fixture("deleted")
+    assert _same_datetime_form(body["deletedRecords"][0]["deletedDate"], published["deletedRecords"][0]["deletedDate"])
+    assert _same_datetime_form(body["latestDateCovered"], published["latestDateCovered"])
+    assert _same_datetime_form(body["earliestDateAvailable"], published["earliestDateAvailable"])
 
 
 def test_limits(api: Api) -> None:
