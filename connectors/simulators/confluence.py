@@ -37,9 +37,11 @@ everything but those scopes (``read:label`` and ``read:label:confluence`` name t
 endpoint that needs a missing scope answers 401 with the body Atlassian's gateway sends,
 ``{"code": 401, "message": "Unauthorized; scope does not match"}`` (as quoted in Atlassian's
 CONFCLOUD-83234 and the KB article "oAuth app throwing error Unauthorized; scope does not match").
-Only ``read:label`` is modelled: it guards the site-wide label endpoints (``/labels``,
-``/labels/{id}/pages``, ``/labels/{id}/blogposts``), while pages, blog posts and each content's own
-labels (``/pages/{id}/labels``, ``/blogposts/{id}/labels``) still answer.
+The scope of each v2 route is the one Atlassian's OpenAPI document of the v2 API declares
+(``openapi-v2.v3.json``): ``read:label`` guards only the site-wide ``GET /labels``; pages, blog
+posts, each content's own labels (``/pages/{id}/labels``) and the content of a label
+(``/labels/{id}/pages``) need ``read:page``; spaces need ``read:space``. So without ``read:label``
+everything answers but the label catalogue. The v1 routes are not scope-checked.
 
 Faults: :meth:`ConfluenceSimulator.inject` queues faults per path prefix (an HTTP status, ``"drop"``,
 ``"truncate"``, ``"bad_json"``, ``"ok"``, or a float of seconds of delay); ``error_rate`` fails that
@@ -92,8 +94,13 @@ SCOPE_MISMATCH = {"code": 401, "message": "Unauthorized; scope does not match"}
 """What Atlassian's gateway answers a token that lacks a scope the endpoint needs (quoted in
 https://jira.atlassian.com/browse/CONFCLOUD-83234)."""
 _SCOPED_ROUTES: tuple[tuple[re.Pattern[str], str], ...] = (
-    # the site-wide label endpoints; a content's own labels (/pages/{id}/labels) need no read:label
-    (re.compile(r"^/wiki/api/v2/labels(?:/[^/]+/(?:pages|blogposts))?/?$"), "read:label"),
+    # as the OpenAPI document's ``security`` of each GET declares (oAuthDefinitions)
+    (re.compile(r"^/wiki/api/v2/labels/?$"), "read:label"),
+    (re.compile(r"^/wiki/api/v2/spaces(?:/[^/]+)?/?$"), "read:space"),
+    (
+        re.compile(r"^/wiki/api/v2/(?:(?:spaces|labels)/[^/]+/)?(?:pages|blogposts)(?:/[^/]+(?:/labels)?)?/?$"),
+        "read:page",
+    ),
 )
 
 Fault = int | float | str

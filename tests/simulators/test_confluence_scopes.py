@@ -1,9 +1,10 @@
 """The Confluence simulator playing a token without some scopes (``without_scopes``).
 
 Atlassian's gateway answers a token lacking an endpoint's scope with 401
-``{"code": 401, "message": "Unauthorized; scope does not match"}`` (CONFCLOUD-83234); without
-``read:label`` the site-wide label endpoints are refused while pages, blog posts and each
-content's own labels still answer.
+``{"code": 401, "message": "Unauthorized; scope does not match"}`` (CONFCLOUD-83234). The scope of
+each route is the one the v2 OpenAPI document declares: without ``read:label`` only the site-wide
+``GET /labels`` is refused; pages, blog posts, each content's own labels and a label's content
+(``/labels/{id}/pages``, ``read:page``) still answer.
 """
 
 from __future__ import annotations
@@ -33,15 +34,37 @@ def scopeless(request: pytest.FixtureRequest) -> Iterator[ConfluenceSimulator]:
         yield simulator
 
 
-def test_site_wide_label_endpoints_answer_401_scope_does_not_match(scopeless: ConfluenceSimulator) -> None:
+def test_the_label_catalogue_answers_401_scope_does_not_match(scopeless: ConfluenceSimulator) -> None:
+    for params in (None, {"limit": 1}):
+        r = get(scopeless, f"{V2}/labels", params)
+        assert r.status_code == 401
+        assert r.json() == SCOPE_MISMATCH == {"code": 401, "message": "Unauthorized; scope does not match"}
+    assert scopeless.stats.scope_refused >= 2
+
+
+def test_a_labels_content_needs_read_page_not_read_label(scopeless: ConfluenceSimulator) -> None:
     full = ConfluenceSimulator(seed=3, n_extra_pages=40, n_blogposts=6)
     with full.serve():
         label_id = get(full, f"{V2}/labels").json()["results"][0]["id"]
-    for path in (f"{V2}/labels", f"{V2}/labels/{label_id}/pages", f"{V2}/labels/{label_id}/blogposts"):
-        r = get(scopeless, path)
-        assert r.status_code == 401, path
-        assert r.json() == SCOPE_MISMATCH == {"code": 401, "message": "Unauthorized; scope does not match"}
-    assert scopeless.stats.scope_refused >= 3
+    assert get(scopeless, f"{V2}/labels/{label_id}/pages").status_code == 200
+    assert get(scopeless, f"{V2}/labels/{label_id}/blogposts").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("scope", "refused", "allowed"),
+    [
+        ("read:page", ["/pages", "/pages/1/labels", "/blogposts", "/spaces/1/pages", "/labels/1/pages"], ["/spaces"]),
+        ("read:space:confluence", ["/spaces", "/spaces/1"], ["/pages", "/labels"]),
+    ],
+)
+def test_other_scopes_guard_their_routes(scope: str, refused: list[str], allowed: list[str]) -> None:
+    simulator = ConfluenceSimulator(seed=3, n_extra_pages=5, n_blogposts=1, without_scopes=(scope,))
+    with simulator.serve():
+        for path in refused:
+            r = get(simulator, V2 + path)
+            assert (r.status_code, r.json()) == (401, SCOPE_MISMATCH), path
+        for path in allowed:
+            assert get(simulator, V2 + path).status_code == 200, path
 
 
 def test_pages_blogposts_and_their_own_labels_still_answer(scopeless: ConfluenceSimulator) -> None:
