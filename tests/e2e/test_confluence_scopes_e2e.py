@@ -91,3 +91,42 @@ def test_a_token_without_read_label_syncs_exact_labels_and_says_so(
     assert second.ok, [(t.table_name, t.error) for t in second.tables if t.error]
     assert stored(warehouse_url, scopeless) == truth(scopeless)
     assert "read:label:confluence" in (warnings(warehouse_url, second.run_id)["labels"] or "")
+
+
+def statuses(url: str, run_id: str) -> dict[str, tuple[str, str | None]]:
+    with connection(parse_target(url)) as con:
+        rows = con.query(f"select table_name, status, error from {TABLE} where run_id = '{run_id}'")
+    return {str(r[0]): (str(r[1]), r[2]) for r in rows}
+
+
+def test_without_read_space_the_spaces_table_is_skipped_and_the_run_succeeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"duckdb:///{tmp_path / 'cf.duckdb'}"
+    simulator = ConfluenceSimulator(SEED, 20, 3, without_scopes=("read:space:confluence",))
+    with simulator.serve() as base_url:
+        for key, value in cf_env(simulator, base_url).items():
+            monkeypatch.setenv(key, value)
+        result = sync(parse_target(url), ["confluence"])
+    assert result.ok
+    got = statuses(url, result.run_id)
+    assert got["spaces"][0] == "skipped"
+    assert "scope does not match" in (got["spaces"][1] or "")
+    assert {t: s for t, (s, _) in got.items() if t != "spaces"} == dict.fromkeys(got.keys() - {"spaces"}, "success")
+    assert "read:space:confluence" in (warnings(url, result.run_id)["pages"] or "")
+
+
+def test_a_contents_labels_refused_skip_only_the_labels_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"duckdb:///{tmp_path / 'cf.duckdb'}"
+    simulator = ConfluenceSimulator(SEED, 20, 3)
+    simulator.inject("/wiki/api/v2/pages/", [403])  # the first content's own labels (a trashed page)
+    with simulator.serve() as base_url:
+        for key, value in cf_env(simulator, base_url).items():
+            monkeypatch.setenv(key, value)
+        result = sync(parse_target(url), ["confluence"])
+    assert result.ok
+    got = statuses(url, result.run_id)
+    assert got["labels"][0] == "skipped"
+    assert "HTTP 403" in (got["labels"][1] or "")
+    assert got["pages"] == ("success", None)
+    assert got["blogposts"] == ("success", None)
