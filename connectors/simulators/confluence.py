@@ -942,7 +942,11 @@ class ConfluenceSimulator:
         if description_format in ("plain", "view"):
             value = s.description if description_format == "plain" else f"<p>{html.escape(s.description)}</p>"
             out["description"] = {description_format: {"representation": description_format, "value": value}}
-        out["icon"] = None
+        # SpaceIcon, as the v2 OpenAPI document declares it (apiDownloadLink: global spaces only)
+        out["icon"] = {
+            "path": f"/wiki/download/attachments/{s.id}/{s.key}?version=1&api=v2",
+            "apiDownloadLink": f"/wiki/rest/api/space/{s.key}/icon",
+        }
         out["_links"] = {"webui": f"/spaces/{s.key}"}
         return out
 
