@@ -48,15 +48,13 @@ configuration error).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
-import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Union
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import dlt
 from dlt.sources import DltResource
@@ -73,6 +71,15 @@ from connectors.confluence.endpoints import (
     STREAMS,
     ContentStream,
 )
+from connectors.confluence.settings import (
+    make_client,
+    parse_space_keys,
+    parse_start_date,
+    resolve_base_url,
+)
+from connectors.confluence.settings import parse_time as _parse_time
+from connectors.confluence.spaces import SpaceDirectory
+from connectors.confluence.spaces import results as _results
 from connectors.endpoints import SEQ_COLUMN, Endpoint, mark_table
 from connectors.errors import AuthError, ConfigError, NotAvailableError
 from connectors.http import HttpClient, HttpResult, RetryPolicy
@@ -93,7 +100,6 @@ LABEL_SCOPE_WARNING = (
 """Said once per run (on the ``labels`` table) when the label sweep is refused."""
 STATE_VERSION = 1
 ID_BATCH = 250  # ids per ``id=`` lookup, the page size of the answer
-SPACE_BATCH = 100  # space ids (or keys) per ``space-id=`` (``keys=``) filter, keeping URLs short
 
 
 @dlt.source(name="confluence", max_table_nesting=0)
@@ -522,85 +528,6 @@ class ContentWalk:
 
 
 # --------------------------------------------------------------------------------------------
-# Spaces
-# --------------------------------------------------------------------------------------------
-
-
-class SpaceDirectory:
-    """The spaces in scope, read once per source instance: ids for the ``space-id`` filter, keys
-    for the ``space_key`` column, and the raw records for the ``spaces`` table."""
-
-    def __init__(self, client: HttpClient, keys: tuple[str, ...] | None) -> None:
-        self.client = client
-        self.keys = keys
-        self.records: list[Mapping[str, Any]] = []
-        self.base: str | None = None
-        self.refused: str | None = None
-        """Why the spaces list was refused (401/403/404), if it was: then no space is known."""
-        self._key_by_id: dict[str, str] = {}
-        self._loaded = False
-
-    def load(self) -> None:
-        if self._loaded:
-            return
-        batches: list[dict[str, Any]] = [{}]
-        if self.keys:
-            batches = [
-                {"keys": ",".join(self.keys[i : i + SPACE_BATCH])} for i in range(0, len(self.keys), SPACE_BATCH)
-            ]
-        endpoint = SPACES_ENDPOINT
-        try:
-            for params in batches:
-                paginator = endpoint.paginator()
-                assert isinstance(paginator, ConfluenceCursorPaginator)
-                for page in self.client.paginate(
-                    endpoint.path, endpoint=endpoint.name, paginator=paginator, params=params
-                ):
-                    records = [r for r in _results(page.data) if isinstance(r, Mapping)]
-                    self.client.stats.add(self.client.name, endpoint.name, records=len(records), pages=1)
-                    self.records.extend(records)
-                    self.base = self.base or paginator.base
-        except (AuthError, NotAvailableError) as exc:
-            if self.keys:
-                raise ConfigError(
-                    "SOURCES__CONFLUENCE__SPACE_KEYS needs the list of spaces, which was refused: grant the "
-                    f"read:space:confluence scope, or remove SPACE_KEYS to read every space ({exc})"
-                ) from exc
-            log.warning("confluence: the spaces list was refused, spaces are skipped: %s", exc)
-            self.refused = str(exc)
-            self.records = []
-            self._loaded = True
-            return
-        for r in self.records:
-            if r.get("id") is not None and r.get("key") is not None:
-                self._key_by_id[str(r["id"])] = str(r["key"])
-        if self.keys:
-            missing = sorted(set(self.keys) - set(self._key_by_id.values()))
-            if len(missing) == len(set(self.keys)):
-                raise ConfigError(
-                    f"SOURCES__CONFLUENCE__SPACE_KEYS: none of {', '.join(self.keys)} is a space this user can see"
-                )
-            if missing:
-                log.warning("confluence: space keys not found or not visible, skipped: %s", ", ".join(missing))
-        self._loaded = True
-
-    def key_of(self, space_id: Any) -> str | None:
-        self.load()
-        return self._key_by_id.get(str(space_id)) if space_id is not None else None
-
-    def in_scope(self, space_id: Any) -> bool:
-        return not self.keys or str(space_id) in self._key_by_id
-
-    def scopes(self) -> list[dict[str, Any]]:
-        """Query parameters that restrict a content list to the spaces in scope (``[{}]``: all)."""
-        if not self.keys:
-            return [{}]
-        self.load()
-        ids = sorted(self._key_by_id)
-        return [{"space-id": ",".join(ids[i : i + SPACE_BATCH])} for i in range(0, len(ids), SPACE_BATCH)]
-
-
-# --------------------------------------------------------------------------------------------
 # Rows and Arrow tables
 # --------------------------------------------------------------------------------------------
 
@@ -662,11 +589,6 @@ def _column(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
-def _results(data: Any) -> list[Any]:
-    results = data.get("results") if isinstance(data, Mapping) else None
-    return list(results) if isinstance(results, list) else []
-
-
 def _changed_at(record: Mapping[str, Any]) -> dt.datetime:
     """``version.createdAt`` of a validated record, as an aware datetime."""
     parsed = _parse_time(record["version"]["createdAt"])
@@ -693,86 +615,3 @@ def _inventory_entry(record: Mapping[str, Any]) -> tuple[list[Any], dt.datetime]
     if changed is None:
         return None
     return [version["number"], record.get("status")], changed
-
-
-def _parse_time(value: Any) -> dt.datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        parsed = value
-    else:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-# --------------------------------------------------------------------------------------------
-# Configuration
-# --------------------------------------------------------------------------------------------
-
-
-def make_client(
-    credentials: ConfluenceApiTokenCredentials | ConfluenceOAuthCredentials,
-    base_url: str,
-    *,
-    policy: RetryPolicy | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> HttpClient:
-    """Confluence Cloud publishes no fixed limits for API-token traffic: no declared rate group;
-    429s wait for ``Retry-After`` in the shared retry policy."""
-    return HttpClient(
-        base_url,
-        name="confluence",
-        auth=credentials.auth(),
-        auth_hint=f"{credentials.settings()} (and SOURCES__CONFLUENCE__BASE_URL)",
-        policy=policy,
-        sleep=sleep,
-        clock=clock,
-    )
-
-
-def resolve_base_url(base_url: str | None) -> str:
-    """The site without ``/wiki`` (the paths and the API's next links carry it)."""
-    if not base_url:
-        raise ConfigError("Confluence needs SOURCES__CONFLUENCE__BASE_URL, the site such as https://acme.atlassian.net")
-    parts = urlsplit(base_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(
-            f"SOURCES__CONFLUENCE__BASE_URL must be a URL such as https://acme.atlassian.net, got {base_url!r}"
-        )
-    path = parts.path.rstrip("/")
-    if path.endswith("/wiki"):
-        path = path[: -len("/wiki")]
-    return f"{parts.scheme}://{parts.netloc}{path}"
-
-
-def parse_start_date(value: str | None) -> dt.datetime | None:
-    """``start_date`` as an aware datetime; ``None`` means all history."""
-    if value is None or value == "":
-        return None
-    try:
-        return _parse_time(str(value))
-    except ValueError:
-        raise ConfigError(
-            f"SOURCES__CONFLUENCE__START_DATE must be an ISO date (2024-01-31) or datetime, got {value!r}"
-        ) from None
-
-
-def parse_space_keys(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
-    """``KB,RUN``, ``["KB", "RUN"]`` or a list → ``("KB", "RUN")``; empty means every space."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                parsed = json.loads(text)
-            except ValueError:
-                raise ConfigError(f"SOURCES__CONFLUENCE__SPACE_KEYS is not a JSON list: {value!r}") from None
-            items = [str(k) for k in parsed] if isinstance(parsed, list) else [text]
-        else:
-            items = text.split(",")
-    else:
-        items = [str(k) for k in value]
-    keys = tuple(dict.fromkeys(k.strip() for k in items if k.strip()))
-    return keys or None
