@@ -37,7 +37,7 @@ How pages and blog posts stay exact, run after run (:class:`ContentWalk`):
    The label catalogue (``GET /wiki/api/v2/labels``) is the one endpoint that needs the
    ``read:label:confluence`` scope; a token without it (401/403 there) gets the same exact labels
    by reading each current page's and blog post's own labels instead (``read:page:confluence``,
-   one request per content), with one warning naming the scope (:data:`LABEL_SCOPE_WARNING`).
+   one request per content), with one warning naming the scope (:func:`label_scope_warning`).
 
 Optional tables never fail a run: a 401/403/404 on the spaces list, the blog posts list or a
 content's labels marks that table ``skipped`` with the reason (``STATS.skip``); only pages fail the
@@ -90,14 +90,19 @@ from schemas.payload import Validator, column_types
 log = logging.getLogger("supportlake.confluence")
 
 LABEL_SCOPE = "read:label:confluence"
-LABEL_SCOPE_WARNING = (
-    f"the label catalogue ({LABELS_CATALOGUE}) was refused: the token lacks the {LABEL_SCOPE} scope. "
-    "Labels are exact all the same, read with one request per current page and blog post instead of "
-    f"one per label; grant {LABEL_SCOPE} to make that cheap, or set "
-    "SOURCES__CONFLUENCE__DETECT_LABEL_CHANGES=false to read labels only with content that changed "
-    "(labels added or removed without a new version are then missed)"
-)
-"""Said once per run (on the ``labels`` table) when the label sweep is refused."""
+
+
+def label_scope_warning(status: int | None) -> str:
+    """What the run log and the summary say, once, when the label catalogue is refused."""
+    return (
+        f"the label catalogue ({LABELS_CATALOGUE}) was refused (HTTP {status}): the token lacks the "
+        f"{LABEL_SCOPE} scope (or the user may not list labels). Labels are exact all the same, read with "
+        f"one request per current page and blog post instead of one per label; grant {LABEL_SCOPE} to "
+        "make that cheap, or set SOURCES__CONFLUENCE__DETECT_LABEL_CHANGES=false to read labels only with "
+        "content that changed (labels added or removed without a new version are then missed)"
+    )
+
+
 STATE_VERSION = 1
 ID_BATCH = 250  # ids per ``id=`` lookup, the page size of the answer
 
@@ -192,8 +197,8 @@ class ConfluenceContext:
     detect_deletions: bool = True
     detect_label_changes: bool = True
     now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
-    label_sweep_refused: str | None = None
-    """Why the label catalogue was refused (then labels are read per content), once it was."""
+    label_sweep_refused: int | None = None
+    """The HTTP status that refused the label catalogue (then labels are read per content), once it was."""
     labels_refused: str | None = None
     """Why a content's own labels were refused (then the ``labels`` table is skipped), once it was."""
 
@@ -355,9 +360,9 @@ class ContentWalk:
                             catalogue[label_id] = label
             except (AuthError, NotAvailableError) as exc:
                 log.info("%s: label catalogue refused: %s", self.stream.name, exc)
-                self.ctx.label_sweep_refused = str(exc)
+                self.ctx.label_sweep_refused = exc.status or 0
         if self.ctx.label_sweep_refused is not None:
-            self.client.stats.warn(self.client.name, LABELS.name, LABEL_SCOPE_WARNING)
+            self.client.stats.warn(self.client.name, LABELS.name, label_scope_warning(self.ctx.label_sweep_refused))
             ids = [i for i, (_, status) in known.items() if status in listable and i not in self.label_sets]
             log.info("%s: reading the labels of %d current items one by one", self.stream.name, len(ids))
             one_by_one = self.read_label_sets(ids, unchanged=stored)

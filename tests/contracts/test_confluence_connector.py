@@ -16,7 +16,7 @@ import pytest
 import responses
 
 from connectors.confluence import confluence_source
-from connectors.confluence.source import LABEL_SCOPE_WARNING, make_client
+from connectors.confluence.source import label_scope_warning, make_client
 from connectors.errors import AuthError, NotAvailableError
 from connectors.http import STATS, RetryPolicy
 from tests.contracts.shapes import load
@@ -166,7 +166,7 @@ def test_label_catalogue_refused_for_scope(site: Site, tmp_path: Path) -> None:
         ("page", "98310", "720897"),
         ("page", "98310", "720899"),
     ]
-    assert STATS.get("confluence", "labels").warnings == (LABEL_SCOPE_WARNING,)
+    assert STATS.get("confluence", "labels").warnings == (label_scope_warning(401),)
 
 
 def test_pages_refused_for_scope_name_the_body(clock: FakeClock) -> None:

@@ -19,7 +19,7 @@ import responses
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from connectors.confluence import confluence_source
-from connectors.confluence.source import LABEL_SCOPE_WARNING
+from connectors.confluence.source import label_scope_warning
 from connectors.errors import AuthError, ConfigError
 from connectors.http import STATS
 from tests.unit.test_confluence_pipeline import FakeSite, pipeline, query
@@ -147,9 +147,10 @@ def test_label_catalogue_refused_reads_each_contents_labels(site: RefusingSite, 
 
     assert query(p, "select content_id, name from labels order by 1") == [("1", "billing"), ("4", "old")]
     assert sorted(site.label_calls) == ["1", "2", "3", "4"]
-    assert STATS.get("confluence", "labels").warnings == (LABEL_SCOPE_WARNING,)
+    assert STATS.get("confluence", "labels").warnings == (label_scope_warning(status),)
     assert not STATS.get("confluence", "labels").skipped
-    assert "read:label:confluence" in LABEL_SCOPE_WARNING
+    assert "read:label:confluence" in label_scope_warning(status)
+    assert f"HTTP {status}" in label_scope_warning(status)
 
     # a label added without a new version is still found on the next run
     site.labels["2"] = [{"id": "502", "name": "new"}]
