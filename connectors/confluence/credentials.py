@@ -38,8 +38,9 @@ class ConfluenceApiTokenCredentials(CredentialsConfiguration):
 
 @configspec
 class ConfluenceOAuthCredentials(CredentialsConfiguration):
-    """An OAuth 2.0 access token with the ``read:page:confluence``, ``read:space:confluence`` and
-    ``read:label:confluence`` scopes (or classic ``read:confluence-content.all``)."""
+    """An OAuth 2.0 access token with the ``read:page:confluence`` and ``read:space:confluence``
+    scopes, and preferably ``read:label:confluence`` (without it labels are read one content at a
+    time; see the README's "Configure Confluence")."""
 
     oauth_token: TSecretValue = None
 

@@ -14,7 +14,13 @@
   inventory each run: ``/wiki/api/v2/labels`` then ``/wiki/api/v2/labels/{id}/{pages|blogposts}``.
   Those lists take no ``status`` filter, and the docs do not say which statuses they include, so
   they are trusted for current content only; trashed and archived content is read-only in
-  Confluence, and its labels are read with it when its status changes.
+  Confluence, and its labels are read with it when its status changes. ``/labels`` is the one
+  endpoint needing the ``read:label:confluence`` scope (the others: ``read:page:confluence``,
+  spaces ``read:space:confluence``, per Atlassian's v2 OpenAPI document); refused, each current
+  content's own labels are read instead.
+
+Pages are the primary object; spaces and blog posts are declared ``optional`` (a 401/403/404
+skips their table), and so are labels (handled in :mod:`connectors.confluence.source`).
 
 Every list takes ``limit`` up to 250 (the documented maximum).
 """
@@ -107,6 +113,7 @@ SPACES_ENDPOINT = Endpoint(
     data_selector="results",
     table=SPACES,
     paginator=lambda: ConfluenceCursorPaginator(PAGE_SIZE),
+    optional=True,
 )
 
 _CONTENT_PARAMS = {"sort": "-modified-date", "body-format": "storage"}
@@ -138,6 +145,7 @@ BLOGPOSTS_STREAM = ContentStream(
         params=_CONTENT_PARAMS,
         paginator=lambda: ConfluenceCursorPaginator(PAGE_SIZE),
         cursor_field="version.createdAt",
+        optional=True,
     ),
     content_type="blogpost",
     statuses=("current", "trashed", "deleted"),

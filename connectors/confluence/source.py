@@ -34,20 +34,27 @@ How pages and blog posts stay exact, run after run (:class:`ContentWalk`):
 3. **Label inventory.** Adding or removing a label makes no new version, so each run also lists
    every label and the content carrying it, and rewrites the labels of the content whose label
    set differs from the one kept in state (one request per label, plus one per 250 labels).
+   The label catalogue (``GET /wiki/api/v2/labels``) is the one endpoint that needs the
+   ``read:label:confluence`` scope; a token without it (401/403 there) gets the same exact labels
+   by reading each current page's and blog post's own labels instead (``read:page:confluence``,
+   one request per content), with one warning naming the scope (:func:`label_scope_warning`).
+
+Optional tables never fail a run: a 401/403/404 on the spaces list, the blog posts list or a
+content's labels marks that table ``skipped`` with the reason (``STATS.skip``); only pages fail the
+run. Without spaces, ``space_key`` stays empty (and ``space_keys`` cannot be honoured: that is a
+configuration error).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
-import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Union
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import dlt
 from dlt.sources import DltResource
@@ -64,8 +71,17 @@ from connectors.confluence.endpoints import (
     STREAMS,
     ContentStream,
 )
+from connectors.confluence.settings import (
+    make_client,
+    parse_space_keys,
+    parse_start_date,
+    resolve_base_url,
+)
+from connectors.confluence.settings import parse_time as _parse_time
+from connectors.confluence.spaces import SpaceDirectory
+from connectors.confluence.spaces import results as _results
 from connectors.endpoints import SEQ_COLUMN, Endpoint, mark_table
-from connectors.errors import ConfigError, NotAvailableError
+from connectors.errors import AuthError, ConfigError, NotAvailableError
 from connectors.http import HttpClient, HttpResult, RetryPolicy
 from connectors.paginators import ConfluenceCursorPaginator
 from schemas.confluence import DELETED_STATUSES
@@ -73,9 +89,22 @@ from schemas.payload import Validator, column_types
 
 log = logging.getLogger("supportlake.confluence")
 
+LABEL_SCOPE = "read:label:confluence"
+
+
+def label_scope_warning(status: int | None) -> str:
+    """What the run log and the summary say, once, when the label catalogue is refused."""
+    return (
+        f"the label catalogue ({LABELS_CATALOGUE}) was refused (HTTP {status}): the token lacks the "
+        f"{LABEL_SCOPE} scope (or the user may not list labels). Labels are exact all the same, read with "
+        f"one request per current page and blog post instead of one per label; grant {LABEL_SCOPE} to "
+        "make that cheap, or set SOURCES__CONFLUENCE__DETECT_LABEL_CHANGES=false to read labels only with "
+        "content that changed (labels added or removed without a new version are then missed)"
+    )
+
+
 STATE_VERSION = 1
 ID_BATCH = 250  # ids per ``id=`` lookup, the page size of the answer
-SPACE_BATCH = 100  # space ids (or keys) per ``space-id=`` (``keys=``) filter, keeping URLs short
 
 
 @dlt.source(name="confluence", max_table_nesting=0)
@@ -121,10 +150,14 @@ def confluence_source(
 
 
 def spaces_resource(ctx: ConfluenceContext) -> Iterator[Any]:
-    """A dlt resource body: every space in scope, read whole (spaces are few)."""
+    """A dlt resource body: every space in scope, read whole (spaces are few). Optional: refused
+    (401/403/404), the table is skipped with the reason."""
     writer = TableWriter(SPACES_ENDPOINT)
     directory = ctx.directory
     directory.load()
+    if directory.refused is not None:
+        ctx.client.stats.skip(ctx.client.name, SPACES_ENDPOINT.name, f"skipped: {directory.refused}")
+        return
     good = writer.validate(SPACES_ENDPOINT.table.name, directory.records)
     if good:
         base = directory.base or ctx.default_base
@@ -133,8 +166,19 @@ def spaces_resource(ctx: ConfluenceContext) -> Iterator[Any]:
 
 
 def content_resource(stream: ContentStream, ctx: ConfluenceContext) -> Iterator[Any]:
-    """A dlt resource body: pages or blog posts from the watermark kept in the resource's state."""
-    yield from ContentWalk(stream, ctx, dlt.current.resource_state()).run()
+    """A dlt resource body: pages or blog posts from the watermark kept in the resource's state.
+
+    An optional stream (blog posts) refused with 401/403/404 is skipped with the reason; what was
+    read before the refusal still loads, and its state is not advanced.
+    """
+    walk = ContentWalk(stream, ctx, dlt.current.resource_state())
+    if not stream.endpoint.optional:
+        yield from walk.run()
+        return
+    try:
+        yield from walk.run()
+    except (AuthError, NotAvailableError) as exc:
+        ctx.client.stats.skip(ctx.client.name, stream.name, f"skipped: {exc}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,6 +197,15 @@ class ConfluenceContext:
     detect_deletions: bool = True
     detect_label_changes: bool = True
     now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    label_sweep_refused: int | None = None
+    """The HTTP status that refused the label catalogue (then labels are read per content), once it was."""
+    labels_refused: str | None = None
+    """Why a content's own labels were refused (then the ``labels`` table is skipped), once it was."""
+
+    @property
+    def sweeping(self) -> bool:
+        """Whether current content takes its labels from the label sweep rather than one by one."""
+        return self.detect_label_changes and self.detect_deletions and self.label_sweep_refused is None
 
     @property
     def default_base(self) -> str:
@@ -186,6 +239,12 @@ class ContentWalk:
 
     def run(self) -> Iterator[Any]:
         self.ctx.directory.load()
+        if self.ctx.directory.refused is not None:
+            self.client.stats.warn(
+                self.client.name,
+                self.stream.name,
+                "space_key is empty: the spaces list was refused (the token needs read:space:confluence)",
+            )
         first_run = "watermark" not in self.state and "known" not in self.state
         try:
             yield from self.read_changes()
@@ -285,13 +344,31 @@ class ContentWalk:
 
         Only current content is compared (see :data:`ContentStream.label_listed_statuses`):
         trashed and archived content cannot be relabelled, and its labels were read with it when
-        its status changed.
+        its status changed. When the label catalogue is refused (no ``read:label:confluence``),
+        the labels of that current content are read one content at a time instead.
         """
+        if self.ctx.labels_refused is not None:
+            return
+        stored: dict[str, list[str]] = {**(self.state.get("labels") or {}), **self.label_sets}
+        listable = set(self.stream.label_listed_statuses)
         catalogue: dict[str, Mapping[str, Any]] = {}
-        for page in self._pages(LABELS_CATALOGUE, ConfluenceCursorPaginator(PAGE_SIZE), {}, pages=False):
-            for label in _results(page.data):
-                if (label_id := _id_of(label)) is not None:
-                    catalogue[label_id] = label
+        if self.ctx.label_sweep_refused is None:
+            try:
+                for page in self._pages(LABELS_CATALOGUE, ConfluenceCursorPaginator(PAGE_SIZE), {}, pages=False):
+                    for label in _results(page.data):
+                        if (label_id := _id_of(label)) is not None:
+                            catalogue[label_id] = label
+            except (AuthError, NotAvailableError) as exc:
+                log.info("%s: label catalogue refused: %s", self.stream.name, exc)
+                self.ctx.label_sweep_refused = exc.status or 0
+        if self.ctx.label_sweep_refused is not None:
+            self.client.stats.warn(self.client.name, LABELS.name, label_scope_warning(self.ctx.label_sweep_refused))
+            ids = [i for i, (_, status) in known.items() if status in listable and i not in self.label_sets]
+            log.info("%s: reading the labels of %d current items one by one", self.stream.name, len(ids))
+            one_by_one = self.read_label_sets(ids, unchanged=stored)
+            if one_by_one:
+                yield self.writer.write(LABELS.name, one_by_one)
+            return
         carried: dict[str, set[str]] = {}
         for label_id in catalogue:
             path = self.stream.label_content_path.format(id=quote(label_id, safe=""))
@@ -302,8 +379,6 @@ class ContentWalk:
                             carried.setdefault(content_id, set()).add(label_id)
             except NotAvailableError:  # the label went away meanwhile: it carries nothing
                 continue
-        stored: dict[str, list[str]] = {**(self.state.get("labels") or {}), **self.label_sets}
-        listable = set(self.stream.label_listed_statuses)
         rows: list[dict[str, Any]] = []
         for content_id, (_, status) in known.items():
             if status not in listable or content_id in self.label_sets:
@@ -369,12 +444,23 @@ class ContentWalk:
         cannot see (trashed, deleted, archived) is asked one by one. A first sync of a large site
         then costs a few hundred requests for labels instead of one per page.
         """
-        sweep = self.ctx.detect_label_changes and self.ctx.detect_deletions
+        sweep = self.ctx.sweeping
+        listed = self.stream.label_listed_statuses
+        return self.read_label_sets([str(r["id"]) for r in records if not (sweep and r.get("status") in listed)])
+
+    def read_label_sets(
+        self, ids: Sequence[str], *, unchanged: Mapping[str, Sequence[str]] | None = None
+    ) -> list[dict[str, Any]]:
+        """Read each content's own labels (``labels_path``); the rows of each whole label set,
+        except those equal to ``unchanged[id]`` (what is already stored).
+
+        A 404 is content purged meanwhile (its stored labels stay); a 401/403 refuses the labels
+        of every content: the ``labels`` table is skipped with the reason, for the rest of the run.
+        """
         rows: list[dict[str, Any]] = []
-        for r in records:
-            if sweep and r.get("status") in self.stream.label_listed_statuses:
-                continue
-            content_id = str(r["id"])
+        for content_id in ids:
+            if self.ctx.labels_refused is not None:
+                break
             path = self.stream.labels_path.format(id=quote(content_id, safe=""))
             try:
                 raw = [
@@ -382,13 +468,20 @@ class ContentWalk:
                     for page in self._pages(path, ConfluenceCursorPaginator(PAGE_SIZE), {}, pages=False)
                     for label in _results(page.data)
                 ]
-            except NotAvailableError as exc:  # e.g. content purged meanwhile: keep what is stored
-                log.debug("%s: labels of %s not available: %s", self.stream.name, content_id, exc)
-                continue
+            except (AuthError, NotAvailableError) as exc:
+                if isinstance(exc, NotAvailableError) and exc.status == 404:
+                    log.debug("%s: labels of %s not available: %s", self.stream.name, content_id, exc)
+                    continue  # e.g. content purged meanwhile: keep what is stored
+                self.ctx.labels_refused = str(exc)
+                self.client.stats.skip(self.client.name, LABELS.name, f"skipped: {exc}")
+                break
             good = self.writer.validate(LABELS.name, raw)
             if raw and not good:
                 continue  # only labels that break the contract: keep what is stored
-            self.label_sets[content_id] = sorted(str(x["id"]) for x in good)
+            now = sorted(str(x["id"]) for x in good)
+            self.label_sets[content_id] = now
+            if unchanged is not None and content_id in unchanged and list(unchanged[content_id]) == now:
+                continue
             rows.extend(self._label_set_rows(content_id, good))
         return rows
 
@@ -437,69 +530,6 @@ class ContentWalk:
                 n = len(_results(page.data)) if records else 0
                 self.client.stats.add(self.client.name, self.stream.name, records=n, pages=1)
             yield page
-
-
-# --------------------------------------------------------------------------------------------
-# Spaces
-# --------------------------------------------------------------------------------------------
-
-
-class SpaceDirectory:
-    """The spaces in scope, read once per source instance: ids for the ``space-id`` filter, keys
-    for the ``space_key`` column, and the raw records for the ``spaces`` table."""
-
-    def __init__(self, client: HttpClient, keys: tuple[str, ...] | None) -> None:
-        self.client = client
-        self.keys = keys
-        self.records: list[Mapping[str, Any]] = []
-        self.base: str | None = None
-        self._key_by_id: dict[str, str] = {}
-        self._loaded = False
-
-    def load(self) -> None:
-        if self._loaded:
-            return
-        batches: list[dict[str, Any]] = [{}]
-        if self.keys:
-            batches = [
-                {"keys": ",".join(self.keys[i : i + SPACE_BATCH])} for i in range(0, len(self.keys), SPACE_BATCH)
-            ]
-        endpoint = SPACES_ENDPOINT
-        for params in batches:
-            paginator = endpoint.paginator()
-            assert isinstance(paginator, ConfluenceCursorPaginator)
-            for page in self.client.paginate(endpoint.path, endpoint=endpoint.name, paginator=paginator, params=params):
-                records = [r for r in _results(page.data) if isinstance(r, Mapping)]
-                self.client.stats.add(self.client.name, endpoint.name, records=len(records), pages=1)
-                self.records.extend(records)
-                self.base = self.base or paginator.base
-        for r in self.records:
-            if r.get("id") is not None and r.get("key") is not None:
-                self._key_by_id[str(r["id"])] = str(r["key"])
-        if self.keys:
-            missing = sorted(set(self.keys) - set(self._key_by_id.values()))
-            if len(missing) == len(set(self.keys)):
-                raise ConfigError(
-                    f"SOURCES__CONFLUENCE__SPACE_KEYS: none of {', '.join(self.keys)} is a space this user can see"
-                )
-            if missing:
-                log.warning("confluence: space keys not found or not visible, skipped: %s", ", ".join(missing))
-        self._loaded = True
-
-    def key_of(self, space_id: Any) -> str | None:
-        self.load()
-        return self._key_by_id.get(str(space_id)) if space_id is not None else None
-
-    def in_scope(self, space_id: Any) -> bool:
-        return not self.keys or str(space_id) in self._key_by_id
-
-    def scopes(self) -> list[dict[str, Any]]:
-        """Query parameters that restrict a content list to the spaces in scope (``[{}]``: all)."""
-        if not self.keys:
-            return [{}]
-        self.load()
-        ids = sorted(self._key_by_id)
-        return [{"space-id": ",".join(ids[i : i + SPACE_BATCH])} for i in range(0, len(ids), SPACE_BATCH)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -564,11 +594,6 @@ def _column(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
-def _results(data: Any) -> list[Any]:
-    results = data.get("results") if isinstance(data, Mapping) else None
-    return list(results) if isinstance(results, list) else []
-
-
 def _changed_at(record: Mapping[str, Any]) -> dt.datetime:
     """``version.createdAt`` of a validated record, as an aware datetime."""
     parsed = _parse_time(record["version"]["createdAt"])
@@ -595,86 +620,3 @@ def _inventory_entry(record: Mapping[str, Any]) -> tuple[list[Any], dt.datetime]
     if changed is None:
         return None
     return [version["number"], record.get("status")], changed
-
-
-def _parse_time(value: Any) -> dt.datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        parsed = value
-    else:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-# --------------------------------------------------------------------------------------------
-# Configuration
-# --------------------------------------------------------------------------------------------
-
-
-def make_client(
-    credentials: ConfluenceApiTokenCredentials | ConfluenceOAuthCredentials,
-    base_url: str,
-    *,
-    policy: RetryPolicy | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> HttpClient:
-    """Confluence Cloud publishes no fixed limits for API-token traffic: no declared rate group;
-    429s wait for ``Retry-After`` in the shared retry policy."""
-    return HttpClient(
-        base_url,
-        name="confluence",
-        auth=credentials.auth(),
-        auth_hint=f"{credentials.settings()} (and SOURCES__CONFLUENCE__BASE_URL)",
-        policy=policy,
-        sleep=sleep,
-        clock=clock,
-    )
-
-
-def resolve_base_url(base_url: str | None) -> str:
-    """The site without ``/wiki`` (the paths and the API's next links carry it)."""
-    if not base_url:
-        raise ConfigError("Confluence needs SOURCES__CONFLUENCE__BASE_URL, the site such as https://acme.atlassian.net")
-    parts = urlsplit(base_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(
-            f"SOURCES__CONFLUENCE__BASE_URL must be a URL such as https://acme.atlassian.net, got {base_url!r}"
-        )
-    path = parts.path.rstrip("/")
-    if path.endswith("/wiki"):
-        path = path[: -len("/wiki")]
-    return f"{parts.scheme}://{parts.netloc}{path}"
-
-
-def parse_start_date(value: str | None) -> dt.datetime | None:
-    """``start_date`` as an aware datetime; ``None`` means all history."""
-    if value is None or value == "":
-        return None
-    try:
-        return _parse_time(str(value))
-    except ValueError:
-        raise ConfigError(
-            f"SOURCES__CONFLUENCE__START_DATE must be an ISO date (2024-01-31) or datetime, got {value!r}"
-        ) from None
-
-
-def parse_space_keys(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
-    """``KB,RUN``, ``["KB", "RUN"]`` or a list → ``("KB", "RUN")``; empty means every space."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                parsed = json.loads(text)
-            except ValueError:
-                raise ConfigError(f"SOURCES__CONFLUENCE__SPACE_KEYS is not a JSON list: {value!r}") from None
-            items = [str(k) for k in parsed] if isinstance(parsed, list) else [text]
-        else:
-            items = text.split(",")
-    else:
-        items = [str(k) for k in value]
-    keys = tuple(dict.fromkeys(k.strip() for k in items if k.strip()))
-    return keys or None
