@@ -48,6 +48,16 @@ PAGE_SIZE_PARAMS = ("per_page", "page[size]", "limit")
 """The page-size parameters of the three APIs; a probe asks for one record."""
 
 
+class Unavailable(Exception):
+    """Raised by a probe that learns without an HTTP error that its endpoint cannot be read (an
+    object absent from the org's catalogue): ``missing`` picks the probe's ``missing`` remedy,
+    otherwise its ``refused`` one."""
+
+    def __init__(self, message: str, *, missing: bool) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
 def is_primary(source: str, name: str) -> bool:
     return PRIMARY.get(source) == name
 
@@ -156,6 +166,9 @@ def classify(exc: BaseException, probe: Probe, plan: Plan, *, accepted: bool) ->
         if _status(exc) == 404 or _says(exc, "INVALID_TYPE", "NOT_FOUND"):
             return probe.missing.verdict, _http(exc) + probe.missing.fix
         return probe.refused.verdict, _http(exc) + probe.refused.fix
+    if isinstance(exc, Unavailable):
+        remedy = probe.missing if exc.missing else probe.refused
+        return remedy.verdict, f"{exc}: {remedy.fix}"
     if isinstance(exc, ConfigError):
         return MISCONFIGURED, str(exc)
     if isinstance(exc, RetriesExhausted):
@@ -193,7 +206,7 @@ def run(plan: Plan, *, on_result: Callable[[Result], None] | None = None) -> lis
                 note = probe.request()
             except Exception as exc:  # every failure is a verdict; the check goes on
                 verdict, detail = classify(exc, probe, plan, accepted=accepted)
-                if isinstance(exc, NotAvailableError):
+                if isinstance(exc, NotAvailableError | Unavailable):
                     accepted = True  # the API knew who was asking
                 elif verdict in _BLOCKING and not accepted:
                     blocked = f"{verdict} above"
@@ -224,6 +237,6 @@ def render(results: Sequence[Result]) -> str:
     def line(cells: Sequence[str]) -> str:
         return "  ".join(c.ljust(w) for c, w in zip(cells[:4], widths, strict=True)) + "  " + cells[4]
 
-    out = [line(header), line(tuple("-" * w for w in widths) + ("-" * len(header[4]),))]
+    out = [line(header), line([*("-" * w for w in widths), "-" * len(header[4])])]
     out.extend(line(row) for row in rows)
     return redact("\n".join(out).rstrip())

@@ -11,10 +11,11 @@ otherwise, 2 on configuration errors.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from connectors.check import MISCONFIGURED, Plan, Result, primaries_readable, run
+from connectors.check import MISCONFIGURED, PRIMARY, Plan, Result, primaries_readable, render, run
 from connectors.errors import ConfigError
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -77,3 +78,21 @@ def exit_code(results: Sequence[Result]) -> int:
     if any(r.verdict == MISCONFIGURED for r in results):
         return EXIT_CONFIG
     return EXIT_OK if primaries_readable(results) else EXIT_FAILED
+
+
+def run_check(sources: Sequence[str]) -> int:
+    """Probe ``sources``, print the table and a verdict line; the exit code."""
+    results = check(sources)
+    print(render(results))
+    code = exit_code(results)
+    if code == EXIT_OK:
+        print(f"\ncheck: every primary object is readable ({_primaries(sources)})")
+    else:
+        bad = sorted({f"{r.source}.{r.name}" for r in results if r.primary and not r.ok})
+        what = "configuration error" if code == EXIT_CONFIG else "not readable"
+        print(f"\ncheck: {what}: {', '.join(bad)}", file=sys.stderr)
+    return code
+
+
+def _primaries(sources: Sequence[str]) -> str:
+    return ", ".join(f"{s}.{PRIMARY[s]}" for s in sources if s in PRIMARY)
