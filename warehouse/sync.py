@@ -173,18 +173,24 @@ def _sync_source(
     for t in mine:
         s = stats.get((spec.name, t.resource))
         is_main = t.table_name == spec.tables[t.resource][0]
+        # A table a resource fills besides its main one (Confluence ``labels``) can be skipped or
+        # warned about on its own: counters recorded under the table's name, when that is not
+        # also the name of a resource.
+        own = None if is_main or t.table_name in spec.tables else stats.get((spec.name, t.table_name))
         t.rows = int(counts.get(t.table_name, 0))
         if s is not None and is_main:
             t.requests, t.retries, t.rate_limited = s.requests, s.retries, s.rate_limited
             t.rejected, t.seconds = s.rejected, s.seconds
-        if s is not None and s.warnings:
-            t.warning = "; ".join(s.warnings)
+        warnings = [*(s.warnings if s else ()), *(own.warnings if own else ())]
+        if warnings:
+            t.warning = "; ".join(dict.fromkeys(warnings))
+        skipped = (s.skipped if s else "") or (own.skipped if own else "")
         if error is not None:
             t.status, t.error = "failed", error
         elif s is not None and s.stopped:
             t.status, t.error = "stopped", s.stopped
-        elif s is not None and s.skipped:
-            t.status, t.error = "skipped", s.skipped
+        elif skipped:
+            t.status, t.error = "skipped", skipped
         else:
             t.status = "success"
 

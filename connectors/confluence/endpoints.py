@@ -107,6 +107,7 @@ SPACES_ENDPOINT = Endpoint(
     data_selector="results",
     table=SPACES,
     paginator=lambda: ConfluenceCursorPaginator(PAGE_SIZE),
+    optional=True,
 )
 
 _CONTENT_PARAMS = {"sort": "-modified-date", "body-format": "storage"}
@@ -138,6 +139,7 @@ BLOGPOSTS_STREAM = ContentStream(
         params=_CONTENT_PARAMS,
         paginator=lambda: ConfluenceCursorPaginator(PAGE_SIZE),
         cursor_field="version.createdAt",
+        optional=True,
     ),
     content_type="blogpost",
     statuses=("current", "trashed", "deleted"),

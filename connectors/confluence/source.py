@@ -34,6 +34,15 @@ How pages and blog posts stay exact, run after run (:class:`ContentWalk`):
 3. **Label inventory.** Adding or removing a label makes no new version, so each run also lists
    every label and the content carrying it, and rewrites the labels of the content whose label
    set differs from the one kept in state (one request per label, plus one per 250 labels).
+   The label catalogue (``GET /wiki/api/v2/labels``) is the one endpoint that needs the
+   ``read:label:confluence`` scope; a token without it (401/403 there) gets the same exact labels
+   by reading each current page's and blog post's own labels instead (``read:page:confluence``,
+   one request per content), with one warning naming the scope (:data:`LABEL_SCOPE_WARNING`).
+
+Optional tables never fail a run: a 401/403/404 on the spaces list, the blog posts list or a
+content's labels marks that table ``skipped`` with the reason (``STATS.skip``); only pages fail the
+run. Without spaces, ``space_key`` stays empty (and ``space_keys`` cannot be honoured: that is a
+configuration error).
 """
 
 from __future__ import annotations
@@ -65,7 +74,7 @@ from connectors.confluence.endpoints import (
     ContentStream,
 )
 from connectors.endpoints import SEQ_COLUMN, Endpoint, mark_table
-from connectors.errors import ConfigError, NotAvailableError
+from connectors.errors import AuthError, ConfigError, NotAvailableError
 from connectors.http import HttpClient, HttpResult, RetryPolicy
 from connectors.paginators import ConfluenceCursorPaginator
 from schemas.confluence import DELETED_STATUSES
@@ -73,6 +82,15 @@ from schemas.payload import Validator, column_types
 
 log = logging.getLogger("supportlake.confluence")
 
+LABEL_SCOPE = "read:label:confluence"
+LABEL_SCOPE_WARNING = (
+    f"the label catalogue ({LABELS_CATALOGUE}) was refused: the token lacks the {LABEL_SCOPE} scope. "
+    "Labels are exact all the same, read with one request per current page and blog post instead of "
+    f"one per label; grant {LABEL_SCOPE} to make that cheap, or set "
+    "SOURCES__CONFLUENCE__DETECT_LABEL_CHANGES=false to read labels only with content that changed "
+    "(labels added or removed without a new version are then missed)"
+)
+"""Said once per run (on the ``labels`` table) when the label sweep is refused."""
 STATE_VERSION = 1
 ID_BATCH = 250  # ids per ``id=`` lookup, the page size of the answer
 SPACE_BATCH = 100  # space ids (or keys) per ``space-id=`` (``keys=``) filter, keeping URLs short
@@ -121,10 +139,14 @@ def confluence_source(
 
 
 def spaces_resource(ctx: ConfluenceContext) -> Iterator[Any]:
-    """A dlt resource body: every space in scope, read whole (spaces are few)."""
+    """A dlt resource body: every space in scope, read whole (spaces are few). Optional: refused
+    (401/403/404), the table is skipped with the reason."""
     writer = TableWriter(SPACES_ENDPOINT)
     directory = ctx.directory
     directory.load()
+    if directory.refused is not None:
+        ctx.client.stats.skip(ctx.client.name, SPACES_ENDPOINT.name, f"skipped: {directory.refused}")
+        return
     good = writer.validate(SPACES_ENDPOINT.table.name, directory.records)
     if good:
         base = directory.base or ctx.default_base
@@ -133,8 +155,19 @@ def spaces_resource(ctx: ConfluenceContext) -> Iterator[Any]:
 
 
 def content_resource(stream: ContentStream, ctx: ConfluenceContext) -> Iterator[Any]:
-    """A dlt resource body: pages or blog posts from the watermark kept in the resource's state."""
-    yield from ContentWalk(stream, ctx, dlt.current.resource_state()).run()
+    """A dlt resource body: pages or blog posts from the watermark kept in the resource's state.
+
+    An optional stream (blog posts) refused with 401/403/404 is skipped with the reason; what was
+    read before the refusal still loads, and its state is not advanced.
+    """
+    walk = ContentWalk(stream, ctx, dlt.current.resource_state())
+    if not stream.endpoint.optional:
+        yield from walk.run()
+        return
+    try:
+        yield from walk.run()
+    except (AuthError, NotAvailableError) as exc:
+        ctx.client.stats.skip(ctx.client.name, stream.name, f"skipped: {exc}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,6 +186,15 @@ class ConfluenceContext:
     detect_deletions: bool = True
     detect_label_changes: bool = True
     now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    label_sweep_refused: str | None = None
+    """Why the label catalogue was refused (then labels are read per content), once it was."""
+    labels_refused: str | None = None
+    """Why a content's own labels were refused (then the ``labels`` table is skipped), once it was."""
+
+    @property
+    def sweeping(self) -> bool:
+        """Whether current content takes its labels from the label sweep rather than one by one."""
+        return self.detect_label_changes and self.detect_deletions and self.label_sweep_refused is None
 
     @property
     def default_base(self) -> str:
@@ -186,6 +228,12 @@ class ContentWalk:
 
     def run(self) -> Iterator[Any]:
         self.ctx.directory.load()
+        if self.ctx.directory.refused is not None:
+            self.client.stats.warn(
+                self.client.name,
+                self.stream.name,
+                "space_key is empty: the spaces list was refused (the token needs read:space:confluence)",
+            )
         first_run = "watermark" not in self.state and "known" not in self.state
         try:
             yield from self.read_changes()
@@ -285,13 +333,31 @@ class ContentWalk:
 
         Only current content is compared (see :data:`ContentStream.label_listed_statuses`):
         trashed and archived content cannot be relabelled, and its labels were read with it when
-        its status changed.
+        its status changed. When the label catalogue is refused (no ``read:label:confluence``),
+        the labels of that current content are read one content at a time instead.
         """
+        if self.ctx.labels_refused is not None:
+            return
+        stored: dict[str, list[str]] = {**(self.state.get("labels") or {}), **self.label_sets}
+        listable = set(self.stream.label_listed_statuses)
         catalogue: dict[str, Mapping[str, Any]] = {}
-        for page in self._pages(LABELS_CATALOGUE, ConfluenceCursorPaginator(PAGE_SIZE), {}, pages=False):
-            for label in _results(page.data):
-                if (label_id := _id_of(label)) is not None:
-                    catalogue[label_id] = label
+        if self.ctx.label_sweep_refused is None:
+            try:
+                for page in self._pages(LABELS_CATALOGUE, ConfluenceCursorPaginator(PAGE_SIZE), {}, pages=False):
+                    for label in _results(page.data):
+                        if (label_id := _id_of(label)) is not None:
+                            catalogue[label_id] = label
+            except (AuthError, NotAvailableError) as exc:
+                log.info("%s: label catalogue refused: %s", self.stream.name, exc)
+                self.ctx.label_sweep_refused = str(exc)
+        if self.ctx.label_sweep_refused is not None:
+            self.client.stats.warn(self.client.name, LABELS.name, LABEL_SCOPE_WARNING)
+            ids = [i for i, (_, status) in known.items() if status in listable and i not in self.label_sets]
+            log.info("%s: reading the labels of %d current items one by one", self.stream.name, len(ids))
+            one_by_one = self.read_label_sets(ids, unchanged=stored)
+            if one_by_one:
+                yield self.writer.write(LABELS.name, one_by_one)
+            return
         carried: dict[str, set[str]] = {}
         for label_id in catalogue:
             path = self.stream.label_content_path.format(id=quote(label_id, safe=""))
@@ -302,8 +368,6 @@ class ContentWalk:
                             carried.setdefault(content_id, set()).add(label_id)
             except NotAvailableError:  # the label went away meanwhile: it carries nothing
                 continue
-        stored: dict[str, list[str]] = {**(self.state.get("labels") or {}), **self.label_sets}
-        listable = set(self.stream.label_listed_statuses)
         rows: list[dict[str, Any]] = []
         for content_id, (_, status) in known.items():
             if status not in listable or content_id in self.label_sets:
@@ -369,12 +433,23 @@ class ContentWalk:
         cannot see (trashed, deleted, archived) is asked one by one. A first sync of a large site
         then costs a few hundred requests for labels instead of one per page.
         """
-        sweep = self.ctx.detect_label_changes and self.ctx.detect_deletions
+        sweep = self.ctx.sweeping
+        listed = self.stream.label_listed_statuses
+        return self.read_label_sets([str(r["id"]) for r in records if not (sweep and r.get("status") in listed)])
+
+    def read_label_sets(
+        self, ids: Sequence[str], *, unchanged: Mapping[str, Sequence[str]] | None = None
+    ) -> list[dict[str, Any]]:
+        """Read each content's own labels (``labels_path``); the rows of each whole label set,
+        except those equal to ``unchanged[id]`` (what is already stored).
+
+        A 404 is content purged meanwhile (its stored labels stay); a 401/403 refuses the labels
+        of every content: the ``labels`` table is skipped with the reason, for the rest of the run.
+        """
         rows: list[dict[str, Any]] = []
-        for r in records:
-            if sweep and r.get("status") in self.stream.label_listed_statuses:
-                continue
-            content_id = str(r["id"])
+        for content_id in ids:
+            if self.ctx.labels_refused is not None:
+                break
             path = self.stream.labels_path.format(id=quote(content_id, safe=""))
             try:
                 raw = [
@@ -382,13 +457,20 @@ class ContentWalk:
                     for page in self._pages(path, ConfluenceCursorPaginator(PAGE_SIZE), {}, pages=False)
                     for label in _results(page.data)
                 ]
-            except NotAvailableError as exc:  # e.g. content purged meanwhile: keep what is stored
-                log.debug("%s: labels of %s not available: %s", self.stream.name, content_id, exc)
-                continue
+            except (AuthError, NotAvailableError) as exc:
+                if isinstance(exc, NotAvailableError) and exc.status == 404:
+                    log.debug("%s: labels of %s not available: %s", self.stream.name, content_id, exc)
+                    continue  # e.g. content purged meanwhile: keep what is stored
+                self.ctx.labels_refused = str(exc)
+                self.client.stats.skip(self.client.name, LABELS.name, f"skipped: {exc}")
+                break
             good = self.writer.validate(LABELS.name, raw)
             if raw and not good:
                 continue  # only labels that break the contract: keep what is stored
-            self.label_sets[content_id] = sorted(str(x["id"]) for x in good)
+            now = sorted(str(x["id"]) for x in good)
+            self.label_sets[content_id] = now
+            if unchanged is not None and content_id in unchanged and list(unchanged[content_id]) == now:
+                continue
             rows.extend(self._label_set_rows(content_id, good))
         return rows
 
@@ -453,6 +535,8 @@ class SpaceDirectory:
         self.keys = keys
         self.records: list[Mapping[str, Any]] = []
         self.base: str | None = None
+        self.refused: str | None = None
+        """Why the spaces list was refused (401/403/404), if it was: then no space is known."""
         self._key_by_id: dict[str, str] = {}
         self._loaded = False
 
@@ -465,14 +549,28 @@ class SpaceDirectory:
                 {"keys": ",".join(self.keys[i : i + SPACE_BATCH])} for i in range(0, len(self.keys), SPACE_BATCH)
             ]
         endpoint = SPACES_ENDPOINT
-        for params in batches:
-            paginator = endpoint.paginator()
-            assert isinstance(paginator, ConfluenceCursorPaginator)
-            for page in self.client.paginate(endpoint.path, endpoint=endpoint.name, paginator=paginator, params=params):
-                records = [r for r in _results(page.data) if isinstance(r, Mapping)]
-                self.client.stats.add(self.client.name, endpoint.name, records=len(records), pages=1)
-                self.records.extend(records)
-                self.base = self.base or paginator.base
+        try:
+            for params in batches:
+                paginator = endpoint.paginator()
+                assert isinstance(paginator, ConfluenceCursorPaginator)
+                for page in self.client.paginate(
+                    endpoint.path, endpoint=endpoint.name, paginator=paginator, params=params
+                ):
+                    records = [r for r in _results(page.data) if isinstance(r, Mapping)]
+                    self.client.stats.add(self.client.name, endpoint.name, records=len(records), pages=1)
+                    self.records.extend(records)
+                    self.base = self.base or paginator.base
+        except (AuthError, NotAvailableError) as exc:
+            if self.keys:
+                raise ConfigError(
+                    "SOURCES__CONFLUENCE__SPACE_KEYS needs the list of spaces, which was refused: grant the "
+                    f"read:space:confluence scope, or remove SPACE_KEYS to read every space ({exc})"
+                ) from exc
+            log.warning("confluence: the spaces list was refused, spaces are skipped: %s", exc)
+            self.refused = str(exc)
+            self.records = []
+            self._loaded = True
+            return
         for r in self.records:
             if r.get("id") is not None and r.get("key") is not None:
                 self._key_by_id[str(r["id"])] = str(r["key"])

@@ -1,4 +1,5 @@
-"""Run a simulator as a process: ``python -m connectors.simulators zendesk --port 8123 --tickets 100000``.
+"""Run a simulator as a process: ``python -m connectors.simulators zendesk --port 8123 --tickets 100000``
+(or ``salesforce``, or ``confluence --without-scope read:label``).
 
 The first line on stdout is the base URL (flushed), so a benchmark or a demo can start the
 simulator as a subprocess and read where it listens. It serves until Ctrl-C or SIGTERM.
@@ -52,7 +53,65 @@ def _parser() -> argparse.ArgumentParser:
     sf.add_argument("--error-rate", type=float, default=0.0)
     sf.add_argument("--latency-ms", type=float, default=0.0)
     sf.add_argument("--log-level", default="WARNING")
+    cf = systems.add_parser("confluence", help="Confluence Cloud: REST API v2 (and v1 CQL search)")
+    cf.add_argument("--host", default="127.0.0.1")
+    cf.add_argument("--port", type=int, default=8125, help="0 picks a free port (default 8125)")
+    cf.add_argument("--pages", type=int, default=600, help="generated pages on top of the world's articles")
+    cf.add_argument("--blogposts", type=int, default=30)
+    cf.add_argument("--seed", type=int, default=1)
+    cf.add_argument("--email", default="sync-bot@supportlake-demo.com")
+    cf.add_argument("--token", default="confluence-sim-token", help="the API token of --email (Basic auth)")
+    cf.add_argument("--oauth-token", default="confluence-sim-oauth", help="the Bearer token")
+    cf.add_argument("--rate-limit", type=int, default=None, help="requests per --rate-window (default: no limit)")
+    cf.add_argument("--rate-window", type=float, default=60.0)
+    cf.add_argument("--error-rate", type=float, default=0.0)
+    cf.add_argument("--latency-ms", type=int, default=0)
+    cf.add_argument(
+        "--without-scope",
+        action="append",
+        default=[],
+        metavar="SCOPE",
+        help="a scope the token lacks, e.g. read:label (repeatable): its endpoints answer 401",
+    )
+    cf.add_argument("--log-level", default="WARNING")
     return parser
+
+
+def _run_confluence(args: argparse.Namespace) -> int:
+    from connectors.simulators.confluence import ConfluenceSimulator
+
+    sim = ConfluenceSimulator(
+        seed=args.seed,
+        n_extra_pages=args.pages,
+        n_blogposts=args.blogposts,
+        email=args.email,
+        api_token=args.token,
+        oauth_token=args.oauth_token,
+        rate_limit=args.rate_limit,
+        rate_window=args.rate_window,
+        error_rate=args.error_rate,
+        latency_ms=args.latency_ms,
+        without_scopes=args.without_scope,
+    )
+    stop = _stop_event()
+    with sim.serve(port=args.port, host=args.host) as base_url:
+        print(base_url, flush=True)  # the one line a parent process reads
+        log.info("serving Confluence at %s", base_url)
+        while not stop.wait(0.5):
+            pass
+    return 0
+
+
+def _stop_event() -> threading.Event:
+    """An event set by SIGTERM or SIGINT."""
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    return stop
 
 
 def _run_salesforce(args: argparse.Namespace) -> int:
@@ -82,13 +141,7 @@ def _run_salesforce(args: argparse.Namespace) -> int:
 
 def _serve(sim: Any, args: argparse.Namespace, what: str) -> int:
     """Serve until SIGTERM or SIGINT, printing the base URL as the first line of stdout."""
-    stop = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop = _stop_event()
     base_url = sim.start(port=args.port, host=args.host)
     print(base_url, flush=True)  # the one line a parent process reads
     log.info("serving %s at %s", what, base_url)
@@ -103,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     if args.system == "salesforce":
         return _run_salesforce(args)
+    if args.system == "confluence":
+        return _run_confluence(args)
     from connectors.simulators.zendesk import ZendeskSimulator
 
     sim = ZendeskSimulator(

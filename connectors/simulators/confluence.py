@@ -32,6 +32,17 @@ the documentation tells):
 - cursors are keyset positions, so a page edited between two requests of a listing sorted by
   modified date can be seen twice or not at all, as with the real API.
 
+Scopes: ``without_scopes=("read:label",)`` plays a scoped API token (or an OAuth app) granted
+everything but those scopes (``read:label`` and ``read:label:confluence`` name the same one). An
+endpoint that needs a missing scope answers 401 with the body Atlassian's gateway sends,
+``{"code": 401, "message": "Unauthorized; scope does not match"}`` (as quoted in Atlassian's
+CONFCLOUD-83234 and the KB article "oAuth app throwing error Unauthorized; scope does not match").
+The scope of each v2 route is the one Atlassian's OpenAPI document of the v2 API declares
+(``openapi-v2.v3.json``): ``read:label`` guards only the site-wide ``GET /labels``; pages, blog
+posts, each content's own labels (``/pages/{id}/labels``) and the content of a label
+(``/labels/{id}/pages``) need ``read:page``; spaces need ``read:space``. So without ``read:label``
+everything answers but the label catalogue. The v1 routes are not scope-checked.
+
 Faults: :meth:`ConfluenceSimulator.inject` queues faults per path prefix (an HTTP status, ``"drop"``,
 ``"truncate"``, ``"bad_json"``, ``"ok"``, or a float of seconds of delay); ``error_rate`` fails that
 share of requests with a 5xx; ``latency_ms`` slows every request.
@@ -79,6 +90,18 @@ CONTENT_SORTS = ("id", "created-date", "modified-date", "title")
 LABEL_SORTS = ("id", "name", "created-date")
 SPACE_SORTS = ("id", "key", "name")
 DEFAULT_START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+SCOPE_MISMATCH = {"code": 401, "message": "Unauthorized; scope does not match"}
+"""What Atlassian's gateway answers a token that lacks a scope the endpoint needs (quoted in
+https://jira.atlassian.com/browse/CONFCLOUD-83234)."""
+_SCOPED_ROUTES: tuple[tuple[re.Pattern[str], str], ...] = (
+    # as the OpenAPI document's ``security`` of each GET declares (oAuthDefinitions)
+    (re.compile(r"^/wiki/api/v2/labels/?$"), "read:label"),
+    (re.compile(r"^/wiki/api/v2/spaces(?:/[^/]+)?/?$"), "read:space"),
+    (
+        re.compile(r"^/wiki/api/v2/(?:(?:spaces|labels)/[^/]+/)?(?:pages|blogposts)(?:/[^/]+(?:/labels)?)?/?$"),
+        "read:page",
+    ),
+)
 
 Fault = int | float | str
 """An injected fault: an HTTP status (``500``, ``502``, ``503``, ``504``, ``429``, any 4xx), a float
@@ -131,16 +154,17 @@ class _Content:
 @dataclass
 class SimulatorStats:
     """What the simulator served: requests per path (every request, answered or not), 429s sent,
-    faults served, 401s sent."""
+    faults served, 401s sent (``scope_refused``: of those, for a missing scope)."""
 
     requests: Counter[str] = field(default_factory=Counter)
     rate_limited: int = 0
     faults: int = 0
     unauthorized: int = 0
+    scope_refused: int = 0
 
     def reset(self) -> None:
         self.requests.clear()
-        self.rate_limited = self.faults = self.unauthorized = 0
+        self.rate_limited = self.faults = self.unauthorized = self.scope_refused = 0
 
 
 @dataclass
@@ -180,6 +204,11 @@ def _ms(t: dt.datetime) -> int:
 
 def _iso(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def _scope_name(scope: str) -> str:
+    """``read:label:confluence`` → ``read:label`` (the simulator's name of a scope)."""
+    return scope.strip().removesuffix(":confluence")
 
 
 def _from_ms(ms: int) -> dt.datetime:
@@ -576,8 +605,10 @@ class ConfluenceSimulator:
         latency_ms: int = 0,
         site_url: str | None = None,
         start: dt.datetime = DEFAULT_START,
+        without_scopes: Iterable[str] = (),
     ) -> None:
         self.seed = seed
+        self.without_scopes = frozenset(_scope_name(s) for s in without_scopes)
         self.email = email
         self.api_token = api_token
         self.oauth_token = oauth_token
@@ -1286,6 +1317,15 @@ class ConfluenceSimulator:
             return user == self.email and secret == self.api_token
         return False
 
+    def _missing_scope(self, path: str) -> str | None:
+        """The scope ``path`` needs that the token lacks (see ``without_scopes``), if any."""
+        if not self.without_scopes:
+            return None
+        for pattern, scope in _SCOPED_ROUTES:
+            if scope in self.without_scopes and pattern.match(path):
+                return scope
+        return None
+
     def _take_budget(self) -> tuple[bool, dict[str, str]]:
         """Spend one request of the budget: (allowed, rate-limit headers)."""
         if self.rate_limit is None:
@@ -1889,6 +1929,12 @@ class _Handler(BaseHTTPRequestHandler):
                 sim.stats.unauthorized += 1
             self._error(401, "Unauthorized", "Client must be authenticated to access this resource.", v1=v1)
             return
+        if sim._missing_scope(path) is not None:
+            with sim._lock:
+                sim.stats.unauthorized += 1
+                sim.stats.scope_refused += 1
+            self._send(401, json.dumps(SCOPE_MISMATCH).encode())
+            return
         allowed, rate_headers = sim._take_budget()
         if not allowed:
             with sim._lock:
@@ -1960,6 +2006,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rate-window", type=float, default=60.0)
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument(
+        "--without-scope",
+        action="append",
+        default=[],
+        metavar="SCOPE",
+        help="a scope the token lacks, e.g. read:label (repeatable): its endpoints answer 401",
+    )
     args = parser.parse_args(argv)
     sim = ConfluenceSimulator(
         seed=args.seed,
@@ -1972,6 +2025,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rate_window=args.rate_window,
         error_rate=args.error_rate,
         latency_ms=args.latency_ms,
+        without_scopes=args.without_scope,
     )
     with sim.serve(port=args.port, host=args.host) as base_url:
         print(base_url, flush=True)

@@ -297,10 +297,10 @@ def test_a_body_that_is_not_json_is_retried_then_reported(rsps: responses.Reques
 
 
 def test_401_names_the_settings_and_hides_the_token(rsps: responses.RequestsMock, clock: FakeClock) -> None:
-    rsps.get(f"{API}/spaces", status=401, json={"message": "Unauthorized; scope does not match"})
+    rsps.get(f"{API}/pages", status=401, json={"message": "Unauthorized; scope does not match"})
 
-    with pytest.raises(AuthError) as caught:
-        SpaceDirectory(client(clock), None).load()
+    with pytest.raises(AuthError) as caught:  # pages are the primary object: a 401 there fails
+        client(clock).get_json(f"{API}/pages", endpoint="pages")
 
     message = str(caught.value)
     assert "SOURCES__CONFLUENCE__CREDENTIALS__EMAIL" in message
