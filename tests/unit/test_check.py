@@ -40,7 +40,7 @@ ZD = "https://acme.zendesk.com"
 CF = "https://acme.atlassian.net"
 SF_LOGIN = "https://login.salesforce.com"
 SF = "https://acme.my.salesforce.com"
-FAKE_TOKEN = "FAKE-zd-token-7c1d2e9f4b"  # noqa: S105 - a recognisable fake, to prove it is never printed
+FAKE_TOKEN = "FAKE-zd-token-7c1d2e9f4b"
 
 ZD_401 = {"error": "Couldn't authenticate you"}
 ZD_403 = {
@@ -86,7 +86,8 @@ def test_zendesk_good_answers_are_ok_with_page_size_one(mock: responses.Requests
     zendesk_answers(mock)
     results = c.run(zendesk_plan())
     assert [r.verdict for r in results] == [c.OK] * len(ENDPOINTS)
-    assert results[0].name == "tickets" and results[0].primary
+    assert results[0].name == "tickets"
+    assert results[0].primary
     sent = {requests.utils.urlparse(call.request.url).path: call.request.url for call in mock.calls}
     assert "per_page=1" in sent["/api/v2/incremental/tickets/cursor.json"]
     assert "include=metric_sets" in sent["/api/v2/incremental/tickets/cursor.json"]
@@ -124,7 +125,8 @@ def test_zendesk_403_means_what_the_endpoint_needs(mock: responses.RequestsMock)
 def test_zendesk_403_on_tickets_fails_the_check(mock: responses.RequestsMock) -> None:
     zendesk_answers(mock, tickets=(403, ZD_403))
     results = c.run(zendesk_plan())
-    assert results[0].verdict == c.MISSING_SCOPE and "admin" in results[0].detail
+    assert results[0].verdict == c.MISSING_SCOPE
+    assert "admin" in results[0].detail
     assert all(r.verdict == c.OK for r in results[1:])  # the credentials were accepted: go on
     assert not c.primaries_readable(results)
 
@@ -253,7 +255,8 @@ def test_salesforce_invalid_type_names_the_permission(mock: responses.RequestsMo
     mock.get(f"{data}/jobs/query", json={"done": True, "records": []})
     results = by_name(c.run(salesforce_plan()))
     assert results["limits"].detail == "14,990 of 15,000 daily API requests left"
-    assert results["Case"].verdict == c.OK and results["Case"].primary
+    assert results["Case"].verdict == c.OK
+    assert results["Case"].primary
     assert results["AgentWork"].verdict == c.MISSING_SCOPE
     assert "read access to AgentWork (Omni-Channel)" in results["AgentWork"].detail
     assert results["Bulk API 2.0"].verdict == c.OK
@@ -274,11 +277,13 @@ def test_salesforce_object_missing_from_describe_global(mock: responses.Requests
 def test_salesforce_refused_login_names_the_settings_never_the_secrets(mock: responses.RequestsMock) -> None:
     mock.post(f"{SF_LOGIN}/services/oauth2/token", status=400, json=SF_INVALID_GRANT)
     results = c.run(salesforce_plan())
-    assert results[0].name == "login" and results[0].verdict == c.REFUSED
+    assert results[0].name == "login"
+    assert results[0].verdict == c.REFUSED
     assert "SOURCES__SALESFORCE__CREDENTIALS__PASSWORD" in results[0].detail
     assert {r.verdict for r in results[1:]} == {c.NOT_CHECKED}
     table = c.render(results)
-    assert "FAKE-sf-pass-22bb" not in table and "FAKE-sf-secret-11aa" not in table
+    assert "FAKE-sf-pass-22bb" not in table
+    assert "FAKE-sf-secret-11aa" not in table
 
 
 # --------------------------------------------------------------------------------------------
@@ -292,7 +297,8 @@ def test_render_redacts_a_secret_that_reached_a_note() -> None:
     register_secret("FAKE-leaky-secret-9q8w")
     table = c.render([c.Result("zendesk", "tickets", c.OK, "oops FAKE-leaky-secret-9q8w", primary=True)])
     assert "FAKE-leaky-secret-9q8w" not in table
-    assert "primary" in table and "***" in table
+    assert "primary" in table
+    assert "***" in table
 
 
 def test_a_401_after_a_403_is_not_about_the_credentials(mock: responses.RequestsMock) -> None:
