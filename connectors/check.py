@@ -235,8 +235,8 @@ def render(results: Sequence[Result]) -> str:
     widths = [max(len(header[i]), *(len(row[i]) for row in rows)) if rows else len(header[i]) for i in range(4)]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells[:4], widths, strict=True)) + "  " + cells[4]
+        return ("  ".join(c.ljust(w) for c, w in zip(cells[:4], widths, strict=True)) + "  " + cells[4]).rstrip()
 
     out = [line(header), line([*("-" * w for w in widths), "-" * len(header[4])])]
     out.extend(line(row) for row in rows)
-    return redact("\n".join(out).rstrip())
+    return redact("\n".join(out))
