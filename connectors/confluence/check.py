@@ -28,7 +28,7 @@ from connectors.check import (
     results_of,
 )
 from connectors.confluence.endpoints import ENDPOINTS, LABELS_CATALOGUE, STREAMS, ContentStream
-from connectors.confluence.source import make_client, resolve_base_url
+from connectors.confluence.source import SpaceDirectory, make_client, parse_space_keys, resolve_base_url
 from connectors.endpoints import Endpoint
 from connectors.http import HttpClient
 
@@ -69,6 +69,9 @@ def plan(settings: Mapping[str, Any]) -> Plan:
     probes = [_stream(client, e, seen) for e in ordered]
     probes += [_labels_of(client, s, seen) for s in STREAMS]
     probes.append(Probe(source=SOURCE, name="label sweep", request=_sweep(client), refused=SWEEP, missing=_NOT_FOUND))
+    keys = parse_space_keys(settings.get("space_keys"))
+    if keys:
+        probes.insert(1, _space_keys(client, keys))
     return Plan(
         source=SOURCE,
         credentials=f"{credentials.settings()} (and {ADDRESS})",
@@ -103,6 +106,25 @@ def _stream(client: HttpClient, endpoint: Endpoint, seen: dict[str, str]) -> Pro
         refused=_scope(scope),
         missing=_NOT_FOUND,
         primary=is_primary(SOURCE, endpoint.name),
+    )
+
+
+def _space_keys(client: HttpClient, keys: tuple[str, ...]) -> Probe:
+    """``SOURCES__CONFLUENCE__SPACE_KEYS`` resolved as the sync resolves them (the connector's own
+    directory): refused or matching no space is a configuration error, as it is for a sync."""
+
+    def request() -> str | None:
+        directory = SpaceDirectory(client, keys)
+        directory.load()
+        found = {str(r.get("key")) for r in directory.records}
+        missing = [k for k in keys if k not in found]
+        if missing:
+            return f"not found or not visible, skipped by a sync: {', '.join(missing)}"
+        return f"{len(found)} of {len(keys)} found"
+
+    remedy = Remedy(NOT_FOUND, "check SOURCES__CONFLUENCE__SPACE_KEYS and the user's permission to view those spaces")
+    return Probe(
+        source=SOURCE, name="space keys", request=request, refused=_scope("read:space:confluence"), missing=remedy
     )
 
 

@@ -195,3 +195,21 @@ def test_missing_settings_are_a_configuration_error(
 def test_nothing_configured_is_a_configuration_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check"]) == 2
     assert "no source is configured" in capsys.readouterr().err
+
+
+def test_confluence_space_keys_resolved_as_the_sync_resolves_them(
+    confluence: ConfluenceSimulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SOURCES__CONFLUENCE__SPACE_KEYS", "SUP,NOPE")
+    code, table, out = run(capsys, "--source", "confluence")
+    assert code == 0, out
+    verdict, note = table[("confluence", "space keys")]
+    assert verdict == "ok"
+    assert "NOPE" in note
+
+    monkeypatch.setenv("SOURCES__CONFLUENCE__SPACE_KEYS", "NOPE,NADA")
+    code, table, out = run(capsys, "--source", "confluence")
+    assert code == 2
+    verdict, fix = table[("confluence", "space keys")]
+    assert verdict == "configuration error"
+    assert "SOURCES__CONFLUENCE__SPACE_KEYS" in fix
