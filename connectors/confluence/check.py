@@ -5,8 +5,9 @@ pages first, then spaces and blog posts); the labels of one page and of one blog
 (``/pages/{id}/labels``: they come with the content's own scope, Atlassian documents); and the label sweep that finds
 label changes (``/wiki/api/v2/labels``, then the pages of one label), which needs the
 ``read:label`` scope: Atlassian answers a scoped token or an OAuth app without it with
-``401 Unauthorized; scope does not match``. Without it the sync reads each content's labels
-instead, so the sweep is optional.
+``401 Unauthorized; scope does not match`` (kovetskiy/mark#917). Atlassian's published v2 OpenAPI
+asks ``read:label`` of ``GET /labels`` only; a content's labels and a label's pages come with
+``read:page``. Without it the sync reads each content's labels instead, so the sweep is optional.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def plan(settings: Mapping[str, Any]) -> Plan:
         probes.insert(1, _space_keys(client, keys))
     return Plan(
         source=SOURCE,
-        credentials=f"{credentials.settings()} (and {ADDRESS})",
+        credentials=client.auth_hint,  # the settings the sync's own 401 message names
         address=ADDRESS,
         probes=tuple(probes),
     )

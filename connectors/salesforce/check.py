@@ -8,8 +8,10 @@ deleted-records log (``/sobjects/Case/deleted`` over the last day); and the Bulk
 (``GET /jobs/query``: no job is created).
 
 An object the integration user may not read is absent from describe global, or answered with
-``INVALID_TYPE`` / ``NOT_FOUND`` / ``INSUFFICIENT_ACCESS``; the API does not tell a missing
-permission from a feature the org lacks, so each object's remedy names both.
+``INVALID_TYPE`` ("sObject type 'X' is not supported", simple-salesforce/simple-salesforce#287) /
+``NOT_FOUND`` / ``INSUFFICIENT_ACCESS``; the API does not tell a missing permission from a feature
+the org lacks, so each object's remedy names both. ``/limits`` is "available for API users with the
+View Setup and Configuration permission" (REST API Developer Guide, Limits resource).
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ ACCESS: Mapping[str, str] = {
 }
 """What gives the integration user each object; others: read access to the object."""
 LOGIN = Remedy(MISSING_SCOPE, "the connected app or the user may not log in through the API")
-LIMITS = Remedy(MISSING_SCOPE, "the integration user needs 'API Enabled' (and 'View Setup and Configuration')")
-DESCRIBE = Remedy(MISSING_SCOPE, "the integration user needs 'API Enabled'")
+API = "the connected app's OAuth scopes must include 'api' and the integration user needs 'API Enabled'"
+LIMITS = Remedy(MISSING_SCOPE, f"{API} (and 'View Setup and Configuration' for /limits)")
+DESCRIBE = Remedy(MISSING_SCOPE, API)
 BULK = Remedy(
     MISSING_SCOPE,
     "the integration user needs 'API Enabled' for Bulk API 2.0 (without it large backfills read through REST)",

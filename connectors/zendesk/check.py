@@ -5,9 +5,9 @@ Each asks for one record: ``per_page=1`` on the incremental exports (cursor and 
 exports are limited to 10 requests a minute, so each is probed once and never paged),
 ``page[size]=1`` on cursor-paginated lists; SLA policies are one small unpaginated list. What a
 refusal means differs by endpoint (Zendesk's documentation, "Allowed for"): the incremental
-exports are allowed for admins; SLA policies for admins, on plans that have SLAs; satisfaction
-ratings need customer satisfaction (CSAT) turned on; Talk's calls export answers 404 on an
-account without Talk.
+exports are allowed for admins (a non-admin gets 403 there: dust-tt/dust#8860); SLA policies for
+admins, on plans that have SLAs; satisfaction ratings need customer satisfaction (CSAT) turned on;
+Talk's calls export answers 404 on an account without Talk.
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ def plan(settings: Mapping[str, Any]) -> Plan:
     client.timeout = CHECK_TIMEOUT
     start = parse_start_date(settings.get("start_date"))
     probes = tuple(_probe(client, endpoint, start) for endpoint in _ordered(ENDPOINTS))
-    return Plan(source=SOURCE, credentials=f"{credentials.settings()} (and {ADDRESS})", address=ADDRESS, probes=probes)
+    # The settings a refused credential names are the ones the sync's own 401 message names.
+    return Plan(source=SOURCE, credentials=client.auth_hint, address=ADDRESS, probes=probes)
 
 
 def _ordered(endpoints: tuple[Endpoint, ...]) -> list[Endpoint]:
