@@ -14,7 +14,10 @@ The error bodies are the vendors' own, as published or recorded by others:
 - Salesforce ``[{"message": "sObject type 'ContentHubRepository' is not supported.", "errorCode":
   "INVALID_TYPE"}]`` for an object the user may not read (simple-salesforce/simple-salesforce#287);
   the OAuth token endpoint's ``{"error": "invalid_grant", "error_description": "authentication
-  failure"}`` (Salesforce Help, "OAuth 2.0 token endpoint errors").
+  failure"}`` (Salesforce Help, "OAuth 2.0 token endpoint errors"); ``[{"message": "The REST API is
+  not enabled for this Organization.", "errorCode": "API_DISABLED_FOR_ORG"}]``
+  (wadewegner/Force.com-Toolkit-for-NET#150; on ``/limits``: forceworkbench/forceworkbench#681),
+  a 403 ("the logged-in user lacks permissions", REST API Developer Guide, status codes).
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ CF_SCOPE_401 = {"code": 401, "message": "Unauthorized; scope does not match"}
 CF_403 = {"message": "Current user not permitted to use Confluence", "statusCode": 403}
 CF_404 = {"errors": [{"status": 404, "code": "NOT_FOUND", "title": "Not Found", "detail": None}]}
 SF_INVALID_TYPE = [{"message": "sObject type 'AgentWork' is not supported.", "errorCode": "INVALID_TYPE"}]
+SF_API_DISABLED = [
+    {"message": "The REST API is not enabled for this Organization.", "errorCode": "API_DISABLED_FOR_ORG"}
+]
 SF_INVALID_GRANT = {"error": "invalid_grant", "error_description": "authentication failure"}
 
 
@@ -271,6 +277,21 @@ def test_salesforce_object_missing_from_describe_global(mock: responses.Requests
     results = by_name(c.run(salesforce_plan("Case")))
     assert results["Case"].verdict == c.MISSING_SCOPE
     assert "Case is not in describe global" in results["Case"].detail
+    assert not c.primaries_readable(results.values())
+
+
+def test_salesforce_403_without_api_enabled(mock: responses.RequestsMock) -> None:
+    data = f"{SF}/services/data/v62.0"
+    mock.post(f"{SF_LOGIN}/services/oauth2/token", json={"access_token": "FAKE-sf-access-33cc", "instance_url": SF})
+    for path in ("limits", "sobjects", "sobjects/Case/describe", "sobjects/Case/deleted/", "jobs/query"):
+        mock.get(f"{data}/{path}", status=403, json=SF_API_DISABLED)
+    results = by_name(c.run(salesforce_plan("Case")))
+    assert results["login"].verdict == c.OK
+    assert results["limits"].verdict == c.MISSING_SCOPE
+    assert "'API Enabled'" in results["limits"].detail
+    assert "View Setup and Configuration" in results["limits"].detail
+    assert results["Case"].verdict == c.MISSING_SCOPE
+    assert "Read on Cases" in results["Case"].detail
     assert not c.primaries_readable(results.values())
 
 
