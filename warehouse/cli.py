@@ -1,7 +1,8 @@
 """The ``supportlake`` command.
 
 Exit codes: 0 success; 1 a sync failed (the summary and ``supportlake.supportlake_runs`` say
-which table and why); 2 bad usage or configuration; 75 another run holds the warehouse.
+which table and why), or ``check`` found a primary object unreadable; 2 bad usage or
+configuration; 75 another run holds the warehouse.
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--resource", action="append", help="a resource or table to sync (repeatable; default: all)")
     s.add_argument("--warehouse", help=wh_help)
     s.add_argument("--full-refresh", action="store_true", help="forget cursors, drop and reload the selected tables")
+
+    c = sub.add_parser("check", help="probe the credentials and every endpoint a sync uses, one cheap request each")
+    c.add_argument(
+        "--source",
+        action="append",
+        choices=sorted(REGISTRY),
+        help="a system to check (repeatable; default: every configured one)",
+    )
 
     b = sub.add_parser("build", help="run the SQL models (transforms/models) inside the warehouse")
     b.add_argument("--warehouse", help=wh_help)
@@ -90,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "sync":
             return cmd_sync(args)
+        if args.command == "check":
+            return cmd_check(args)
         if args.command == "build":
             return cmd_build(args)
         if args.command == "export-hyper":
@@ -115,6 +126,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_USAGE
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from warehouse.check import run_check
+    from warehouse.sources import configured
+
+    sources = args.source or configured()
+    if not sources:
+        raise ConfigError(
+            "no source is configured: set SOURCES__ZENDESK__BASE_URL, SOURCES__SALESFORCE__CREDENTIALS__CLIENT_ID "
+            "or SOURCES__CONFLUENCE__BASE_URL (and credentials), or name one with --source"
+        )
+    return run_check(sources)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from transforms.graph import TransformError
     from transforms.runner import build, summary
@@ -124,9 +148,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     print(f"supportlake build → {target.display}", file=sys.stderr)
     try:
-        results = build(
-            target, select=args.select, settings=settings, on_result=lambda r: print(*summary([r]))
-        )
+        results = build(target, select=args.select, settings=settings, on_result=lambda r: print(*summary([r])))
     except TransformError as exc:
         print(f"supportlake: build failed: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -1,6 +1,7 @@
-"""``supportlake demo``: the built-in simulators of all three systems, a full sync into a local
-DuckDB, the core and mart models built, Tableau extracts written (when the ``tableau`` extra is
-installed) and the KPI table of the month with the most data printed against the targets.
+"""``supportlake demo``: the built-in simulators of all three systems, ``supportlake check`` against
+them (its table printed), a full sync into a local DuckDB, the core and mart models built, Tableau
+extracts written (when the ``tableau`` extra is installed) and the KPI table of the month with the
+most data printed against the targets.
 Offline and self-contained: each simulator serves on a free loopback port with its own
 credentials.
 """
@@ -35,9 +36,7 @@ def _env(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def run_demo(
-    warehouse: str | None, *, tickets: int = 5000, seed: int = 7, extracts: str | None = None
-) -> int:
+def run_demo(warehouse: str | None, *, tickets: int = 5000, seed: int = 7, extracts: str | None = None) -> int:
     """Sync the simulators into ``warehouse``, build, write extracts to ``extracts`` (the CLI's
     default: :data:`DEMO_EXTRACTS`; None: none) and print the KPI table; the exit code."""
     from connectors.simulators.confluence import ConfluenceSimulator
@@ -76,14 +75,32 @@ def run_demo(
             "SOURCES__CONFLUENCE__CREDENTIALS__EMAIL": confluence.email,
             "SOURCES__CONFLUENCE__CREDENTIALS__API_TOKEN": confluence.api_token,
         }
-        with _env(env), Progress():
-            result = sync(target, ["zendesk", "salesforce", "confluence"])
+        sources = ["zendesk", "salesforce", "confluence"]
+        with _env(env):
+            code = _check(sources)
+            if code:
+                return code
+            with Progress():
+                result = sync(target, sources)
     print(summary_table(result.tables))
     print(f"\ndemo run {result.run_id}: {'ok' if result.ok else 'FAILED'} in {result.seconds:.1f}s → {target.display}")
     if not result.ok:
         return 1
     _load_sample_inputs(target, seed)
     return _build_and_report(target, extracts)
+
+
+def _check(sources: list[str]) -> int:
+    """``supportlake check`` against the simulators, as a first sync would start: the table, and
+    the exit code (non-zero stops the demo before it syncs)."""
+    from connectors.check import render
+    from warehouse.check import check, exit_code
+
+    results = check(sources)
+    print("supportlake check:")
+    print(render(results))
+    print()
+    return exit_code(results)
 
 
 DEMO_INPUTS = "supportlake_demo_inputs"

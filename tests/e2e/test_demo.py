@@ -4,6 +4,7 @@ simulators, build, write the extracts, print the KPI table."""
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,11 @@ def test_demo_ends_with_the_kpi_table(
     code = main(["demo", "--warehouse", warehouse, "--tickets", "300", "--extracts", str(extracts)])
     out = capsys.readouterr().out
     assert code == 0, out
+    # the demo runs ``supportlake check`` first: every endpoint of the three simulators readable
+    checked = out[out.index("supportlake check:") : out.index("demo run ")]
+    for source, primary in (("zendesk", "tickets"), ("salesforce", "Case"), ("confluence", "pages")):
+        assert re.search(rf"^{source}\s+{primary}\s+primary\s+ok", checked, re.MULTILINE), checked
+    assert not re.search(r"refused|unreachable|not found|failed|not checked", checked), checked
     table = out[out.index("KPIs for ") :]
     for caption in ("First contact resolution", "SLA compliance", "Net Promoter Score", "Time to value"):
         assert caption in table

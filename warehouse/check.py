@@ -1,0 +1,98 @@
+"""``supportlake check [--source NAME]``: which sources to probe, their settings, the exit code.
+
+Settings are resolved exactly as a sync resolves them: the parameters of each source's dlt
+function (``zendesk_source``, ...), from the same environment variables and ``.dlt`` files. A
+source whose settings are missing is a configuration error (exit 2) named like the sync names it.
+
+Exit codes: 0 when every primary object (:data:`connectors.check.PRIMARY`) is readable, 1
+otherwise, 2 on configuration errors.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from connectors.check import MISCONFIGURED, PRIMARY, Plan, Result, primaries_readable, render, run
+from connectors.errors import ConfigError
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+SYSTEMS: Mapping[str, tuple[str, str]] = {
+    "zendesk": ("connectors.zendesk.source", "zendesk_source"),
+    "salesforce": ("connectors.salesforce.source", "salesforce_source"),
+    "confluence": ("connectors.confluence.source", "confluence_source"),
+}
+"""Source → (module, dlt source function) whose parameters are the source's settings; the
+module's package holds ``check.plan(settings)``."""
+
+
+def settings(source: str) -> dict[str, Any]:
+    """The source's settings as its dlt source function would receive them.
+
+    Raises :class:`ConfigError` naming the settings to add when the credentials are missing.
+    """
+    from dlt.common.configuration import resolve_configuration
+    from dlt.common.configuration.exceptions import ConfigFieldMissingException
+
+    from warehouse.sync import _missing_config_message
+
+    module, function = SYSTEMS[source]
+    factory = getattr(importlib.import_module(module), function)
+    ref = factory.ref
+    try:
+        resolved = resolve_configuration(ref.SPEC(), sections=("sources", ref.section, ref.name))
+    except ConfigFieldMissingException as exc:
+        raise ConfigError(_missing_config_message(source, exc)) from None
+    return dict(resolved)
+
+
+def plan(source: str) -> Plan:
+    """The probes of ``source`` (raises :class:`ConfigError` for settings that cannot work)."""
+    values = settings(source)
+    system = importlib.import_module(f"connectors.{source}.check")
+    made: Plan = system.plan(values)
+    return made
+
+
+def check(sources: Sequence[str], *, on_result: Callable[[Result], None] | None = None) -> list[Result]:
+    """Probe every source; a source whose settings are missing or wrong gets one
+    ``configuration error`` row and the others are still probed."""
+    results: list[Result] = []
+    for source in sources:
+        try:
+            made = plan(source)
+        except ConfigError as exc:
+            result = Result(source, "settings", MISCONFIGURED, str(exc), primary=True)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+            continue
+        results.extend(run(made, on_result=on_result))
+    return results
+
+
+def exit_code(results: Sequence[Result]) -> int:
+    if any(r.verdict == MISCONFIGURED for r in results):
+        return EXIT_CONFIG
+    return EXIT_OK if primaries_readable(results) else EXIT_FAILED
+
+
+def run_check(sources: Sequence[str]) -> int:
+    """Probe ``sources``, print the table and a verdict line; the exit code."""
+    results = check(sources)
+    print(render(results))
+    code = exit_code(results)
+    if code == EXIT_OK:
+        print(f"\ncheck: every primary object is readable ({_primaries(sources)})")
+    else:
+        bad = sorted({f"{r.source}.{r.name}" for r in results if r.primary and not r.ok})
+        what = "configuration error" if code == EXIT_CONFIG else "not readable"
+        print(f"\ncheck: {what}: {', '.join(bad)}", file=sys.stderr)
+    return code
+
+
+def _primaries(sources: Sequence[str]) -> str:
+    return ", ".join(f"{s}.{PRIMARY[s]}" for s in sources if s in PRIMARY)
