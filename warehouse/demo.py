@@ -1,6 +1,7 @@
 """``supportlake demo``: the built-in simulators of all three systems, a full sync into a local
 DuckDB, the core and mart models built, Tableau extracts written (when the ``tableau`` extra is
-installed) and the KPI table of the month with the most data printed against the targets.
+installed) and the KPI table of the month with the most tickets from both ticketing systems printed
+against the targets, with each system's share of that month's tickets (:mod:`warehouse.report`).
 Offline and self-contained: each simulator serves on a free loopback port with its own
 credentials.
 """
