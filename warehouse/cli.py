@@ -76,7 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--extracts", default="supportlake_demo_extracts", help="folder for the Tableau extracts ('' for none)"
     )
 
-    k = sub.add_parser("kpis", help="print one month's KPIs against their targets (default: the month with the most tickets from both systems)")
+    k = sub.add_parser(
+        "kpis",
+        help="print one month's KPIs against their targets (default: the month with most tickets from both systems)",
+    )
     k.add_argument("--warehouse", help=wh_help)
     k.add_argument("--month", help="YYYY-MM")
     return p
@@ -124,9 +127,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     print(f"supportlake build → {target.display}", file=sys.stderr)
     try:
-        results = build(
-            target, select=args.select, settings=settings, on_result=lambda r: print(*summary([r]))
-        )
+        results = build(target, select=args.select, settings=settings, on_result=lambda r: print(*summary([r])))
     except TransformError as exc:
         print(f"supportlake: build failed: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -443,7 +443,8 @@ class Org:
     def _generate_opportunities(self, cap: int) -> None:
         """Per account: the new business won when it became a customer, a renewal on every
         anniversary until one is lost (the account churns), and now and then an expansion while it
-        is a customer (its ARR ending before the churn). Amounts (:meth:`_contract_size`) keep the ARR in the account's segment band."""
+        is a customer (its ARR ending before the churn). Amounts (:meth:`_contract_size`) keep the
+        ARR in the account's segment band."""
         for a in self.world.accounts:
             since = self.tables["Account"].created[a.index]
             r = rng_for(self.seed, _OPP, a.index)
