@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 import warehouse.sync as warehouse_sync
+from connectors.simulators import clock
 from schemas.marts import MART_TABLES
 from warehouse.cli import main
 from warehouse.sql import connection
@@ -125,8 +126,9 @@ def test_demo_prints_the_same_kpi_table_on_any_day(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The demo's sync, build and report run with the machine's date faked to two days a year and a
-    half apart: the simulators' one timeline makes the KPI tables identical, and the month shown
-    holds Zendesk tickets and Salesforce cases with each system's share of them."""
+    half apart: the simulators' one timeline makes the KPI tables identical, every month of it holds
+    Zendesk tickets, Salesforce cases and links to Confluence pages, and the month shown holds both
+    ticketing systems with each one's share of its tickets."""
     _import_all()
     tables = []
     for day in (dt.datetime(2026, 1, 15, 9, 30, tzinfo=dt.UTC), dt.datetime(2027, 7, 2, 23, 5, tzinfo=dt.UTC)):
@@ -144,6 +146,20 @@ def test_demo_prints_the_same_kpi_table_on_any_day(
         assert code == 0, out + captured.err
         with connection(parse_target(warehouse)) as con:
             started = con.query("select min(started_at) from supportlake.supportlake_runs")[0][0]
+            months = {
+                kind: {r[0] for r in con.query(f"select distinct date_trunc('month', {column})::DATE from {table}")}
+                for kind, column, table in (
+                    ("zendesk", "created_at", "marts.fct_tickets where source_system = 'zendesk'"),
+                    ("salesforce", "created_at", "marts.fct_tickets where source_system = 'salesforce'"),
+                    (
+                        "confluence links",
+                        "linked_at",
+                        "marts.fct_article_usage where article_source_system = 'confluence'",
+                    ),
+                )
+            }
+        for kind, seen in months.items():
+            assert seen == set(clock.months()), f"{kind}: {sorted(seen ^ set(clock.months()))}"
         assert abs(started - day) < dt.timedelta(minutes=5), "the faked clock reached the sync"
         tables.append(out[out.index("KPIs for ") :])
     assert tables[0] == tables[1]
