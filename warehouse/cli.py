@@ -85,7 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--extracts", default="supportlake_demo_extracts", help="folder for the Tableau extracts ('' for none)"
     )
 
-    k = sub.add_parser("kpis", help="print one month's KPIs against their targets (default: the month with most data)")
+    k = sub.add_parser(
+        "kpis",
+        help="print one month's KPIs against their targets (default: the month with most tickets from both systems)",
+    )
     k.add_argument("--warehouse", help=wh_help)
     k.add_argument("--month", help="YYYY-MM")
     return p

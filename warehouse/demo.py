@@ -1,7 +1,8 @@
 """``supportlake demo``: the built-in simulators of all three systems, ``supportlake check`` against
 them (its table printed), a full sync into a local DuckDB, the core and mart models built, Tableau
 extracts written (when the ``tableau`` extra is installed) and the KPI table of the month with the
-most data printed against the targets.
+most tickets from both ticketing systems printed against the targets, with each system's share of
+that month's tickets (:mod:`warehouse.report`).
 Offline and self-contained: each simulator serves on a free loopback port with its own
 credentials.
 """

@@ -1,6 +1,8 @@
 """The KPI table printed by ``supportlake demo`` and ``supportlake kpis``: one month's totals of
 ``marts.agg_kpi_monthly`` (every slice column 'all') against their targets, with the KPIs that have
-no data that month and why (from ``marts.kpi_definitions``)."""
+no data that month and why (from ``marts.kpi_definitions``), and each ticketing system's share of
+the month's tickets (``marts.fct_tickets``). Without a month asked for, the month with the most
+tickets among those where every ticketing system has some."""
 
 from __future__ import annotations
 
@@ -45,15 +47,63 @@ def _count(value: float | None) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
+@dataclass(frozen=True)
+class SystemShare:
+    """One ticketing system's tickets created in a month (deleted, merged and spam left out)."""
+
+    system: str
+    count: int
+    share: float
+
+
+_SYSTEMS = {"zendesk": ("Zendesk", "tickets"), "salesforce": ("Salesforce", "cases")}
+
+
 def pick_month(con: Connection) -> dt.date | None:
-    """The month with the most KPIs that have data (ties: the latest): a fair 'latest month' when the
-    systems' histories end at different times."""
+    """The month with the most tickets created among the months with tickets from the most
+    ticketing systems (ties: the latest): the month that shows Zendesk and Salesforce side by side.
+    Without any ticket, the month with the most KPIs that have data (ties: the latest)."""
+    rows = con.query(
+        "select date_trunc('month', created_at)::DATE as month_start, count(distinct source_system) as systems, "
+        "count(*) as n from marts.fct_tickets where not is_excluded and created_at is not null "
+        "group by date_trunc('month', created_at)::DATE order by systems desc, n desc, month_start desc limit 1"
+    )
+    if rows:
+        return _as_date(rows[0][0])
     rows = con.query(
         "select month_start, count(distinct kpi_name) as n from marts.agg_kpi_monthly "
         "where segment = 'all' and channel_group = 'all' and support_tier = 'all' "
         "group by month_start order by n desc, month_start desc limit 1"
     )
-    return rows[0][0] if rows else None
+    return _as_date(rows[0][0]) if rows else None
+
+
+def _as_date(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def system_shares(con: Connection, month: dt.date) -> list[SystemShare]:
+    """Each ticketing system's tickets created in ``month`` and its share of them, the largest first."""
+    rows = con.query(
+        "select source_system, count(*) from marts.fct_tickets "
+        "where not is_excluded and date_trunc('month', created_at)::DATE = %s group by source_system",
+        [month],
+    )
+    total = sum(int(n) for _, n in rows)
+    shares = [SystemShare(str(system), int(n), int(n) / total) for system, n in rows if total]
+    return sorted(shares, key=lambda s: (-s.count, s.system))
+
+
+def render_shares(shares: list[SystemShare], month: dt.date) -> list[str]:
+    """``Zendesk     62% (3,100 tickets)``: one line per system."""
+    if not shares:
+        return [f"No tickets created in {month:%B %Y}"]
+    named = [(_SYSTEMS.get(s.system, (s.system, "tickets")), s) for s in shares]
+    width = max(len(label) for (label, _), _ in named)
+    out = [f"Tickets created in {month:%B %Y} (without deleted, merged and spam), by system:"]
+    for (label, noun), s in named:
+        out.append(f"  {label.ljust(width)}  {s.share:4.0%} ({s.count:,} {noun})")
+    return out
 
 
 def kpi_lines(con: Connection, month: dt.date) -> list[KpiLine]:
@@ -88,7 +138,7 @@ _ORDER = (
 """KPIS.md's order."""
 
 
-def render(lines: list[KpiLine], month: dt.date) -> str:
+def render(lines: list[KpiLine], month: dt.date, shares: list[SystemShare] | None = None) -> str:
     head = ("KPI", "value", "target", "met", "numerator / denominator, or why there is no value")
     body = []
     for line in lines:
@@ -99,6 +149,8 @@ def render(lines: list[KpiLine], month: dt.date) -> str:
         body.append((line.caption, _fmt(line.value, line.unit), target, met, line.note))
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(4)]
     out = [f"KPIs for {month:%B %Y} (every segment, channel and tier; marts.agg_kpi_monthly)", ""]
+    if shares is not None:
+        out += [*render_shares(shares, month), ""]
     for i, row in enumerate([head, *body]):
         cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].rjust(widths[2]), row[3].ljust(widths[3])]
         out.append("  ".join([*cells, row[4]]).rstrip())
@@ -114,4 +166,4 @@ def kpi_report(target: Target, month: dt.date | None = None) -> str:
         chosen = month or pick_month(con)
         if chosen is None:
             return "no KPI rows yet: run `supportlake sync` and `supportlake build` first"
-        return render(kpi_lines(con, chosen), chosen)
+        return render(kpi_lines(con, chosen), chosen, system_shares(con, chosen))

@@ -75,6 +75,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from connectors.simulators.clock import NOW
 from connectors.simulators.world import CONFLUENCE_BASE, PRODUCT_AREAS, Agent, World, build_world
 
 __all__ = ["ConfluenceSimulator", "Fault", "MutationSummary", "SimulatorStats", "main"]
@@ -89,7 +90,8 @@ DEFAULT_BLOGPOST_STATUSES = frozenset({"current"})
 CONTENT_SORTS = ("id", "created-date", "modified-date", "title")
 LABEL_SORTS = ("id", "name", "created-date")
 SPACE_SORTS = ("id", "key", "name")
-DEFAULT_START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+DEFAULT_START = NOW
+"""The simulators' shared clock (:mod:`connectors.simulators.clock`)."""
 SCOPE_MISMATCH = {"code": 401, "message": "Unauthorized; scope does not match"}
 """What Atlassian's gateway answers a token that lacks a scope the endpoint needs (quoted in
 https://jira.atlassian.com/browse/CONFCLOUD-83234)."""

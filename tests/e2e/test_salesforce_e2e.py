@@ -8,7 +8,6 @@ flagged, purged rows recorded in ``deleted_records``.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,19 +41,14 @@ def sf_env(sim: SalesforceSimulator, base_url: str) -> dict[str, str]:
 
 @pytest.fixture
 def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSimulator]:
-    simulator = SalesforceSimulator(seed=21, n_cases=N_CASES, now=_a_day_ago())
+    # The simulators' shared clock (2025-06-30), long before this machine's: the connector must
+    # take its windows from the server's clock, or the delete log would be asked about the wrong days.
+    simulator = SalesforceSimulator(seed=21, n_cases=N_CASES)
     with simulator.serve() as base_url:
         for key, value in sf_env(simulator, base_url).items():
             monkeypatch.setenv(key, value)
         simulator.base_url = base_url
         yield simulator
-
-
-def _a_day_ago() -> dt.datetime:
-    """The simulator's clock, pinned a day back: every change mutate() makes is then older than
-    the minute-truncated end of the delete-log window the connector asks for (changes of the
-    last minute are reported by the next run, as with the real API)."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=1)
 
 
 def _cursor(record: dict[str, Any]) -> Any:
@@ -153,7 +147,7 @@ def test_refused_optional_objects_are_skipped_and_a_refused_case_fails(
 @pytest.mark.slow
 def test_sigkill_then_rerun_converges(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'sf.duckdb'}"
-    simulator = SalesforceSimulator(seed=8, n_cases=3000, latency_ms=20, now=_a_day_ago())
+    simulator = SalesforceSimulator(seed=8, n_cases=3000, latency_ms=20)
     with simulator.serve() as base_url:
         kill_sync_midway(
             url, sf_env(simulator, base_url), ["salesforce"], lambda: sum(simulator.stats.requests.values()) >= 25

@@ -548,14 +548,14 @@ def test_bulk_rejects_what_bulk_cannot_serve_and_jobs_can_fail(api: Api, sim: Sa
 def test_deleted_endpoint_lists_hard_deletes(fresh: SalesforceSimulator) -> None:
     api = Api(fresh)
     try:
-        start = datetime.now(UTC) - timedelta(days=14)
+        start = fresh.now - timedelta(days=14)
         before = set(fresh.deleted("Case"))
         changes = fresh.mutate(seed=3)
         assert changes["Case.purged"] >= 1
         assert changes["Case.recycled"] >= 1
         purged = set(fresh.deleted("Case"))
         assert purged > before
-        end = datetime.now(UTC) + timedelta(minutes=1)
+        end = fresh.now + timedelta(minutes=1)
         r = api.get("sobjects/Case/deleted/", params={"start": _iso(start), "end": _iso(end)})
         assert r.status_code == 200
         body = r.json()
@@ -595,7 +595,7 @@ def test_mutate_changes_queries_and_records_agree(fresh: SalesforceSimulator) ->
             assert warehouse[obj] == {r["Id"]: r for r in fresh.records(obj)}, obj
             marks[obj] = max(r[cursor_field.get(obj, "SystemModstamp")] for r in rows)
         before = {obj: dict(rows) for obj, rows in warehouse.items()}
-        sync_started = datetime.now(UTC) - timedelta(minutes=1)
+        sync_started = fresh.now - timedelta(minutes=1)
 
         changes = fresh.mutate(seed=1)
         assert changes["Case.updated"] > 0
@@ -614,7 +614,7 @@ def test_mutate_changes_queries_and_records_agree(fresh: SalesforceSimulator) ->
                 if r != before[obj].get(r["Id"]) and field == "SystemModstamp":
                     changed_stamps[r[field]] += 1
                 warehouse[obj][r["Id"]] = r
-            end = datetime.now(UTC) + timedelta(minutes=1)
+            end = fresh.now + timedelta(minutes=1)
             gone = api.get(f"sobjects/{obj}/deleted", params={"start": _iso(sync_started), "end": _iso(end)}).json()
             live = {r["Id"] for r in api.query(f"SELECT Id FROM {obj}", all_rows=True)}
             for d in gone["deletedRecords"]:

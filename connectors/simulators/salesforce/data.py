@@ -18,12 +18,14 @@ case–article links), so every object stays consistent with the cases.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.simulators.clock import HISTORY_DAYS
 from connectors.simulators.world import COMPANY_DOMAIN, PRODUCT_AREAS, Article, World, build_world, weighted
 
 from . import schema as S
@@ -52,6 +54,14 @@ _pick_origin = weighted((("Phone", 0.60), ("Email", 0.17), ("Chat", 0.10), ("Web
 _pick_priority = weighted((("Low", 0.25), ("Medium", 0.45), ("High", 0.22), ("Critical", 0.08)))
 _pick_type = weighted((("Problem", 0.45), ("Question", 0.35), ("Feature Request", 0.08), ("Onboarding", 0.12)))
 _pick_tier = weighted(((1, 0.72), (2, 0.20), (3, 0.08)))
+_CONTRACT = {"Enterprise": (5_600_000, 11_000_000), "Mid-Market": (650_000, 3_500_000), "Commercial": (40_000, 340_000)}
+"""Yearly contract value by segment. With :data:`_AMOUNT_FACTOR` an account's ARR (its won
+Opportunities of the last 12 months: one new business or renewal, at most two expansions) stays
+in its segment's band of the seeds: Enterprise $5M+, Mid-Market $500K–$5M, Commercial < $500K."""
+_AMOUNT_FACTOR = {0: (0.9, 1.0), 1: (0.95, 1.1), 2: (0.05, 0.15)}
+"""Opportunity amount as a share of the contract value: new business, renewal, expansion."""
+_REOPEN_SHARE = 0.08
+"""Cases (of those not closed on creation) that are reopened once after their first close."""
 _pick_csat = weighted(((5.0, 0.48), (4.0, 0.30), (3.0, 0.11), (2.0, 0.06), (1.0, 0.05)))
 _FR_MINUTES = {"Critical": 60, "High": 240, "Medium": 480, "Low": 1440}
 _RES_MINUTES = {"Critical": 1440, "High": 2880, "Medium": 7200, "Low": 14400}
@@ -147,8 +157,20 @@ _MILESTONE_TYPES = (
 _CHANNELS = {"Phone": 0, "Email": 1, "Chat": 2, "Web": 3, "Social": 4}
 _CACHED_IDS = frozenset({"User", "Group", "BusinessHours", "MilestoneType", "Contact", "Knowledge__kav", "Case"})
 """Objects whose Ids other records refer to all the time: their Ids are computed once."""
+_QUIET = 2 * MINUTE
+"""A mutation's changes fall before the last two minutes of the time it covers."""
 _PLAN_CACHE = 65_536
 """Case plans kept in memory (about 1 kB each); beyond that they are regenerated on demand."""
+
+
+def _anniversary(ts: int, years: int) -> int:
+    """``ts`` moved on by whole calendar years (29 February → 28 February)."""
+    t = dt.datetime.fromtimestamp(ts, tz=dt.UTC)
+    try:
+        moved = t.replace(year=t.year + years)
+    except ValueError:
+        moved = t.replace(year=t.year + years, day=28)
+    return int(moved.timestamp())
 
 
 class Table:
@@ -280,7 +302,7 @@ class CasePlan:
 class Org:
     """Every object's records, consistent with :mod:`connectors.simulators.world`."""
 
-    def __init__(self, seed: int, n_cases: int, now: int, history_days: int = 365) -> None:
+    def __init__(self, seed: int, n_cases: int, now: int, history_days: int = HISTORY_DAYS) -> None:
         self.seed = seed
         self.world: World = build_world(seed)
         self.now0 = now
@@ -419,21 +441,33 @@ class Org:
         self._initial_deletions(r, n_cases, cap)
 
     def _generate_opportunities(self, cap: int) -> None:
+        """Per account: the new business won when it became a customer, a renewal on every
+        anniversary until one is lost (the account churns), and now and then an expansion while it
+        is a customer (its ARR ending before the churn). Amounts (:meth:`_contract_size`) keep the
+        ARR in the account's segment band."""
         for a in self.world.accounts:
             since = self.tables["Account"].created[a.index]
             r = rng_for(self.seed, _OPP, a.index)
             # new business, closed won when the account became a customer
             self._add_opportunity(a.index, 0, since - r.randint(30, 120) * DAY, since, True, cap)
             year = 1
+            last = cap - DAY
             while True:
-                close = since + year * 365 * DAY
+                close = _anniversary(since, year)
                 created = close - 90 * DAY
                 if created > cap:
                     break
-                self._add_opportunity(a.index, 1, created, close, r.random() < 0.87, cap)
+                won = r.random() < 0.87
+                self._add_opportunity(a.index, 1, created, close, won, cap)
+                if not won:
+                    # an expansion counts as ARR for the 12 months from its close: none after churn
+                    last = min(last, close - 365 * DAY - 120 * DAY)
+                    break
                 year += 1
             for _ in range(r.choice((0, 0, 1, 1, 2))):
-                created = r.randint(since + 60 * DAY, max(since + 61 * DAY, cap - DAY))
+                if last <= since + 61 * DAY:
+                    break
+                created = r.randint(since + 60 * DAY, last)
                 self._add_opportunity(a.index, 2, created, created + r.randint(30, 120) * DAY, r.random() < 0.6, cap)
 
     def _add_opportunity(self, account: int, kind: int, created: int, close: int, won: bool, cap: int) -> None:
@@ -502,7 +536,7 @@ class Org:
         fr = int(r.expovariate(1 / _FR_MEAN[priority]) * MINUTE) + MINUTE
         closed_on_create = origin == "Phone" and ctype != "Onboarding" and r.random() < 0.3
         steps: list[tuple[int, str, int, int]]
-        escalated = False
+        escalated = reopened = False
         if closed_on_create:
             steps = [(STATUS, "Closed", agent, 0)]
         else:
@@ -513,12 +547,27 @@ class Org:
                 t += r.randint(1, 48) * HOUR
                 steps.append((STATUS, "Waiting on Customer", agent, t))
             if tier < 3 and r.random() < 0.15:
+                # escalated: moved to the next tier's queue, picked up there by one of its agents;
+                # now and then on from Tier 2 to Tier 3 the same way
                 escalated = True
-                t += r.randint(1, 24) * HOUR
-                agent = r.choice(self.tier_users[tier + 1])
-                steps.append((STATUS, "Escalated", agent, t))
+                while True:
+                    tier += 1
+                    t += r.randint(1, 24) * HOUR
+                    steps.append((STATUS, "Escalated", -tier, t))
+                    t += r.randint(5, 240) * MINUTE
+                    agent = r.choice(self.tier_users[tier])
+                    steps.append((STATUS, "Escalated", agent, t))
+                    if tier == 3 or r.random() >= 0.2:
+                        break
             t += int(r.expovariate(1 / _RES_MEAN_H[priority]) * HOUR) + 10 * MINUTE
             steps.append((STATUS, "Closed", agent, t))
+            if r.random() < _REOPEN_SHARE:
+                # the customer answers that it is not fixed: reopened, worked on, closed again
+                reopened = True
+                t += r.randint(2, 120) * HOUR
+                steps.append((STATUS, "Working", agent, t))
+                t += int(r.expovariate(1 / _RES_MEAN_H[priority]) * HOUR) + 10 * MINUTE
+                steps.append((STATUS, "Closed", agent, t))
         csat = None
         if r.random() < 0.35:
             csat = _pick_csat(r.random())
@@ -540,7 +589,7 @@ class Org:
             steps=tuple(steps),
             article=article,
             n_comments=r.randint(0, 1) if closed_on_create else r.randint(1, 5),
-            fcr=closed_on_create or (not escalated and r.random() < 0.6),
+            fcr=closed_on_create or (not escalated and not reopened and r.random() < 0.6),
             csat=csat,
         )
 
@@ -574,20 +623,24 @@ class Org:
                 self.t_hist.add(t, parent=i, aux=k * 4 + 1)
             if owner != prev_owner:
                 self.t_hist.add(t, parent=i, aux=k * 4 + 2)
+        previous = plan.steps[k - 1] if k else None
         if self._first_response_status(status) and self.t_ms.val[2 * i] == 0:
             self._complete_milestone(2 * i, t, plan)
-            self._add_agent_work(i, 0, t)
-        if status == "Escalated":
-            self._add_agent_work(i, 1, t)
+            self._add_agent_work(i, 0, t, owner)
+        if status == "Escalated" and (previous is None or previous[1] != "Escalated"):
             self.t_esc.add(t, parent=i)
+        if status == "Escalated" and owner >= 0 and previous is not None and previous[2] < 0:
+            self._add_agent_work(i, 1, t, owner)  # an agent of the higher tier takes it from the queue
         if status == "Closed":
-            cases.val[i] = t
-            self._complete_milestone(2 * i + 1, t, plan)
+            cases.val[i] = t  # ClosedDate: the latest close
+            first_close = not any(st == "Closed" for kd, st, _, _ in plan.steps[:k] if kd == STATUS)
+            if self.t_ms.val[2 * i + 1] == 0:
+                self._complete_milestone(2 * i + 1, t, plan)
             for e in self.t_esc.children(i):
                 if self.t_esc.val[e] == 0:
                     self.t_esc.val[e] = t
                     self.t_esc.touch(e, t)
-            if plan.article >= 0:
+            if plan.article >= 0 and first_close:
                 self.t_art.add(t, parent=i, aux=plan.article, val=self.t_kav.version[plan.article] + 1)
 
     def _complete_milestone(self, m: int, t: int, plan: CasePlan) -> None:
@@ -603,13 +656,14 @@ class Org:
         minutes = (_FR_MINUTES if self.t_ms.aux[m] == 0 else _RES_MINUTES)[plan.priority]
         return start + minutes * MINUTE
 
-    def _add_agent_work(self, i: int, aux: int, t: int) -> None:
+    def _add_agent_work(self, i: int, aux: int, t: int, owner: int) -> None:
+        """Work routed to a user (``aux`` 0: the first response, 1: an escalation), ``val`` the user + 1."""
         w = len(self.t_aw)
         r = rng_for(self.seed, _AW, w)
         handle = r.randint(3 * MINUTE, 40 * MINUTE)
         speed = r.randint(5, 10 * MINUTE)
         wait = r.randint(0, 5 * MINUTE)
-        self.t_aw.add(t - handle - speed - wait, t, parent=i, aux=aux)
+        self.t_aw.add(t - handle - speed - wait, t, parent=i, aux=aux, val=owner + 1 if owner >= 0 else 0)
 
     def _sweep_violations(self, t: int, floor: int = 0) -> int:
         """Automation: milestones past their target become violated (SystemModstamp only, stamped
@@ -667,16 +721,20 @@ class Org:
         insert_count: int | None = None,
         delete_count: int | None = None,
     ) -> dict[str, int]:
-        """Changes between the clock and ``end``: updates, inserts, soft and hard deletes, automation.
+        """Changes between the clock and ``end``, after which the clock reads ``end``: updates,
+        inserts, soft and hard deletes, automation.
 
-        Every change is stamped with one of a handful of seconds in ``(clock, end]``, so several
-        records share the exact same SystemModstamp.
+        Every change is stamped with one of a handful of seconds in the half minute before the last
+        two minutes of ``(clock, end]`` (all at the first second when the period is shorter), so
+        several records share the exact same SystemModstamp and the server's time, rounded down to
+        the minute, is past them all.
         """
         r = rng_for(self.seed, _MUT, seed, self.n_mutations)
         clock_rng = rng_for(self.seed, _MUT + 1, seed, self.n_mutations)  # so what changes never depends on when
         self.n_mutations += 1
-        lo = max(self.clock + 1, end - 30)
-        pool = sorted({clock_rng.randint(lo, end) for _ in range(6)} | {end})
+        hi = max(self.clock + 1, end - _QUIET)
+        lo = max(self.clock + 1, hi - 30)
+        pool = sorted({clock_rng.randint(lo, hi) for _ in range(6)} | {hi})
 
         def at() -> int:
             return int(clock_rng.choice(pool))
@@ -1118,6 +1176,7 @@ class Org:
         plan = self.plan(i)
         k, kind = divmod(table.aux[h], 4)
         _, status, owner, _ = plan.steps[k]
+        actor = owner if owner >= 0 or k == 0 else plan.steps[k - 1][2]  # who moved it to a queue
         field, data_type, old, new = "created", "Text", None, None
         if kind == 1:
             field, old, new = "Status", plan.steps[k - 1][1], status
@@ -1129,7 +1188,7 @@ class Org:
             "IsDeleted": table.state[h] != LIVE,
             "CaseId": self.t_case.id(i),
             "CreatedDate": table.created[h],
-            "CreatedById": self.user_id(owner) if owner >= 0 else self.user_id(0),
+            "CreatedById": self.user_id(actor) if actor >= 0 else self.user_id(0),
             "Field": field,
             "DataType": data_type,
             "OldValue": old,
@@ -1168,10 +1227,12 @@ class Org:
         r.randint(0, 5 * MINUTE)
         close = table.modified[w]
         accept = close - handle
-        if table.aux[w] == 0:
+        if table.val[w]:
+            user = int(table.val[w]) - 1
+        elif table.aux[w] == 0:
             user = next((own for _, st, own, _ in plan.steps if own >= 0 and self._first_response_status(st)), 0)
         else:
-            user = next((own for _, st, own, _ in plan.steps if st == "Escalated"), 0)
+            user = next((own for _, st, own, _ in plan.steps if own >= 0 and st == "Escalated"), 0)
         tier = self._owner_tier(user) if user else 1
         return {
             "Id": table.id(w),
@@ -1199,7 +1260,7 @@ class Org:
         i = table.parent[e]
         plan = self.plan(i)
         r = rng_for(self.seed, _ESC, e)
-        agent = next((own for _, st, own, _ in plan.steps if st == "Escalated"), 0)
+        agent = next((own for _, st, own, _ in plan.steps if own >= 0 and st == "Escalated"), 0)
         resolved = table.val[e] or None
         status = "Resolved" if resolved else ("In Engineering" if table.flag[e] else "Open")
         return {
@@ -1275,6 +1336,11 @@ class Org:
             "Body__c": f'<p>{art.title}.</p><p>Full procedure: <a href="{art.url}">{art.url}</a></p>',
         }
 
+    def _contract_size(self, account: int) -> int:
+        """The account's yearly contract value, within its segment's ARR band (see :data:`_CONTRACT`)."""
+        low, high = _CONTRACT[self.world.accounts[account].segment]
+        return int(rng_for(self.seed, _OPP, 2_000_000 + account).uniform(low, high))
+
     def _b_opportunity(self, o: int) -> dict[str, Any]:
         table = self.t_opp
         a = self.world.accounts[table.parent[o]]
@@ -1284,8 +1350,8 @@ class Org:
         won = bool(table.flag[o])
         closed = stage_index >= 4
         stage = S.OPP_STAGES[stage_index] if not closed else ("Closed Won" if won else "Closed Lost")
-        base = {"Enterprise": 400_000, "Mid-Market": 80_000, "Commercial": 15_000}[a.segment]
-        amount = round(base * r.uniform(0.5, 2.0) * (0.4 if kind == 2 else 1.0), -2)
+        low, high = _AMOUNT_FACTOR[kind]
+        amount = round(self._contract_size(a.index) * r.uniform(low, high), -2)
         close = table.val[o]
         close_date = sf_date(close)
         year, month = int(close_date[:4]), int(close_date[5:7])

@@ -39,6 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from connectors.simulators import clock
 from connectors.simulators.world import COMPANY_DOMAIN
 
 from . import schema as S
@@ -176,9 +177,11 @@ class SalesforceSimulator:
     ...         "grant_type": "client_credentials", "client_id": sim.client_id,
     ...         "client_secret": sim.client_secret}).json()["access_token"]
 
-    ``now`` pins the clock (tests that need identical timestamps); by default the data ends
-    just before the wall-clock time of construction and every :meth:`mutate` is stamped at the
-    wall-clock time it runs, so clients computing windows from their own clock see it all.
+    The org's clock starts at ``now`` (default: the simulators' shared clock,
+    :data:`connectors.simulators.clock.NOW`, with ``history_days`` of cases before it) and moves
+    on only with :meth:`mutate`; it never reads the wall clock, so the same seed gives the same
+    org on any day. Responses carry that clock as server time (the ``Date`` header, the delete
+    log's ``latestDateCovered``, Bulk job stamps), as a real org's carry its own.
     """
 
     def __init__(
@@ -189,7 +192,7 @@ class SalesforceSimulator:
         daily_limit: int = 100_000,
         api_version: str = "v62.0",
         now: datetime | int | None = None,
-        history_days: int = 365,
+        history_days: int = clock.HISTORY_DAYS,
         batch_size: int = 2000,
         max_uri_length: int = 16_384,
         bulk_page_size: int = 50_000,
@@ -216,11 +219,9 @@ class SalesforceSimulator:
             raise ValueError(f"api_version must look like 'v62.0', not {api_version!r}")
         self.seed = seed
         self.api_version = api_version
-        self._virtual = now is not None
-        if isinstance(now, datetime):
-            start = int(now.timestamp())
-        else:
-            start = int(now) if now is not None else int(time.time())
+        if now is None:
+            now = clock.NOW
+        start = int(now.timestamp()) if isinstance(now, datetime) else int(now)
         self.org = Org(seed, n_cases, start, history_days)
         self.daily_limit = daily_limit
         self.batch_size = batch_size
@@ -363,14 +364,11 @@ class SalesforceSimulator:
         deleted endpoint), automation that moves ``SystemModstamp`` but not ``LastModifiedDate``, and
         several records sharing one ``SystemModstamp``. Returns what changed, per object and kind.
 
-        With a pinned clock (``now=``) the clock moves on ``advance_seconds``; otherwise changes are
-        stamped at the wall-clock time of the call (never before the previous change)."""
+        The clock moves on ``advance_seconds``; the changes fall before the last two minutes of
+        that time (as when a sync runs a few minutes after the last edit), so a client whose
+        windows end at the server's time, rounded down to the minute, sees them all."""
         with self._lock:
-            if self._virtual:
-                end = self.org.clock + advance_seconds
-            else:
-                end = max(int(time.time()), self.org.clock + 1)
-            return self.org.mutate(seed, end, update_fraction, insert_count, delete_count)
+            return self.org.mutate(seed, self.org.clock + advance_seconds, update_fraction, insert_count, delete_count)
 
     def reset_stats(self) -> None:
         """Forget the request counters (API usage stays: it is the org's)."""
@@ -442,7 +440,8 @@ class SalesforceSimulator:
         return S.BY_LOWER.get(name.lower())
 
     def _now(self) -> int:
-        return self.org.clock if self._virtual else max(int(time.time()), self.org.clock)
+        """The server's time: the org's clock."""
+        return self.org.clock
 
     def _limit_header(self) -> tuple[str, str]:
         return ("Sforce-Limit-Info", f"api-usage={self.stats.api_usage}/{self.daily_limit}")
@@ -615,7 +614,7 @@ class SalesforceSimulator:
         token = f"{self.org_id[:15]}!AQ" + "".join(self._token_rng.choice(B62 + ".") for _ in range(96))
         self._tokens[token] = grant
         self.stats.tokens[grant] += 1
-        issued = str(int(time.time() * 1000))
+        issued = str(self._now() * 1000)
         identity = f"{base}/id/{self.org_id}/{self.user_id}"
         body: dict[str, Any] = {"access_token": token}
         if refresh:
@@ -1125,6 +1124,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header: the org's clock, not the machine's."""
+        return super().date_time_string(self.simulator._now() if timestamp is None else timestamp)
 
     def _handle(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from connectors.simulators.clock import NOW
 from connectors.simulators.world import World, build_world
 
 from . import catalog as cat
@@ -55,7 +56,8 @@ from .views import audit_json, call_json, comment_record, metric_event_json, met
 
 log = logging.getLogger(__name__)
 
-DEFAULT_NOW = dt.datetime(2025, 6, 30, 12, 0, 0, tzinfo=dt.UTC)
+DEFAULT_NOW = NOW
+"""The simulators' shared clock (:mod:`connectors.simulators.clock`)."""
 RECORD_KINDS = (
     "tickets",
     "metric_sets",

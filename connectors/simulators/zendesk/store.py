@@ -26,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+from connectors.simulators.clock import HISTORY_DAYS
 from connectors.simulators.world import World
 
 from . import catalog as cat
@@ -63,7 +64,7 @@ log = logging.getLogger(__name__)
 TICKET_SHIFT = 24
 TICKET_MASK = (1 << TICKET_SHIFT) - 1
 EVENT_SHIFT = 32
-SPAN = 730 * DAY
+SPAN = HISTORY_DAYS * DAY
 """Tickets were created over the two years before the clock, more of them recently."""
 
 _V0_STATUS = {
