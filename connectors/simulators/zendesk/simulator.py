@@ -8,7 +8,8 @@
 
 Faults and limits can be set at construction and changed at any time: ``error_rate``,
 ``drop_rate``, ``truncate_rate``, ``latency_ms``, ``export_rpm``, ``account_rpm``,
-``rate_window_seconds``, ``disabled`` and :meth:`ZendeskSimulator.inject`.
+``rate_window_seconds``, ``disabled``, ``metric_sets`` (``embedded``, the default, or ``top_level``:
+how the ticket export side-loads metric sets) and :meth:`ZendeskSimulator.inject`.
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ class ZendeskSimulator(App):
         disabled: Iterable[str] = (),
         n_accounts: int = 300,
         cache_mb: int = 64,
+        metric_sets: str = "embedded",
     ) -> None:
         self.seed = seed
         self.world: World = build_world(seed, n_accounts)
@@ -144,6 +146,11 @@ class ZendeskSimulator(App):
         self.account_rpm = account_rpm
         self.rate_window_seconds = rate_window_seconds
         self.disabled: set[str] = set(disabled)
+        if metric_sets not in ("embedded", "top_level"):
+            raise ValueError(f"metric_sets must be 'embedded' or 'top_level', got {metric_sets!r}")
+        self.metric_sets = metric_sets
+        """How ``include=metric_sets`` is answered by the ticket export: ``embedded`` (each ticket's
+        ``metric_set``, the documented shape) or ``top_level`` (a ``metric_sets`` array)."""
         self.stats = Stats()
         self._lock = threading.Lock()
         self._fault_rng = random.Random(f"zendesk-faults:{seed}")
@@ -338,12 +345,20 @@ class ZendeskSimulator(App):
     def _call(self, endpoint: Endpoint, params: dict[str, str], base: str) -> Response:
         store = self.store
         with store.lock:
-            key = (endpoint.__name__, tuple(sorted(params.items())), base, store.mutations, self.page_size)
+            key = (
+                endpoint.__name__,
+                tuple(sorted(params.items())),
+                base,
+                store.mutations,
+                self.page_size,
+                self.metric_sets,
+            )
             cached = self._pages.get(key)
             if cached is not None:
                 return Response(200, cached)
             try:
                 store.export_page = self.page_size
+                store.metric_sets_shape = self.metric_sets
                 with _gc_paused():
                     status, body = endpoint(store, params, base)
             except ep.BadRequest as exc:
