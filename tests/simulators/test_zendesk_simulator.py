@@ -73,6 +73,8 @@ def walk_cursor_export(
     while True:
         body = _get(http, base + path, **query)
         requests_made += 1
+        # metric sets embedded in each ticket (the default shape) or in a top-level array
+        sets += [item.pop("metric_set") for item in body[key] if "metric_set" in item]
         items += body[key]
         sets += body.get("metric_sets", [])
         assert set(body) >= {"after_url", "after_cursor", "before_url", "before_cursor", "end_of_stream"}
@@ -526,7 +528,7 @@ def test_mutate_changes_what_the_exports_return(fresh: ZendeskSimulator) -> None
     query: dict[str, Any] = {"cursor": cursor, "include": "metric_sets"}
     while True:
         body = _get(http, base + path, **query)
-        delta_items += body["tickets"]
+        delta_items += [{k: v for k, v in t.items() if k != "metric_set"} for t in body["tickets"]]
         if body["end_of_stream"]:
             break
         query = {"cursor": body["after_cursor"], "include": "metric_sets"}
