@@ -309,7 +309,10 @@ def test_optional_endpoint_answering_404_is_skipped_not_failed(mock: responses.R
     assert len([c for c in mock.calls if c.request.url.startswith(CALLS)]) == 1  # not retried
 
 
-FORBIDDEN = {"error": "Forbidden", "description": "You do not have access to this page. Please contact the account owner."}
+FORBIDDEN = {
+    "error": "Forbidden",
+    "description": "You do not have access to this page. Please contact the account owner.",
+}
 
 
 def test_optional_endpoint_answering_403_is_skipped_with_the_reason(
