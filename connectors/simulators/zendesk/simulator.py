@@ -72,6 +72,7 @@ RECORD_KINDS = (
     "ticket_events",
 )
 FAULT_KINDS = ("drop", "truncate", "429", "badjson")
+METRIC_SET_SHAPES = ("embedded", "top_level", "missing")
 
 Endpoint = Callable[[Store, dict[str, str], str], tuple[int, dict[str, Any]]]
 # normalized path -> (endpoint, is an incremental export, feature that can be disabled)
@@ -146,11 +147,12 @@ class ZendeskSimulator(App):
         self.account_rpm = account_rpm
         self.rate_window_seconds = rate_window_seconds
         self.disabled: set[str] = set(disabled)
-        if metric_sets not in ("embedded", "top_level"):
-            raise ValueError(f"metric_sets must be 'embedded' or 'top_level', got {metric_sets!r}")
+        if metric_sets not in METRIC_SET_SHAPES:
+            raise ValueError(f"metric_sets must be one of {', '.join(METRIC_SET_SHAPES)}, got {metric_sets!r}")
         self.metric_sets = metric_sets
         """How ``include=metric_sets`` is answered by the ticket export: ``embedded`` (each ticket's
-        ``metric_set``, the documented shape) or ``top_level`` (a ``metric_sets`` array)."""
+        ``metric_set``, the documented shape), ``top_level`` (a ``metric_sets`` array) or ``missing``
+        (a fault: the side-load is ignored, so a client must notice it got none)."""
         self.stats = Stats()
         self._lock = threading.Lock()
         self._fault_rng = random.Random(f"zendesk-faults:{seed}")
