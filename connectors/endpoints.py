@@ -83,7 +83,7 @@ class Endpoint:
     optional: bool = False
     also: tuple[Table, ...] = ()
     split: Splitter | None = None
-    check: PageCheck | None = None
+    page_check: PageCheck | None = None
     description: str = ""
 
     @property
@@ -191,8 +191,8 @@ def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterato
         ):
             n_records = 0
             split = endpoint.records(page.data)
-            if endpoint.check is not None:
-                warning = endpoint.check(page.data, split)
+            if endpoint.page_check is not None:
+                warning = endpoint.page_check(page.data, split)
                 if warning:
                     client.stats.warn(source, endpoint.name, warning)
             for table_name, records in split.items():

@@ -100,7 +100,8 @@ def test_tickets_without_metric_sets_load_with_a_warning_in_the_summary_and_run_
     by_table = {t.table_name: t for t in result.tables}
     assert by_table["tickets"].rows == N_TICKETS
     warning = by_table["ticket_metrics"].warning
-    assert warning and "no metric set" in warning
+    assert warning is not None
+    assert "no metric set" in warning
     with connection(target) as con:
         logged = con.query(
             "select table_name, warning from supportlake.supportlake_runs where run_id = %s", (result.run_id,)
