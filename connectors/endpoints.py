@@ -256,7 +256,7 @@ def _advance(endpoint: Endpoint, paginator: BasePaginator, state: dict[str, Any]
         cursor = getattr(paginator, "after_cursor", None)
         if cursor:
             state["cursor"] = cursor
-        if newest is not None:  # kept too: where to restart should the cursor ever be refused
+        if newest is not None:  # kept too: the position survives should the cursor be dropped
             nxt = _to_epoch(newest) - endpoint.overlap_seconds
             state["start_time"] = max(int(state.get("start_time", 0)), nxt)
     elif endpoint.incremental == "start_time":

@@ -70,7 +70,9 @@ def _tickets_and_metrics(data: Any) -> dict[str, list[Any]]:
 
 def _metric_sets_missing(data: Any, split: Mapping[str, list[Any]]) -> str | None:
     """A page of live tickets without a single metric set in either shape: say so, never silently
-    (``zendesk.ticket_metrics`` and every KPI built on it would lose these tickets)."""
+    (``zendesk.ticket_metrics`` and every KPI built on it would lose these tickets). Deleted
+    tickets are not counted: a page of deleted tickets alone may carry none (tap-zendesk does not
+    read metric sets of deleted tickets either)."""
     live = [t for t in split.get("tickets") or [] if isinstance(t, dict) and t.get("status") != "deleted"]
     if live and not split.get("ticket_metrics"):
         return (
