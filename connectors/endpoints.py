@@ -20,9 +20,20 @@ from connectors.http import HttpClient
 from connectors.paginators import BasePaginator
 from schemas.payload import Payload, Validator, column_types
 
-Incremental = Literal["cursor_export", "start_time", "full"]
+Incremental = Literal["cursor_export", "start_time", "start_time_then_cursor", "full"]
+"""How an endpoint resumes:
+
+- ``cursor_export``: an export cursor (``cursor``) kept in state; ``start_time`` only on the first run;
+- ``start_time``: ``start_time`` from the newest ``cursor_field`` seen (minus ``overlap_seconds``);
+- ``start_time_then_cursor``: cursor *pagination* (``page[size]``/``page[after]``) started at
+  ``start_time``; the last page's ``after_cursor`` is kept in state and the next run resumes with
+  ``page[after]``. A state holding only ``start_time`` (the time-based form) starts from it;
+- ``full``: read whole every run.
+"""
 # A page's body → {table: records}. The default reads ``data_selector`` into the endpoint's table.
 Splitter = Callable[[Any], Mapping[str, list[Any]]]
+# A page's body and its split records → a warning to record (run log + summary), or None.
+PageCheck = Callable[[Any, Mapping[str, list[Any]]], str | None]
 # A page's records (which it may edit in place) → extra columns (name → one value per record);
 # e.g. pivoting Zendesk custom fields into named columns. Runs before the Arrow build.
 PageHook = Callable[[list[dict[str, Any]]], Mapping[str, list[Any]]]
@@ -72,6 +83,7 @@ class Endpoint:
     optional: bool = False
     also: tuple[Table, ...] = ()
     split: Splitter | None = None
+    page_check: PageCheck | None = None
     description: str = ""
 
     @property
@@ -150,6 +162,12 @@ def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterato
             params["start_time"] = ctx.start_time
     elif endpoint.incremental == "start_time":
         params["start_time"] = max(int(state.get("start_time", 0)), ctx.start_time)
+    elif endpoint.incremental == "start_time_then_cursor":
+        # start_time is required by the API and bounds the first page; a stored cursor (the
+        # previous run's last after_cursor) says exactly where to resume.
+        params["start_time"] = max(int(state.get("start_time", 0)), ctx.start_time)
+        if state.get("cursor"):
+            params["page[after]"] = state["cursor"]
 
     paginator = endpoint.paginator()
     batch = Batcher()
@@ -172,7 +190,12 @@ def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterato
             rate_group=endpoint.rate_group,
         ):
             n_records = 0
-            for table_name, records in endpoint.records(page.data).items():
+            split = endpoint.records(page.data)
+            if endpoint.page_check is not None:
+                warning = endpoint.page_check(page.data, split)
+                if warning:
+                    client.stats.warn(source, endpoint.name, warning)
+            for table_name, records in split.items():
                 good = validators[table_name].filter(records)
                 n_records += len(records)
                 if table_name == endpoint.table.name and endpoint.cursor_field:
@@ -229,6 +252,13 @@ def _advance(endpoint: Endpoint, paginator: BasePaginator, state: dict[str, Any]
         cursor = getattr(paginator, "after_cursor", None)
         if cursor:
             state["cursor"] = cursor
+    elif endpoint.incremental == "start_time_then_cursor":
+        cursor = getattr(paginator, "after_cursor", None)
+        if cursor:
+            state["cursor"] = cursor
+        if newest is not None:  # kept too: the position survives should the cursor be dropped
+            nxt = _to_epoch(newest) - endpoint.overlap_seconds
+            state["start_time"] = max(int(state.get("start_time", 0)), nxt)
     elif endpoint.incremental == "start_time":
         candidates = []
         end_time = getattr(paginator, "end_time", None)

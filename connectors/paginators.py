@@ -133,14 +133,23 @@ class ZendeskLinksPaginator(BasePaginator):
         super().__init__()
         self.page_size = page_size
         self._after: str | None = None
+        self._last_after: str | None = None
 
     def init_request(self, request: Request) -> None:
         request.params.setdefault("page[size]", self.page_size)
+
+    @property
+    def after_cursor(self) -> str | None:
+        """The newest ``meta.after_cursor`` seen (kept after the last page, where an incremental
+        endpoint such as ticket metric events resumes on the next run)."""
+        return self._last_after
 
     def update_state(self, response: requests.Response, data: Any) -> None:
         meta = data.get("meta") or {}
         links = data.get("links") or {}
         self._after = meta.get("after_cursor")
+        if self._after:
+            self._last_after = self._after
         self._follow(links.get("next") if meta.get("has_more") else None)
 
     def update_request(self, request: Request) -> None:

@@ -3,9 +3,12 @@
 Each stream uses the cheapest correct incremental strategy Zendesk documents:
 
 - tickets and users: the cursor-based incremental exports (no duplicates at page boundaries,
-  1,000 per page); tickets side-load their ``metric_sets`` (zero extra requests);
-- organizations, ticket events (comments) and ticket metric events: the time-based exports,
-  started one second before the stored position and de-duplicated by key on merge;
+  1,000 per page); tickets side-load their metric sets (zero extra requests), read whether
+  embedded in each ticket (``metric_set``) or in a top-level ``metric_sets`` array;
+- ticket metric events: cursor pagination from ``start_time`` (100 a page; a second holding
+  more events than a page is still read whole), the cursor kept for the next run;
+- organizations and ticket events (comments): the time-based exports, started one second
+  before the stored position and de-duplicated by key on merge;
 - Talk calls: the Talk incremental export, ended on ``count`` as its docs say;
 - satisfaction ratings: ``start_time`` with cursor pagination;
 - groups, ticket fields, SLA policies: small lists, read whole each run.
@@ -16,6 +19,7 @@ share the ``incremental_export`` rate group, which the client paces.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from connectors.endpoints import Endpoint, Table
@@ -32,10 +36,50 @@ EXPORT_PAGE = 1000
 # Talk's calls export pages hold 1,000 calls (airbytehq/airbyte#6599 synced only the first
 # 1,000); its next_page never goes null, so a page with fewer than 1,000 is the last (zenpy#489).
 TALK_PAGE = 1000
+# Cursor pagination pages hold at most 100 records.
+LINKS_PAGE = 100
 
 
 def _tickets_and_metrics(data: Any) -> dict[str, list[Any]]:
-    return {"tickets": list(data.get("tickets") or []), "ticket_metrics": list(data.get("metric_sets") or [])}
+    """Tickets and their metric sets, from either shape ``include=metric_sets`` is answered in.
+
+    The incremental ticket export embeds each ticket's metric set *in the ticket*, as
+    ``metric_set`` (how singer-io/tap-zendesk reads it, ``ticket["metric_set"]``); the side-loading
+    convention of list endpoints puts them in a top-level ``metric_sets`` array. Both are read,
+    one metric set per ticket (the embedded one wins when a ticket has both). The embedded object
+    is taken *out* of the ticket, so it never becomes ``metric_set__…`` ticket columns.
+    """
+    tickets = list(data.get("tickets") or [])
+    metrics: list[Any] = []
+    seen: set[Any] = set()
+    for t in tickets:
+        if not isinstance(t, dict):
+            continue
+        embedded = t.pop("metric_set", None)
+        if isinstance(embedded, dict):
+            if embedded.get("ticket_id") is None:
+                embedded = {**embedded, "ticket_id": t.get("id")}
+            seen.add(embedded["ticket_id"])
+            metrics.append(embedded)
+    for side_loaded in data.get("metric_sets") or []:
+        if isinstance(side_loaded, dict) and side_loaded.get("ticket_id") in seen:
+            continue  # already read embedded in its ticket
+        metrics.append(side_loaded)
+    return {"tickets": tickets, "ticket_metrics": metrics}
+
+
+def _metric_sets_missing(data: Any, split: Mapping[str, list[Any]]) -> str | None:
+    """A page of live tickets without a single metric set in either shape: say so, never silently
+    (``zendesk.ticket_metrics`` and every KPI built on it would lose these tickets). Deleted
+    tickets are not counted: a page of deleted tickets alone may carry none (tap-zendesk does not
+    read metric sets of deleted tickets either)."""
+    live = [t for t in split.get("tickets") or [] if isinstance(t, dict) and t.get("status") != "deleted"]
+    if live and not split.get("ticket_metrics"):
+        return (
+            "include=metric_sets was asked for but a page of tickets carried no metric set (neither "
+            "tickets[].metric_set nor a top-level metric_sets array): zendesk.ticket_metrics misses those tickets"
+        )
+    return None
 
 
 def _comments(data: Any) -> dict[str, list[Any]]:
@@ -74,6 +118,9 @@ TICKET_METRICS = Table(
     name="ticket_metrics", model=m.TicketMetricSet, description="Each ticket's metric set (side-loaded)."
 )
 
+# The primary object is ``tickets``: only it fails a run. Every other endpoint is an enrichment
+# (``optional=True``): a 401/403/404 there (a missing permission or plan feature) marks its table
+# skipped with the reason, in the run log and the summary.
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         name="tickets",
@@ -82,6 +129,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         table=TICKETS,
         also=(TICKET_METRICS,),
         split=_tickets_and_metrics,
+        page_check=_metric_sets_missing,
         params={"include": "metric_sets", "per_page": EXPORT_PAGE},
         paginator=ZendeskCursorExportPaginator,
         incremental="cursor_export",
@@ -98,6 +146,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         paginator=ZendeskCursorExportPaginator,
         incremental="cursor_export",
         rate_group=EXPORT,
+        optional=True,
     ),
     Endpoint(
         name="organizations",
@@ -108,6 +157,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         incremental="start_time",
         cursor_field="updated_at",
         rate_group=EXPORT,
+        optional=True,
     ),
     Endpoint(
         name="groups",
@@ -115,6 +165,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         data_selector="groups",
         table=Table(name="groups", model=m.Group),
         paginator=ZendeskLinksPaginator,
+        optional=True,
     ),
     Endpoint(
         name="ticket_fields",
@@ -122,6 +173,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         data_selector="ticket_fields",
         table=Table(name="ticket_fields", model=m.TicketField),
         paginator=ZendeskLinksPaginator,
+        optional=True,
     ),
     Endpoint(
         name="sla_policies",
@@ -148,10 +200,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         path="/api/v2/incremental/ticket_metric_events.json",
         data_selector="ticket_metric_events",
         table=Table(name="ticket_metric_events", model=m.TicketMetricEvent),
-        paginator=lambda: ZendeskTimeExportPaginator(EXPORT_PAGE),
-        incremental="start_time",
+        # Cursor pagination (page[size] ≤ 100, meta.has_more, links.next), as Airbyte reads it:
+        # the time-based form cannot split a second holding more than a page of events.
+        paginator=lambda: ZendeskLinksPaginator(LINKS_PAGE),
+        incremental="start_time_then_cursor",
         cursor_field="time",
         rate_group=EXPORT,
+        optional=True,
     ),
     Endpoint(
         name="ticket_comments",
@@ -163,6 +218,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         paginator=lambda: ZendeskTimeExportPaginator(EXPORT_PAGE),
         incremental="start_time",
         rate_group=EXPORT,
+        optional=True,
     ),
     Endpoint(
         name="calls",

@@ -28,7 +28,7 @@ from dlt.sources import DltResource
 
 from connectors.arrow import _dumps
 from connectors.endpoints import Endpoint, WalkContext, walk
-from connectors.errors import ConfigError
+from connectors.errors import AuthError, ConfigError, NotAvailableError
 from connectors.http import HttpClient, RateLimit, RetryPolicy
 from connectors.paginators import ZendeskLinksPaginator
 from connectors.zendesk.credentials import ZendeskApiTokenCredentials, ZendeskOAuthCredentials
@@ -141,14 +141,26 @@ def snake(text: str) -> str:
 def custom_field_pivot(client: HttpClient) -> tuple[Any, dict[str, str]]:
     """Read the ticket fields and return a page hook that pivots ``custom_fields`` into columns.
 
+    A refused read of the ticket fields (401/403/404) is not fatal: no pivot columns, a warning.
     Columns are named ``custom_<title in snake_case>`` (``custom_<title>_<id>`` when two fields
     share a title) and typed from the field type; the raw ``custom_fields`` JSON stays too.
     """
     fields: list[Mapping[str, Any]] = []
-    for page in client.paginate(
-        "/api/v2/ticket_fields.json", endpoint="ticket_fields", paginator=ZendeskLinksPaginator()
-    ):
-        fields.extend(f for f in page.data.get("ticket_fields") or [] if isinstance(f, dict))
+    try:
+        for page in client.paginate(
+            "/api/v2/ticket_fields.json", endpoint="ticket_fields", paginator=ZendeskLinksPaginator()
+        ):
+            fields.extend(f for f in page.data.get("ticket_fields") or [] if isinstance(f, dict))
+    except (NotAvailableError, AuthError) as exc:
+        # The pivot is an enrichment: tickets load without custom_<field> columns (the raw
+        # custom_fields JSON stays) and the run says what is missing.
+        fields = []
+        client.stats.warn(
+            client.name,
+            "tickets",
+            f"ticket fields could not be read ({exc}); tickets load without the custom_<field> columns "
+            "(custom_fields keeps the raw values)",
+        )
     names: dict[int, str] = {}
     columns: dict[str, str] = {}
     taken: set[str] = set()

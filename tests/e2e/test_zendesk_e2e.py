@@ -87,3 +87,23 @@ def test_resource_selection_and_full_refresh(sim: ZendeskSimulator, warehouse_ur
     # a full refresh forgets the cursor: the whole export is read again
     assert _ticket_export_requests(sim) - before >= -(-N_TICKETS // 1000)
     assert_warehouse_equals_simulator(warehouse_url, sim, ["tickets", "ticket_metrics"])
+
+
+def test_tickets_without_metric_sets_load_with_a_warning_in_the_summary_and_run_log(
+    sim: ZendeskSimulator, warehouse_url: str
+) -> None:
+    """``include=metric_sets`` answered with none in either shape: never silent."""
+    target = parse_target(warehouse_url)
+    sim.metric_sets = "missing"
+    result = sync(target, ["zendesk"], ["tickets"])
+    assert result.ok
+    by_table = {t.table_name: t for t in result.tables}
+    assert by_table["tickets"].rows == N_TICKETS
+    warning = by_table["ticket_metrics"].warning
+    assert warning is not None
+    assert "no metric set" in warning
+    with connection(target) as con:
+        logged = con.query(
+            "select table_name, warning from supportlake.supportlake_runs where run_id = %s", (result.run_id,)
+        )
+    assert {name for name, text in logged if text and "no metric set" in text} >= {"tickets", "ticket_metrics"}

@@ -222,6 +222,26 @@ def test_links_paginator_sends_page_after(rsps: responses.RequestsMock, clock: F
 
     assert [p["groups"][0]["id"] for p in pages] == [1, 2]
     assert paginator.has_next_page is False
+    assert paginator.after_cursor == "uvw"  # the last page's cursor: where a next run resumes
+
+
+def test_links_paginator_keeps_the_last_cursor_past_an_empty_last_page(
+    rsps: responses.RequestsMock, clock: FakeClock
+) -> None:
+    rsps.get(
+        GROUPS,
+        json={"groups": [{"id": 1}], "meta": {"has_more": True, "after_cursor": "k1"}, "links": {"next": "x"}},
+        match=query(**{"page[size]": 100}),
+    )
+    rsps.get(
+        GROUPS,
+        json={"groups": [], "meta": {"has_more": False, "after_cursor": None}, "links": {"next": None}},
+        match=query(**{"page[size]": 100, "page[after]": "k1"}),
+    )
+    paginator = ZendeskLinksPaginator()
+
+    assert len(walk(clock, "/api/v2/groups.json", paginator)) == 2
+    assert paginator.after_cursor == "k1"
 
 
 def test_links_paginator_stops_when_has_more_is_false_even_with_a_next_link(

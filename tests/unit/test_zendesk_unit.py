@@ -309,15 +309,56 @@ def test_optional_endpoint_answering_404_is_skipped_not_failed(mock: responses.R
     assert len([c for c in mock.calls if c.request.url.startswith(CALLS)]) == 1  # not retried
 
 
-def test_required_endpoint_answering_404_fails_the_run(mock: responses.RequestsMock, tmp_path: Path) -> None:
-    mock.get(GROUPS, status=404, json={"error": "RecordNotFound"})
+FORBIDDEN = {
+    "error": "Forbidden",
+    "description": "You do not have access to this page. Please contact the account owner.",
+}
+
+
+def test_optional_endpoint_answering_403_is_skipped_with_the_reason(
+    mock: responses.RequestsMock, tmp_path: Path
+) -> None:
+    mock.get(GROUPS, status=403, json=FORBIDDEN)
+    p = pipeline(tmp_path)
+
+    p.run(zendesk_source().with_resources("groups"))
+
+    assert "groups" not in p.default_schema.data_table_names()
+    skipped = STATS.get("zendesk", "groups").skipped
+    assert "HTTP 403" in skipped
+    assert "zendesk.groups" in skipped
+
+
+def test_tickets_answering_403_fail_the_run(mock: responses.RequestsMock, tmp_path: Path) -> None:
+    add_ticket_fields(mock)
+    mock.get(TICKETS, status=403, json=FORBIDDEN)
 
     with pytest.raises(PipelineStepFailed) as info:
-        pipeline(tmp_path).run(zendesk_source().with_resources("groups"))
+        pipeline(tmp_path).run(zendesk_source().with_resources("tickets"))
 
     cause = find_cause(info.value, NotAvailableError)
-    assert cause.endpoint == "zendesk.groups"
-    assert cause.status == 404
+    assert cause.endpoint == "zendesk.tickets"
+    assert cause.status == 403
+    assert not STATS.get("zendesk", "tickets").skipped
+
+
+def test_refused_ticket_fields_load_tickets_without_the_pivot_and_warn(
+    mock: responses.RequestsMock, tmp_path: Path
+) -> None:
+    mock.get(FIELDS, status=403, json=FORBIDDEN)
+    add_two_export_pages(mock, [ticket(1), ticket(2)], [ticket(3)])
+    p = pipeline(tmp_path)
+
+    p.run(zendesk_source().with_resources("tickets"))
+
+    assert rows(p, "select id from tickets order by id") == [(1,), (2,), (3,)]
+    cols = columns(p, "tickets")
+    assert not [c for c in cols if c.startswith("custom_") and c != "custom_fields"]
+    assert "custom_fields" in cols  # the raw values stay
+    warnings = STATS.get("zendesk", "tickets").warnings
+    assert len(warnings) == 1
+    assert "ticket fields" in warnings[0]
+    assert "HTTP 403" in warnings[0]
 
 
 # -- configuration ------------------------------------------------------------------------------
@@ -428,8 +469,12 @@ def test_oauth_credentials_send_a_bearer_token(
 
 
 def test_a_refused_token_names_the_settings_and_hides_the_token(mock: responses.RequestsMock) -> None:
-    mock.get(GROUPS, status=401, json={"error": "Couldn't authenticate you: zd-unit-token-0a1b2c"})
-    source = zendesk_source().with_resources("groups")
+    # tickets, the primary object (an optional table refused with 401 is skipped instead); the
+    # ticket-fields read before it is refused too, and only warns.
+    refused = {"error": "Couldn't authenticate you: zd-unit-token-0a1b2c"}
+    mock.get(FIELDS, status=401, json=refused)
+    mock.get(TICKETS, status=401, json=refused)
+    source = zendesk_source().with_resources("tickets")
 
     with pytest.raises(ResourceExtractionError) as info:
         list(source)
@@ -438,4 +483,5 @@ def test_a_refused_token_names_the_settings_and_hides_the_token(mock: responses.
     assert "SOURCES__ZENDESK__CREDENTIALS__API_TOKEN" in str(cause)
     assert "zd-unit-token-0a1b2c" not in str(cause)
     assert "zd-unit-token-0a1b2c" not in str(info.value)
-    assert len(mock.calls) == 1  # a 401 is not retried
+    assert not any("zd-unit-token-0a1b2c" in w for w in STATS.get("zendesk", "tickets").warnings)
+    assert len(mock.calls) == 2  # a 401 is not retried

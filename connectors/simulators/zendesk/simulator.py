@@ -8,7 +8,8 @@
 
 Faults and limits can be set at construction and changed at any time: ``error_rate``,
 ``drop_rate``, ``truncate_rate``, ``latency_ms``, ``export_rpm``, ``account_rpm``,
-``rate_window_seconds``, ``disabled`` and :meth:`ZendeskSimulator.inject`.
+``rate_window_seconds``, ``disabled``, ``metric_sets`` (``embedded``, the default, or ``top_level``:
+how the ticket export side-loads metric sets) and :meth:`ZendeskSimulator.inject`.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ RECORD_KINDS = (
     "ticket_events",
 )
 FAULT_KINDS = ("drop", "truncate", "429", "badjson")
+METRIC_SET_SHAPES = ("embedded", "top_level", "missing")
 
 Endpoint = Callable[[Store, dict[str, str], str], tuple[int, dict[str, Any]]]
 # normalized path -> (endpoint, is an incremental export, feature that can be disabled)
@@ -130,6 +132,7 @@ class ZendeskSimulator(App):
         disabled: Iterable[str] = (),
         n_accounts: int = 300,
         cache_mb: int = 64,
+        metric_sets: str = "embedded",
     ) -> None:
         self.seed = seed
         self.world: World = build_world(seed, n_accounts)
@@ -146,6 +149,12 @@ class ZendeskSimulator(App):
         self.account_rpm = account_rpm
         self.rate_window_seconds = rate_window_seconds
         self.disabled: set[str] = set(disabled)
+        if metric_sets not in METRIC_SET_SHAPES:
+            raise ValueError(f"metric_sets must be one of {', '.join(METRIC_SET_SHAPES)}, got {metric_sets!r}")
+        self.metric_sets = metric_sets
+        """How ``include=metric_sets`` is answered by the ticket export: ``embedded`` (each ticket's
+        ``metric_set``, the documented shape), ``top_level`` (a ``metric_sets`` array) or ``missing``
+        (a fault: the side-load is ignored, so a client must notice it got none)."""
         self.stats = Stats()
         self._lock = threading.Lock()
         self._fault_rng = random.Random(f"zendesk-faults:{seed}")
@@ -340,12 +349,20 @@ class ZendeskSimulator(App):
     def _call(self, endpoint: Endpoint, params: dict[str, str], base: str) -> Response:
         store = self.store
         with store.lock:
-            key = (endpoint.__name__, tuple(sorted(params.items())), base, store.mutations, self.page_size)
+            key = (
+                endpoint.__name__,
+                tuple(sorted(params.items())),
+                base,
+                store.mutations,
+                self.page_size,
+                self.metric_sets,
+            )
             cached = self._pages.get(key)
             if cached is not None:
                 return Response(200, cached)
             try:
                 store.export_page = self.page_size
+                store.metric_sets_shape = self.metric_sets
                 with _gc_paused():
                     status, body = endpoint(store, params, base)
             except ep.BadRequest as exc:

@@ -116,6 +116,9 @@ class Store:
         self.now0 = now
         self.export_page = 1000
         """Items per page of the incremental exports (at most, and by default)."""
+        self.metric_sets_shape = "embedded"
+        """How ``include=metric_sets`` is answered: ``embedded`` (``tickets[].metric_set``),
+        ``top_level`` (a ``metric_sets`` array beside ``tickets``) or ``missing`` (not at all)."""
         self.lock = threading.RLock()
         self.mutations = 0
         self.n0 = n_tickets

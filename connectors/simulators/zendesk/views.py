@@ -270,7 +270,12 @@ def audit_json(h: TicketHistory, audit: Audit, include_comments: bool) -> dict[s
         "created_at": iso(audit.time),
         "updater_id": audit.author_id,
         "via": via,
-        "system": {},
+        "via_reference_id": None,
+        # the browser and address of a web update; unknown (null) for mail, API and other channels
+        "system": {
+            "client": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)" if audit.via == "web" else None,
+            "ip_address": f"203.0.113.{audit.author_id % 250 + 1}" if audit.via == "web" and audit.author_id else None,
+        },
         "event_type": "Audit",
         "child_events": children,
     }
@@ -303,6 +308,7 @@ def rating_json(h: TicketHistory, r: Rating) -> dict[str, Any]:
         "comment": r.comment,
         "reason": r.reason,
         "reason_code": r.reason_code,
+        "reason_id": r.reason_code,
         "created_at": iso(r.time),
         "updated_at": iso(r.time),
     }
@@ -315,6 +321,7 @@ def call_json(h: TicketHistory, call: Call) -> dict[str, Any]:
         "created_at": iso(call.created),
         "updated_at": iso(call.updated),
         "agent_id": call.agent_id,
+        "call_channel": "phone",
         "call_charge": "0.0",
         "call_group_id": h.group_id if call.agent_id else None,
         "call_recording_consent": "always",

@@ -1,0 +1,360 @@
+"""The Zendesk connector parses each published response (``tests/contracts/zendesk/``) into the
+expected rows: `responses` serves the fixture, the real source loads it into DuckDB with dlt.
+Both documented metric-set shapes are also loaded end to end from the simulator."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pytest
+import responses
+from dlt.pipeline.exceptions import PipelineStepFailed
+from responses import matchers
+
+from connectors.endpoints import WalkContext, walk
+from connectors.errors import AuthError
+from connectors.http import STATS, HttpClient, RetryPolicy
+from connectors.simulators.zendesk import ZendeskSimulator
+from connectors.zendesk import zendesk_source
+from connectors.zendesk.endpoints import BY_NAME
+from tests.contracts.shapes import load
+
+BASE = "https://acme.zendesk.com"
+TICKETS = f"{BASE}/api/v2/incremental/tickets/cursor.json"
+FIELDS = f"{BASE}/api/v2/ticket_fields.json"
+METRIC_EVENTS = f"{BASE}/api/v2/incremental/ticket_metric_events.json"
+
+
+@pytest.fixture(autouse=True)
+def zendesk_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("SOURCES__", "CREDENTIALS__")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    monkeypatch.setenv("SOURCES__ZENDESK__BASE_URL", BASE)
+    monkeypatch.setenv("SOURCES__ZENDESK__CREDENTIALS__EMAIL", "agent@acme.com")
+    monkeypatch.setenv("SOURCES__ZENDESK__CREDENTIALS__API_TOKEN", "zd-contract-token")
+    monkeypatch.setenv("SOURCES__ZENDESK__MAX_ATTEMPTS", "1")
+    STATS.reset()
+
+
+@pytest.fixture
+def mock() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        yield rsps
+
+
+def pipeline(tmp_path: Path) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name="zendesk_contracts",
+        pipelines_dir=str(tmp_path),
+        destination=dlt.destinations.duckdb(str(tmp_path / "contracts.duckdb")),
+        dataset_name="zendesk",
+    )
+
+
+def rows(p: dlt.Pipeline, sql: str) -> list[tuple[Any, ...]]:
+    with p.sql_client() as client:
+        return [tuple(r) for r in client.execute_sql(sql)]
+
+
+def columns(p: dlt.Pipeline, table: str) -> set[str]:
+    found = rows(
+        p,
+        f"select column_name from information_schema.columns where table_schema = 'zendesk' and table_name = '{table}'",
+    )
+    return {name for (name,) in found}
+
+
+def query(**params: Any) -> list[Any]:
+    return [matchers.query_param_matcher({k: str(v) for k, v in params.items()})]
+
+
+def no_ticket_fields(mock: responses.RequestsMock) -> None:
+    mock.get(FIELDS, json={"ticket_fields": [], "meta": {"has_more": False}, "links": {"next": None}})
+
+
+def epoch(iso: str) -> int:
+    return int(dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
+
+
+# -- tickets and their metric sets --------------------------------------------------------------
+
+METRIC_ROW = (5527084754447, 35436, 0, 0, 0, 0)
+METRIC_SQL = (
+    "select id, ticket_id, reopens, replies, group_stations, on_hold_time_in_minutes__calendar from ticket_metrics"
+)
+
+
+@pytest.mark.parametrize("fixture", ["tickets_export_embedded_metric_sets", "tickets_export_top_level_metric_sets"])
+def test_tickets_export_in_either_metric_set_shape(mock: responses.RequestsMock, tmp_path: Path, fixture: str) -> None:
+    no_ticket_fields(mock)
+    mock.get(TICKETS, json=load("zendesk", fixture), match=query(include="metric_sets", per_page=1000, start_time=0))
+    p = pipeline(tmp_path)
+
+    p.run(zendesk_source().with_resources("tickets"))
+
+    assert rows(p, "select id, status, priority, subject, via__channel, group_id from tickets") == [
+        (35436, "open", "high", "Help, my printer is on fire!", "web", 98738)
+    ]
+    assert rows(p, METRIC_SQL) == [METRIC_ROW]
+    # the embedded object is a ticket_metrics row, never metric_set__… ticket columns
+    assert not [c for c in columns(p, "tickets") if c.startswith("metric_set")]
+    assert not STATS.get("zendesk", "tickets").warnings
+    assert p.state["sources"]["zendesk"]["resources"]["tickets"]["cursor"] == "MTU3NjYxMzUzOS4wfHw0Njd8"
+
+
+def test_a_ticket_with_its_metric_set_in_both_shapes_has_one(mock: responses.RequestsMock, tmp_path: Path) -> None:
+    body = load("zendesk", "tickets_export_embedded_metric_sets")
+    body["metric_sets"] = [copy.deepcopy(body["tickets"][0]["metric_set"])]
+    no_ticket_fields(mock)
+    mock.get(TICKETS, json=body)
+    p = pipeline(tmp_path)
+
+    p.run(zendesk_source().with_resources("tickets"))
+
+    assert rows(p, METRIC_SQL) == [METRIC_ROW]
+    assert STATS.get("zendesk", "tickets").records == 2  # one ticket, one metric set
+
+
+def test_a_page_of_tickets_without_metric_sets_is_a_warning(mock: responses.RequestsMock, tmp_path: Path) -> None:
+    body = load("zendesk", "tickets_export_embedded_metric_sets")
+    del body["tickets"][0]["metric_set"]
+    no_ticket_fields(mock)
+    mock.get(TICKETS, json=body)
+    p = pipeline(tmp_path)
+
+    p.run(zendesk_source().with_resources("tickets"))
+
+    assert rows(p, "select id from tickets") == [(35436,)]  # the tickets still load
+    (warning,) = STATS.get("zendesk", "tickets").warnings
+    assert "metric_sets" in warning
+    assert "zendesk.ticket_metrics" in warning
+
+
+# -- ticket metric events: cursor pagination ----------------------------------------------------
+
+
+def test_ticket_metric_events_cursor_form_and_the_next_run(mock: responses.RequestsMock, tmp_path: Path) -> None:
+    mock.get(
+        METRIC_EVENTS,
+        json=load("zendesk", "ticket_metric_events_cursor"),
+        match=query(start_time=0, **{"page[size]": 100}),
+    )
+    p = pipeline(tmp_path)
+    p.run(zendesk_source().with_resources("ticket_metric_events"))
+
+    assert rows(p, "select id, ticket_id, metric, type, instance_id from ticket_metric_events") == [
+        (35436, 35436, "agent_work_time", "measure", 1)
+    ]
+    state = p.state["sources"]["zendesk"]["resources"]["ticket_metric_events"]
+    assert state["cursor"] == "after-cursor"
+
+    # the next run resumes from the stored cursor (start_time as the API requires it)
+    later = {"ticket_metric_events": [], "meta": {"has_more": False, "after_cursor": None}, "links": {"next": None}}
+    resume = epoch("2009-07-20T22:55:29Z") - 1
+    mock.get(
+        METRIC_EVENTS, json=later, match=query(start_time=resume, **{"page[size]": 100, "page[after]": "after-cursor"})
+    )
+    p.run(zendesk_source().with_resources("ticket_metric_events"))
+    assert p.state["sources"]["zendesk"]["resources"]["ticket_metric_events"]["cursor"] == "after-cursor"
+
+
+def test_more_metric_events_in_one_second_than_a_page_all_arrive(mock: responses.RequestsMock, tmp_path: Path) -> None:
+    """The time-based form cannot split a second: past 1,000 events in one second, the excess was
+    lost. The cursor form pages through them."""
+    second = "2024-05-01T12:00:00Z"
+    events = [
+        {
+            "id": 1000 + i,
+            "ticket_id": 1 + i % 7,
+            "metric": "reply_time",
+            "instance_id": 1,
+            "type": "activate",
+            "time": second,
+        }
+        for i in range(250)
+    ]
+    pages = [events[:100], events[100:200], events[200:]]
+    for n, page in enumerate(pages):
+        after = f"c{n + 1}"
+        more = n < len(pages) - 1
+        params: dict[str, Any] = {"start_time": 0, "page[size]": 100}
+        if n:
+            params["page[after]"] = f"c{n}"
+        mock.get(
+            METRIC_EVENTS,
+            json={
+                "ticket_metric_events": page,
+                "meta": {"has_more": more, "after_cursor": after, "before_cursor": f"b{n}"},
+                "links": {"next": f"{METRIC_EVENTS}?page[after]={after}&page[size]=100" if more else None},
+            },
+            match=query(**params),
+        )
+    p = pipeline(tmp_path)
+
+    p.run(zendesk_source().with_resources("ticket_metric_events"))
+
+    assert rows(p, "select count(*), count(distinct id) from ticket_metric_events") == [(250, 250)]
+    state = p.state["sources"]["zendesk"]["resources"]["ticket_metric_events"]
+    assert state["cursor"] == "c3"
+    assert state["start_time"] == epoch(second) - 1
+
+
+def test_a_time_based_state_keeps_working(mock: responses.RequestsMock) -> None:
+    """A state written by the time-based form (``start_time`` only) starts the cursor form there."""
+    stored = epoch("2024-05-01T00:00:00Z")
+    mock.get(
+        METRIC_EVENTS,
+        json=load("zendesk", "ticket_metric_events_cursor"),
+        match=query(start_time=stored, **{"page[size]": 100}),
+    )
+    client = HttpClient(BASE, name="zendesk", policy=RetryPolicy(max_attempts=1))
+    state: dict[str, Any] = {"v": 1, "start_time": stored}
+
+    tables = list(walk(BY_NAME["ticket_metric_events"], WalkContext(client=client), state))
+
+    # walk yields dlt-marked Arrow tables (the table is the item's ``data``)
+    assert sum(getattr(t, "data", t).num_rows for t in tables) == 1
+    assert state["cursor"] == "after-cursor"
+    assert state["start_time"] == stored  # never moves back
+
+
+# -- the other endpoints ------------------------------------------------------------------------
+
+CASES = [
+    (
+        "users",
+        "/api/v2/incremental/users/cursor.json",
+        "users_export",
+        "select id, email, role, active, suspended, time_zone from users",
+        [(6128164851599, "integration-test+amberblanchard@airbyte.io", "end-user", True, False, "Pacific/Noumea")],
+    ),
+    (
+        "organizations",
+        "/api/v2/incremental/organizations.json",
+        "organizations_export",
+        "select id, name, external_id, group_id, domain_names from organizations",
+        [(35436, "Test Organization", "org123", 98738, '["example.com"]')],
+    ),
+    (
+        "satisfaction_ratings",
+        "/api/v2/satisfaction_ratings.json",
+        "satisfaction_ratings",
+        "select id, score, ticket_id, assignee_id, comment from satisfaction_ratings",
+        [(35436, "good", 35436, 235323, "Great support!")],
+    ),
+    (
+        "sla_policies",
+        "/api/v2/slas/policies.json",
+        "sla_policies",
+        "select id, title, position, policy_metrics from sla_policies",
+        [
+            (
+                12345,
+                "Default SLA Policy",
+                1,
+                '[{"priority":"normal","metric":"first_reply_time","target":480,"business_hours":true}]',
+            )
+        ],
+    ),
+    (
+        "ticket_comments",
+        "/api/v2/incremental/ticket_events.json",
+        "ticket_events_comment_events",
+        "select id, ticket_id, audit_id, author_id, public, body, via_channel from ticket_comments",
+        [(91048994488, 123, 926256957613, 5031726587, True, "This is a comment", "api")],
+    ),
+    (
+        "calls",
+        "/api/v2/channels/voice/stats/incremental/calls.json",
+        "talk_calls_export",
+        "select id, agent_id, ticket_id, talk_time, wait_time, hold_time, completion_status, direction from calls",
+        [(112233, 12345, 5005, 120, 20, 25, "completed", "inbound")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("resource", "path", "fixture", "sql", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_each_endpoint_parses_its_published_response(
+    mock: responses.RequestsMock, tmp_path: Path, resource: str, path: str, fixture: str, sql: str, expected: list[Any]
+) -> None:
+    mock.get(f"{BASE}{path}", json=load("zendesk", fixture))
+    p = pipeline(tmp_path)
+
+    p.run(zendesk_source().with_resources(resource))
+
+    assert rows(p, sql) == expected
+    assert len(mock.calls) == 1  # the published page says it is the last one
+
+
+# -- error bodies -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource", "path", "status", "fixture"),
+    [
+        ("sla_policies", "/api/v2/slas/policies.json", 403, "error_403"),
+        ("satisfaction_ratings", "/api/v2/satisfaction_ratings.json", 403, "error_403"),
+        ("calls", "/api/v2/channels/voice/stats/incremental/calls.json", 404, "error_404"),
+        ("ticket_metric_events", "/api/v2/incremental/ticket_metric_events.json", 403, "error_403"),
+        ("users", "/api/v2/incremental/users/cursor.json", 401, "error_401"),
+    ],
+)
+def test_a_refused_optional_endpoint_is_skipped_with_the_reason(
+    mock: responses.RequestsMock, tmp_path: Path, resource: str, path: str, status: int, fixture: str
+) -> None:
+    mock.get(f"{BASE}{path}", status=status, json=load("zendesk", fixture))
+    p = pipeline(tmp_path)
+
+    p.run(zendesk_source().with_resources(resource))
+
+    skipped = STATS.get("zendesk", resource).skipped
+    assert f"HTTP {status}" in skipped
+    assert f"zendesk.{resource}" in skipped
+
+
+def test_refused_tickets_fail_the_run(mock: responses.RequestsMock, tmp_path: Path) -> None:
+    mock.get(FIELDS, status=401, json=load("zendesk", "error_401"))
+    mock.get(TICKETS, status=401, json=load("zendesk", "error_401"))
+
+    with pytest.raises(PipelineStepFailed) as info:
+        pipeline(tmp_path).run(zendesk_source().with_resources("tickets"))
+
+    seen: BaseException | None = info.value
+    while seen is not None and not isinstance(seen, AuthError):
+        seen = seen.__cause__ or seen.__context__
+    assert isinstance(seen, AuthError)
+    assert seen.endpoint == "zendesk.tickets"
+
+
+# -- both metric-set shapes end to end, from the simulator --------------------------------------
+
+
+@pytest.mark.parametrize("shape", ["embedded", "top_level"])
+def test_simulator_metric_sets_in_either_shape_reach_ticket_metrics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str
+) -> None:
+    sim = ZendeskSimulator(
+        seed=21, n_tickets=400, page_size=150, export_rpm=100_000, account_rpm=100_000, metric_sets=shape
+    )
+    with sim.serve() as base_url:
+        monkeypatch.setenv("SOURCES__ZENDESK__BASE_URL", base_url)
+        monkeypatch.setenv("SOURCES__ZENDESK__CREDENTIALS__EMAIL", sim.email)
+        monkeypatch.setenv("SOURCES__ZENDESK__CREDENTIALS__API_TOKEN", sim.api_token)
+        monkeypatch.setenv("SOURCES__ZENDESK__EXPORT_RATE_LIMIT", "100000")
+        p = pipeline(tmp_path)
+        p.run(zendesk_source().with_resources("tickets"))
+
+    expected = sorted((m["id"], m["ticket_id"], m["reopens"], m["replies"]) for m in sim.records("metric_sets"))
+    assert len(expected) == sim.n_tickets
+    assert rows(p, "select id, ticket_id, reopens, replies from ticket_metrics order by id") == expected
+    assert rows(p, "select count(*) from tickets") == [(sim.n_tickets,)]
+    assert not [c for c in columns(p, "tickets") if c.startswith("metric_set")]
+    assert not STATS.get("zendesk", "tickets").warnings
