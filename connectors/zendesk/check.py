@@ -86,9 +86,9 @@ def _ordered(endpoints: tuple[Endpoint, ...]) -> list[Endpoint]:
 
 def _probe(client: HttpClient, endpoint: Endpoint, start: int) -> Probe:
     extra: dict[str, Any] = {}
-    if endpoint.rate_group == EXPORT:
-        extra["per_page"] = 1
-    if endpoint.incremental in ("cursor_export", "start_time"):
+    if endpoint.rate_group == EXPORT and endpoint.incremental != "start_time_then_cursor":
+        extra["per_page"] = 1  # the cursor-paginated form takes page[size], set by first_page
+    if endpoint.incremental in ("cursor_export", "start_time", "start_time_then_cursor"):
         extra["start_time"] = start
     params = first_page(endpoint, **extra)
 

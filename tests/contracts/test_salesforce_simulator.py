@@ -181,7 +181,7 @@ def test_deleted(sim: SalesforceSimulator) -> None:
     with fresh.serve():
         api = Api(fresh)
         fresh.mutate(seed=2, delete_count=3)
-        end = datetime.now(UTC) + timedelta(minutes=2)
+        end = fresh.now + timedelta(minutes=2)  # the simulator keeps its own clock
         start = end - timedelta(days=1)
         params = {"start": start.strftime("%Y-%m-%dT%H:%M:00+00:00"), "end": end.strftime("%Y-%m-%dT%H:%M:00+00:00")}
         response = api.get("sobjects/Case/deleted/", params=params)
