@@ -148,6 +148,11 @@ class FctTickets(SQLModel, table=True):
     )
     is_resolved: bool = Field(description="Reached solved or closed.")
     reply_count: int | None = Field(default=None, description="Public agent replies; NULL when unknown.")
+    has_agent_activity: bool | None = Field(
+        default=None,
+        description="Any sign an agent worked the ticket (a reply; Salesforce also the First Response milestone, "
+        "accepted AgentWork, an agent-owned phone case).",
+    )
     reopen_count: int | None = Field(default=None, description="Times reopened (Zendesk's count); NULL when unknown.")
     escalation_count: int | None = Field(default=None, description="Moves up between support tiers.")
     first_reply_minutes: float | None = Field(
@@ -171,7 +176,9 @@ class FctTickets(SQLModel, table=True):
         "NULL when unresolved or the replies are unknown.",
     )
     is_one_touch: bool | None = Field(default=None, description="Resolved with exactly one public reply.")
-    is_self_service: bool | None = Field(default=None, description="Resolved with no public agent reply.")
+    is_self_service: bool | None = Field(
+        default=None, description="Resolved with no sign of agent work (has_agent_activity false)."
+    )
     is_resolved_within_target: bool | None = Field(
         default=None, description="full_resolution_minutes within kpis.resolution_within_hours (default 24 h)."
     )
@@ -236,8 +243,8 @@ class FctSurveyResponses(SQLModel, table=True):
     __table_args__ = {"schema": "marts"}
     __grain__: ClassVar[tuple[str, ...]] = ("survey_key",)
 
-    survey_key: str = Field(primary_key=True, description="'zendesk:<rating id>'.")
-    source_system: str = Field(description="'zendesk' (or 'salesforce').")
+    survey_key: str = Field(primary_key=True, description="'zendesk:<rating id>' or 'salesforce:<Case Id>:csat'.")
+    source_system: str = Field(description="'zendesk' or 'salesforce'.")
     ticket_key: str | None = Field(default=None, description="The rated ticket.")
     requester_key: str | None = Field(default=None, description="Who rated.")
     assignee_agent_key: str | None = Field(default=None, description="The agent when rated.")
@@ -252,6 +259,9 @@ class FctSurveyResponses(SQLModel, table=True):
     is_response: bool = Field(description="The customer answered.")
     is_positive: bool | None = Field(default=None, description="Score 4–5 (true) or 1–2 (false); NULL for 3 or none.")
     is_neutral: bool = Field(description="Score 3.")
+    is_offered: bool | None = Field(
+        default=None, description="A survey went out (Zendesk); NULL when unknown (Salesforce Case field)."
+    )
     offered_at: dt.datetime | None = Field(default=None, description="Survey sent (UTC).")
     responded_at: dt.datetime | None = Field(default=None, description="Answered (UTC).")
     responded_date: dt.date | None = Field(default=None, description="Date answered: CSAT counts here.")
@@ -284,6 +294,12 @@ class FctContacts(SQLModel, table=True):
     handle_seconds: int | None = Field(default=None, description="Talk + hold + wrap-up, or HandleTime.")
     handle_minutes: float | None = Field(default=None, description="Handle minutes of a handled contact; else NULL.")
     is_handled: bool = Field(description="Answered by an agent; abandoned/unanswered ones are false.")
+    is_ticket_excluded: bool = Field(
+        description="Its ticket is deleted, merged away or spam: excluded from handle time (false without a ticket)."
+    )
+    ticket_exclusion_reason: str | None = Field(
+        default=None, description="deleted, merged or spam when is_ticket_excluded; else NULL."
+    )
 
 
 class FctArticleUsage(SQLModel, table=True):
