@@ -69,12 +69,20 @@ spans as (
     where closed_at is not null and business_hours_id is not null
 ),
 
-overlaps as (
+span_overlaps as (
     select
         s.case_id,
         s.span,
-        coalesce(sum(epoch(least(s.span_end, i.end_at)) - epoch(greatest(s.span_start, i.start_at))), 0) / 60.0
-            as business_minutes
+        -- least/greatest skip NULLs: a span without any interval must not fall back to itself
+        coalesce(
+            sum(
+                case
+                    when i.start_at is not null
+                        then epoch(least(s.span_end, i.end_at)) - epoch(greatest(s.span_start, i.start_at))
+                end
+            ),
+            0
+        ) / 60.0 as business_minutes
     from spans as s
     left join intervals as i
         on i.business_hours_id = s.business_hours_id
@@ -94,7 +102,7 @@ final as (
         max(case when o.span = 'first_solve' then o.business_minutes end)::DOUBLE as first_resolution_minutes_business,
         max(case when o.span = 'close' then o.business_minutes end)::DOUBLE as full_resolution_minutes_business
     from times as t
-    left join overlaps as o on o.case_id = t.case_id
+    left join span_overlaps as o on o.case_id = t.case_id
     group by t.case_id, t.business_hours_id, t.first_reply_at, t.first_solved_at, t.closed_at
 )
 
