@@ -13,7 +13,10 @@ from typing import ClassVar
 from sqlmodel import Field, SQLModel
 
 _SLICE = "Slices of the KPIs: "
-_SEGMENT = "Account segment (Enterprise, Mid-Market, Commercial by ARR; Unassigned without ARR)."
+_SEGMENT = (
+    "Account segment (Enterprise, Mid-Market, Commercial by ARR, or by the Account field segments.account_field "
+    "when configured; Unassigned without either)."
+)
 _CHANNEL = "Channel group: phone, email_chat, social, portal, other."
 _TIER = "Support tier: Tier 1, Tier 2, Tier 3, or Unassigned."
 
@@ -59,7 +62,8 @@ class DimAccount(SQLModel, table=True):
     current_arr: float = Field(description="ARR in the latest month (won opportunities of the last 12 months), USD.")
     segment: str = Field(
         description="Enterprise (ARR ≥ segments.enterprise_min_arr, default $5M), Mid-Market (≥ mid_market_min_arr, "
-        "default $500K), Commercial (below), Unassigned (never had ARR); a churned account keeps its last segment."
+        "default $500K), Commercial (below), Unassigned (never had ARR); a churned account keeps its last segment. "
+        "A recognised value of the Account field segments.account_field (e.g. Segment__c) wins over ARR."
     )
     is_active_customer: bool = Field(description="ARR above 0 in the latest month.")
     first_active_month: dt.date | None = Field(default=None, description="First month with ARR; NULL if never.")
@@ -346,7 +350,10 @@ class FctAccountMonthly(SQLModel, table=True):
     is_new: bool = Field(description="Active for the first time.")
     is_reactivated: bool = Field(description="Active again after a churn.")
     is_churned: bool = Field(description="Became inactive this month.")
-    segment: str = Field(description="Segment by this month's ARR (the previous month's for a churned account).")
+    segment: str = Field(
+        description="Segment by this month's ARR (the previous month's for a churned account), or by the Account "
+        "field segments.account_field when configured and recognised."
+    )
 
 
 class AggKpiMonthly(SQLModel, table=True):

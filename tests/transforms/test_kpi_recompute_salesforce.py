@@ -126,9 +126,20 @@ def load_cases(con: Connection) -> dict[str, Case]:
         con,
         "case",
         [
-            "id", "created_date", "origin", "owner_id", "contact_id", "is_closed", "closed_date",
-            "is_closed_on_create", "last_modified_date", "system_modstamp", "is_deleted", "master_record_id",
-            "status", "csat_score_c",
+            "id",
+            "created_date",
+            "origin",
+            "owner_id",
+            "contact_id",
+            "is_closed",
+            "closed_date",
+            "is_closed_on_create",
+            "last_modified_date",
+            "system_modstamp",
+            "is_deleted",
+            "master_record_id",
+            "status",
+            "csat_score_c",
         ],
     ):
         if r["is_closed"] and r["status"]:
@@ -138,8 +149,13 @@ def load_cases(con: Connection) -> dict[str, Case]:
         created = _utc(r["created_date"])
         assert created is not None
         cases[r["id"]] = Case(
-            id=r["id"], created=created, origin=(r["origin"] or "").lower(), owner=r["owner_id"] or "",
-            contact=r["contact_id"], is_closed=bool(r["is_closed"]), closed=_utc(r["closed_date"]),
+            id=r["id"],
+            created=created,
+            origin=(r["origin"] or "").lower(),
+            owner=r["owner_id"] or "",
+            contact=r["contact_id"],
+            is_closed=bool(r["is_closed"]),
+            closed=_utc(r["closed_date"]),
             closed_on_create=bool(r["is_closed_on_create"]),
             modified=_utc(r["last_modified_date"] or r["system_modstamp"]),
             csat=None if r["csat_score_c"] is None else float(r["csat_score_c"]),
@@ -155,8 +171,12 @@ def load_cases(con: Connection) -> dict[str, Case]:
         case = cases.get(r["parent_id"])
         author = r["created_by_id"] or ""
         if (
-            case is None or not r["is_published"] or r["is_deleted"] or r["id"] in purged
-            or not author.startswith("005") or author == case.contact
+            case is None
+            or not r["is_published"]
+            or r["is_deleted"]
+            or r["id"] in purged
+            or not author.startswith("005")
+            or author == case.contact
             or (user_types.get(author) or "Standard") != "Standard"
         ):
             continue
@@ -164,7 +184,9 @@ def load_cases(con: Connection) -> dict[str, Case]:
         case.agent_signs = True
     # a completed First Response milestone
     first_response = {
-        r["id"] for r in _rows(con, "milestone_type", ["id", "name"]) if (r["name"] or "").strip().lower() == "first response"
+        r["id"]
+        for r in _rows(con, "milestone_type", ["id", "name"])
+        if (r["name"] or "").strip().lower() == "first response"
     }
     for r in _rows(
         con,
@@ -209,8 +231,10 @@ def load_cases(con: Connection) -> dict[str, Case]:
             if is_closed_status(r["new_value"]) and case.first_closed is None:
                 case.first_closed = at
             if (
-                r["old_value"] is not None and r["new_value"] is not None
-                and is_closed_status(r["old_value"]) and not is_closed_status(r["new_value"])
+                r["old_value"] is not None
+                and r["new_value"] is not None
+                and is_closed_status(r["old_value"])
+                and not is_closed_status(r["new_value"])
             ):
                 case.reopens += 1
         elif r["field"] in ("Owner", "ownerAssignment"):

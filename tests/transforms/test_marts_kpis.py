@@ -384,8 +384,11 @@ def test_every_kpi_matches_the_hand_computed_numbers(built: str) -> None:
 def test_slices_that_should_not_exist(built: str) -> None:
     got = kpis(built)
     # A month with no tickets has no ticket KPI rows (never a silent 0), but accounts still count.
-    assert not [k for k in got if k[0] == APRIL and k[1] not in {"retention_rate", "net_revenue_retention",
-                                                                   "customer_lifetime_value"}]
+    assert not [
+        k
+        for k in got
+        if k[0] == APRIL and k[1] not in {"retention_rate", "net_revenue_retention", "customer_lifetime_value"}
+    ]
     # No NPS was loaded: no rows at all, and kpi_definitions says what is missing.
     assert not [k for k in got if k[1] == "nps"]
     # CLV per segment: Mid-Market lost nobody (churn 0: unbounded), Commercial has no active account.

@@ -125,9 +125,7 @@ ORG: dict[str, list[dict[str, Any]]] = {
         _case(3, "Phone", "2024-06-03T09:00:00+00:00", is_closed_on_create=True, owner_id=AGENT),
         _case(4, "Chat", "2024-06-03T11:00:00+00:00", csat_score_c=0.0),
         _case(5, "Email", "2024-07-02T09:00:00+00:00", business_hours_id="01mBH2"),
-        _case(
-            6, "Email", "2024-06-10T15:00:00+00:00", created_date=ts("2024-06-07T20:00:00+00:00")
-        ),
+        _case(6, "Email", "2024-06-10T15:00:00+00:00", created_date=ts("2024-06-07T20:00:00+00:00")),
     ],
     "salesforce.milestone_type": [{"id": "557FR", "system_modstamp": MOD, "name": "First Response"}],
     "salesforce.case_milestone": [
@@ -180,9 +178,7 @@ def test_self_service_needs_no_sign_of_agent_work(built: str) -> None:
     }
     assert {v[1] for v in rows.values()} == {0}
     activity = _tickets(built, "has_agent_activity")
-    assert [k for k, v in activity.items() if not v[0]] == ["salesforce:500S1", "salesforce:500S5"] or sorted(
-        k for k, v in activity.items() if not v[0]
-    ) == ["salesforce:500S1", "salesforce:500S5"]
+    assert sorted(k for k, v in activity.items() if not v[0]) == ["salesforce:500S1", "salesforce:500S5"]
     # June (by first solve): S1 and S5 of six resolutions.
     assert kpis(built)[(JUNE, "self_service_rate", *ALL)][:2] == (2, 6)
 
