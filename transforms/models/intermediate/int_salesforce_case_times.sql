@@ -5,9 +5,10 @@
 -- - first solve: the first Status change into a closed status (intermediate.int_salesforce_case_history),
 --   else ClosedDate; a reopened case that is open again keeps its first solve (KPIS.md: the first time).
 -- - final close: ClosedDate of a case closed now.
--- Business minutes: the overlap of created → event with the intervals of the case's BusinessHours
--- (Case.BusinessHoursId, else the active default) from intermediate.int_salesforce_business_intervals;
--- 0 when the span lies outside business hours, NULL when no business hours are synced.
+-- Business minutes: the business time between created and the event on the clock of the case's
+-- BusinessHours (Case.BusinessHoursId, else the active default), intermediate.int_salesforce_business_clock:
+-- the difference of the clock at both times. 0 when the span lies outside business hours, NULL when
+-- no business hours are synced.
 with cases as (
     select * from staging.stg_salesforce__cases
 ),
@@ -29,8 +30,8 @@ business_hours as (
     where is_active
 ),
 
-intervals as (
-    select * from intermediate.int_salesforce_business_intervals
+clock as (
+    select * from intermediate.int_salesforce_business_clock
 ),
 
 default_hours as (
@@ -55,40 +56,52 @@ times as (
     cross join default_hours as d
 ),
 
-spans as (
-    select case_id, business_hours_id, 'first_reply' as span, created_at as span_start, first_reply_at as span_end
+points as (
+    select case_id, business_hours_id, 'created' as point, created_at as point_at
     from times
-    where first_reply_at is not null and business_hours_id is not null
+    where business_hours_id is not null
     union all
-    select case_id, business_hours_id, 'first_solve' as span, created_at as span_start, first_solved_at as span_end
+    select case_id, business_hours_id, 'first_reply' as point, first_reply_at as point_at
     from times
-    where first_solved_at is not null and business_hours_id is not null
+    where business_hours_id is not null and first_reply_at is not null
     union all
-    select case_id, business_hours_id, 'close' as span, created_at as span_start, closed_at as span_end
+    select case_id, business_hours_id, 'first_solve' as point, first_solved_at as point_at
     from times
-    where closed_at is not null and business_hours_id is not null
+    where business_hours_id is not null and first_solved_at is not null
+    union all
+    select case_id, business_hours_id, 'close' as point, closed_at as point_at
+    from times
+    where business_hours_id is not null and closed_at is not null
 ),
 
-span_overlaps as (
+-- business seconds on the clock at each point (NULL pieces: a day without business time)
+point_clock as (
     select
-        s.case_id,
-        s.span,
-        -- least/greatest skip NULLs: a span without any interval must not fall back to itself
-        coalesce(
+        p.case_id,
+        p.point,
+        min(k.seconds_before_day) + coalesce(
             sum(
                 case
-                    when i.start_at is not null
-                        then epoch(least(s.span_end, i.end_at)) - epoch(greatest(s.span_start, i.start_at))
+                    when k.piece_start is not null
+                        then greatest(0, least(epoch(p.point_at), epoch(k.piece_end)) - epoch(k.piece_start))
                 end
             ),
             0
-        ) / 60.0 as business_minutes
-    from spans as s
-    left join intervals as i
-        on i.business_hours_id = s.business_hours_id
-        and i.start_at < s.span_end
-        and i.end_at > s.span_start
-    group by s.case_id, s.span
+        ) as clock_seconds
+    from points as p
+    inner join clock as k on k.business_hours_id = p.business_hours_id and k.utc_day = p.point_at::DATE
+    group by p.case_id, p.point
+),
+
+clocks as (
+    select
+        case_id,
+        max(case when point = 'created' then clock_seconds end) as created_clock,
+        max(case when point = 'first_reply' then clock_seconds end) as first_reply_clock,
+        max(case when point = 'first_solve' then clock_seconds end) as first_solve_clock,
+        max(case when point = 'close' then clock_seconds end) as close_clock
+    from point_clock
+    group by case_id
 ),
 
 final as (
@@ -98,12 +111,11 @@ final as (
         t.first_reply_at::TIMESTAMP as first_reply_at,
         t.first_solved_at::TIMESTAMP as first_solved_at,
         t.closed_at::TIMESTAMP as closed_at,
-        max(case when o.span = 'first_reply' then o.business_minutes end)::DOUBLE as first_reply_minutes_business,
-        max(case when o.span = 'first_solve' then o.business_minutes end)::DOUBLE as first_resolution_minutes_business,
-        max(case when o.span = 'close' then o.business_minutes end)::DOUBLE as full_resolution_minutes_business
+        ((c.first_reply_clock - c.created_clock) / 60.0)::DOUBLE as first_reply_minutes_business,
+        ((c.first_solve_clock - c.created_clock) / 60.0)::DOUBLE as first_resolution_minutes_business,
+        ((c.close_clock - c.created_clock) / 60.0)::DOUBLE as full_resolution_minutes_business
     from times as t
-    left join span_overlaps as o on o.case_id = t.case_id
-    group by t.case_id, t.business_hours_id, t.first_reply_at, t.first_solved_at, t.closed_at
+    left join clocks as c on c.case_id = t.case_id
 )
 
 select * from final
