@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -328,6 +330,51 @@ def sla(cases: dict[str, Case]) -> Counts:
     return {m: (float(a), float(n)) for m, (a, n) in out.items()}
 
 
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")  # date.weekday()
+
+
+def _business_seconds(hours: dict[str, Any], start: dt.datetime, end: dt.datetime) -> float:
+    """Business seconds between two UTC times: each local day's hours (00:00 as an end is midnight
+    at the end of the day) in the business hours' time zone, overlapped with [start, end]."""
+    zone = ZoneInfo(hours["time_zone_sid_key"] or "UTC")
+    total = 0.0
+    day = start.astimezone(zone).date() - dt.timedelta(days=1)
+    while day <= end.astimezone(zone).date() + dt.timedelta(days=1):
+        name = _DAYS[day.weekday()]
+        opens, closes = hours[f"{name}_start_time"], hours[f"{name}_end_time"]
+        if opens and closes:
+            o = int(opens[:2]) * 60 + int(opens[3:5])
+            c = int(closes[:2]) * 60 + int(closes[3:5]) or 24 * 60
+            local = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+            lo = (local + dt.timedelta(minutes=o)).replace(tzinfo=None)
+            hi = (local + dt.timedelta(minutes=c)).replace(tzinfo=None)
+            lo_utc = lo.replace(tzinfo=zone).astimezone(dt.UTC)
+            hi_utc = hi.replace(tzinfo=zone).astimezone(dt.UTC)
+            total += max(0.0, (min(end, hi_utc) - max(start, lo_utc)).total_seconds())
+        day += dt.timedelta(days=1)
+    return total
+
+
+def business_resolution(con: Connection, cases: dict[str, Case]) -> Counts:
+    """Median full resolution in business hours (CreatedDate → ClosedDate on the case's
+    BusinessHours, else the default one) of the cases closed in the month."""
+    columns = ["id", "is_active", "is_default", "time_zone_sid_key"] + [
+        f"{d}_{edge}_time" for d in _DAYS for edge in ("start", "end")
+    ]
+    hours = {r["id"]: r for r in _rows(con, "business_hours", columns) if r["is_active"]}
+    default = min((k for k, r in hours.items() if r["is_default"]), default=None)
+    assigned = dict((r["id"], r["business_hours_id"]) for r in _rows(con, "case", ["id", "business_hours_id"]))
+    out: dict[Month, list[float]] = defaultdict(list)
+    for case in cases.values():
+        if not case.is_closed or case.closed is None:
+            continue
+        which = assigned.get(case.id) if assigned.get(case.id) in hours else default
+        if which is None:
+            continue
+        out[_month(case.closed)].append(_business_seconds(hours[which], case.created, case.closed) / 3600)
+    return {m: (statistics.median(v), 1.0) for m, v in out.items()}
+
+
 def totals(con: Connection, kpi: str) -> Counts:
     rows = con.query(
         "select month_start, numerator, denominator from marts.agg_kpi_monthly where kpi_name = %s "
@@ -366,3 +413,8 @@ def test_csat_recomputed(synced: str) -> None:
 def test_sla_recomputed(synced: str) -> None:
     with connection(parse_target(synced)) as con:
         _same(totals(con, "sla_compliance"), sla(load_cases(con)))
+
+
+def test_business_hours_resolution_recomputed(synced: str) -> None:
+    with connection(parse_target(synced)) as con:
+        _same(totals(con, "median_resolution_business_hours"), business_resolution(con, load_cases(con)))
