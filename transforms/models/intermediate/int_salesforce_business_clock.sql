@@ -69,8 +69,10 @@ cumulative as (
         business_hours_id,
         utc_day,
         coalesce(
+            -- utc_day is never NULL; 'nulls first' only spares BigQuery a NULLS LAST it cannot take
             sum(day_seconds) over (
-                partition by business_hours_id order by utc_day rows between unbounded preceding and 1 preceding
+                partition by business_hours_id order by utc_day nulls first
+                rows between unbounded preceding and 1 preceding
             ),
             0
         ) as seconds_before_day
