@@ -90,7 +90,8 @@ class Ticket(SQLModel, table=True):
     first_solved_at: dt.datetime | None = Field(
         default=None,
         description="First time the ticket was solved (UTC): Zendesk created_at + first resolution minutes; "
-        "Salesforce ClosedDate. NULL if never solved.",
+        "Salesforce the first CaseHistory Status change into a closed status, else ClosedDate (a reopened case "
+        "keeps it). NULL if never solved.",
     )
     solved_at: dt.datetime | None = Field(
         default=None, description="Latest solve (UTC), while the ticket is solved or closed; NULL otherwise."
@@ -109,6 +110,12 @@ class Ticket(SQLModel, table=True):
         "Salesforce: published CaseComments (not deleted) by internal users (a User Id '005...', not the case's "
         "contact, not a portal user).",
     )
+    has_agent_activity: bool | None = Field(
+        default=None,
+        description="Any sign an agent worked the ticket. Zendesk: a public agent reply. Salesforce: a published "
+        "agent comment, a completed 'First Response' milestone, accepted Omni-Channel AgentWork, or a phone case "
+        "(Origin Phone) owned by a user rather than a queue. False: self-service if resolved.",
+    )
     reopen_count: int | None = Field(
         default=None,
         description="Times reopened (0 when never). Zendesk: its own count. Salesforce: CaseHistory Status changes "
@@ -123,24 +130,25 @@ class Ticket(SQLModel, table=True):
     )
     first_reply_minutes_business: float | None = Field(
         default=None,
-        description=f"Minutes to the first public agent reply, business hours. {_MINUTES} Always NULL for "
-        "Salesforce (business hours are not computed).",
+        description=f"Minutes to the first public agent reply, business hours. {_MINUTES} Salesforce: the "
+        "calendar span's overlap with the case's BusinessHours (else the default), weekly hours in its time "
+        "zone; holidays are not synced.",
     )
     first_resolution_minutes_calendar: float | None = Field(
         default=None, description=f"Minutes from creation to the first solve, calendar. {_MINUTES}"
     )
     first_resolution_minutes_business: float | None = Field(
         default=None,
-        description=f"Minutes from creation to the first solve, business hours. {_MINUTES} Always NULL for "
-        "Salesforce (business hours are not computed).",
+        description=f"Minutes from creation to the first solve, business hours. {_MINUTES} Salesforce: from "
+        "the case's BusinessHours, as first_reply_minutes_business.",
     )
     full_resolution_minutes_calendar: float | None = Field(
         default=None, description=f"Minutes from creation to the latest solve, calendar. {_MINUTES}"
     )
     full_resolution_minutes_business: float | None = Field(
         default=None,
-        description=f"Minutes from creation to the latest solve, business hours. {_MINUTES} Always NULL for "
-        "Salesforce (business hours are not computed).",
+        description=f"Minutes from creation to the latest solve, business hours. {_MINUTES} Salesforce: to "
+        "ClosedDate, from the case's BusinessHours, as first_reply_minutes_business.",
     )
     agent_wait_minutes_calendar: float | None = Field(
         default=None, description="Minutes the ticket waited on the agent (new/open), calendar (Zendesk)."
@@ -340,29 +348,47 @@ class TicketArticleLink(SQLModel, table=True):
 
 
 class SurveyResponse(SQLModel, table=True):
-    """A satisfaction survey offered on a ticket (Zendesk satisfaction ratings), answered or not."""
+    """A satisfaction survey on a ticket: Zendesk satisfaction ratings (answered or not) and the Salesforce
+    Case field of [salesforce] csat_field (answers only)."""
 
     __tablename__ = "survey_responses"
     __table_args__ = {"schema": "core"}
     __grain__: ClassVar[tuple[str, ...]] = ("survey_key",)
 
-    survey_key: str = Field(primary_key=True, description="'zendesk:<satisfaction rating id>'.")
-    source_system: str = Field(description="'zendesk'.")
+    survey_key: str = Field(
+        primary_key=True, description="'zendesk:<satisfaction rating id>' or 'salesforce:<Case Id>:csat'."
+    )
+    source_system: str = Field(description="'zendesk' or 'salesforce'.")
     ticket_key: str | None = Field(default=None, description="The rated ticket (core.tickets).")
-    requester_key: str | None = Field(default=None, description="'zendesk:<requester user id>'.")
+    requester_key: str | None = Field(
+        default=None, description="'zendesk:<requester user id>' or 'salesforce:<Contact Id>'."
+    )
     assignee_agent_key: str | None = Field(
-        default=None, description="The assignee the rating names: the agent when the customer rated."
+        default=None,
+        description="The assignee the rating names: the agent when the customer rated (Salesforce: the case's "
+        "owner when a user owns it).",
     )
     group_key: str | None = Field(default=None, description="The group the rating names, when the customer rated.")
-    score_raw: str | None = Field(default=None, description="Zendesk's score, lower-cased (offered, good, bad, ...).")
+    score_raw: str | None = Field(
+        default=None, description="Zendesk's score, lower-cased (offered, good, bad, ...), or the Case field's value."
+    )
     score: float | None = Field(
-        default=None, description="Score on 1-5 (legacy good = 5, bad = 1); NULL when not answered."
+        default=None,
+        description="Score on 1-5 (legacy good = 5, bad = 1; a Case field's number rescaled linearly from "
+        "csat_scale_min..csat_scale_max); NULL when not answered or out of scale.",
     )
     is_response: bool = Field(description="The customer answered (the score is not offered/unoffered).")
     is_positive: bool | None = Field(default=None, description="Score 4 or 5; NULL when not answered.")
+    is_offered: bool | None = Field(
+        default=None,
+        description="A survey went out (Zendesk: every rating but 'unoffered'); NULL when unknown (a Salesforce "
+        "Case field records answers only).",
+    )
     offered_at: dt.datetime | None = Field(default=None, description="When the survey was created/offered (UTC).")
     responded_at: dt.datetime | None = Field(
-        default=None, description="When the customer answered (the rating's update time, UTC); NULL if not answered."
+        default=None,
+        description="When the customer answered (UTC; Zendesk: the rating's update time; Salesforce: the latest "
+        "CaseHistory change of the field if tracked, else ClosedDate); NULL if not answered.",
     )
 
 

@@ -13,7 +13,10 @@ from typing import ClassVar
 from sqlmodel import Field, SQLModel
 
 _SLICE = "Slices of the KPIs: "
-_SEGMENT = "Account segment (Enterprise, Mid-Market, Commercial by ARR; Unassigned without ARR)."
+_SEGMENT = (
+    "Account segment (Enterprise, Mid-Market, Commercial by ARR, or by the Account field segments.account_field "
+    "when configured; Unassigned without either)."
+)
 _CHANNEL = "Channel group: phone, email_chat, social, portal, other."
 _TIER = "Support tier: Tier 1, Tier 2, Tier 3, or Unassigned."
 
@@ -59,7 +62,8 @@ class DimAccount(SQLModel, table=True):
     current_arr: float = Field(description="ARR in the latest month (won opportunities of the last 12 months), USD.")
     segment: str = Field(
         description="Enterprise (ARR ≥ segments.enterprise_min_arr, default $5M), Mid-Market (≥ mid_market_min_arr, "
-        "default $500K), Commercial (below), Unassigned (never had ARR); a churned account keeps its last segment."
+        "default $500K), Commercial (below), Unassigned (never had ARR); a churned account keeps its last segment. "
+        "A recognised value of the Account field segments.account_field (e.g. Segment__c) wins over ARR."
     )
     is_active_customer: bool = Field(description="ARR above 0 in the latest month.")
     first_active_month: dt.date | None = Field(default=None, description="First month with ARR; NULL if never.")
@@ -148,6 +152,11 @@ class FctTickets(SQLModel, table=True):
     )
     is_resolved: bool = Field(description="Reached solved or closed.")
     reply_count: int | None = Field(default=None, description="Public agent replies; NULL when unknown.")
+    has_agent_activity: bool | None = Field(
+        default=None,
+        description="Any sign an agent worked the ticket (a reply; Salesforce also the First Response milestone, "
+        "accepted AgentWork, an agent-owned phone case).",
+    )
     reopen_count: int | None = Field(default=None, description="Times reopened (Zendesk's count); NULL when unknown.")
     escalation_count: int | None = Field(default=None, description="Moves up between support tiers.")
     first_reply_minutes: float | None = Field(
@@ -171,7 +180,9 @@ class FctTickets(SQLModel, table=True):
         "NULL when unresolved or the replies are unknown.",
     )
     is_one_touch: bool | None = Field(default=None, description="Resolved with exactly one public reply.")
-    is_self_service: bool | None = Field(default=None, description="Resolved with no public agent reply.")
+    is_self_service: bool | None = Field(
+        default=None, description="Resolved with no sign of agent work (has_agent_activity false)."
+    )
     is_resolved_within_target: bool | None = Field(
         default=None, description="full_resolution_minutes within kpis.resolution_within_hours (default 24 h)."
     )
@@ -236,8 +247,8 @@ class FctSurveyResponses(SQLModel, table=True):
     __table_args__ = {"schema": "marts"}
     __grain__: ClassVar[tuple[str, ...]] = ("survey_key",)
 
-    survey_key: str = Field(primary_key=True, description="'zendesk:<rating id>'.")
-    source_system: str = Field(description="'zendesk' (or 'salesforce').")
+    survey_key: str = Field(primary_key=True, description="'zendesk:<rating id>' or 'salesforce:<Case Id>:csat'.")
+    source_system: str = Field(description="'zendesk' or 'salesforce'.")
     ticket_key: str | None = Field(default=None, description="The rated ticket.")
     requester_key: str | None = Field(default=None, description="Who rated.")
     assignee_agent_key: str | None = Field(default=None, description="The agent when rated.")
@@ -252,6 +263,9 @@ class FctSurveyResponses(SQLModel, table=True):
     is_response: bool = Field(description="The customer answered.")
     is_positive: bool | None = Field(default=None, description="Score 4–5 (true) or 1–2 (false); NULL for 3 or none.")
     is_neutral: bool = Field(description="Score 3.")
+    is_offered: bool | None = Field(
+        default=None, description="A survey went out (Zendesk); NULL when unknown (Salesforce Case field)."
+    )
     offered_at: dt.datetime | None = Field(default=None, description="Survey sent (UTC).")
     responded_at: dt.datetime | None = Field(default=None, description="Answered (UTC).")
     responded_date: dt.date | None = Field(default=None, description="Date answered: CSAT counts here.")
@@ -284,6 +298,12 @@ class FctContacts(SQLModel, table=True):
     handle_seconds: int | None = Field(default=None, description="Talk + hold + wrap-up, or HandleTime.")
     handle_minutes: float | None = Field(default=None, description="Handle minutes of a handled contact; else NULL.")
     is_handled: bool = Field(description="Answered by an agent; abandoned/unanswered ones are false.")
+    is_ticket_excluded: bool = Field(
+        description="Its ticket is deleted, merged away or spam: excluded from handle time (false without a ticket)."
+    )
+    ticket_exclusion_reason: str | None = Field(
+        default=None, description="deleted, merged or spam when is_ticket_excluded; else NULL."
+    )
 
 
 class FctArticleUsage(SQLModel, table=True):
@@ -330,7 +350,10 @@ class FctAccountMonthly(SQLModel, table=True):
     is_new: bool = Field(description="Active for the first time.")
     is_reactivated: bool = Field(description="Active again after a churn.")
     is_churned: bool = Field(description="Became inactive this month.")
-    segment: str = Field(description="Segment by this month's ARR (the previous month's for a churned account).")
+    segment: str = Field(
+        description="Segment by this month's ARR (the previous month's for a churned account), or by the Account "
+        "field segments.account_field when configured and recognised."
+    )
 
 
 class AggKpiMonthly(SQLModel, table=True):

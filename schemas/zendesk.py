@@ -152,6 +152,9 @@ class TicketMetricEvent(Payload):
     type: str
     time: dt.datetime
     instance_id: int | None = None
+    deleted: bool | None = None
+    """Breach events only: true when the breach no longer applies (Zendesk's OpenAPI: "In general, you can
+    ignore any breach event when deleted is true")."""
 
     nested_columns: ClassVar[dict[str, str]] = {
         "sla__target": "bigint",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-DEFINITIONS_VERSION = "2026-12-04.1"
+DEFINITIONS_VERSION = "2026-12-05.1"
 """Bumped whenever a definition's meaning changes, so a dashboard can say which one it shows."""
 
 Direction = Literal["higher_is_better", "lower_is_better"]
@@ -58,8 +58,8 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         "csat_avg_5pt", "CSAT (average, 1–5)",
-        "Average survey score normalised to 1–5 (legacy Zendesk good/bad as 5/1), latest response per "
-        "ticket.",
+        "Average survey score normalised to 1–5 (legacy Zendesk good/bad as 5/1; the Salesforce Case "
+        "field of [salesforce] csat_field rescaled from its configured scale), latest response per ticket.",
         "sum of scores (1–5)", "survey responses",
         "score_5pt", "higher_is_better", 4.5, "support-operations-org.md",
         "survey response", "responded_at", _TICKET_DIMS,
@@ -124,7 +124,9 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         "self_service_rate", "Self-service adoption",
-        "Self-service resolutions (resolved with no public agent reply) over all resolutions.",
+        "Self-service resolutions (resolved with no sign of agent work: no public agent reply; on "
+        "Salesforce also no completed First Response milestone, no accepted AgentWork, not a phone case "
+        "owned by an agent) over all resolutions, by first solve date.",
         "self-service resolutions", "self-service + assisted resolutions",
         "ratio", "higher_is_better", 0.40, "support-operations-org.md",
         "request", "resolution date", _TICKET_DIMS,
@@ -194,5 +196,63 @@ KPIS: tuple[Kpi, ...] = (
         requires="won New Business Opportunities and resolved onboarding tickets",
     ),
 )
+
+SECONDARY: tuple[Kpi, ...] = (
+    Kpi(
+        "csat_response_rate", "CSAT response rate",
+        "Tickets whose satisfaction survey was answered over tickets offered one (Zendesk: a rating "
+        "that is not 'unoffered', 'offered' ones included), by the month of the first offer. A "
+        "Salesforce Case field records answers only, not invitations: Salesforce is not in this rate.",
+        "offered tickets answered", "tickets offered a survey",
+        "ratio", "higher_is_better", None, "no target in the seeds",
+        "ticket offered a survey", "offered_at", _TICKET_DIMS,
+        requires="Zendesk satisfaction ratings",
+    ),
+    Kpi(
+        "sla_ticket_rate", "SLA compliance (tickets)",
+        "Tickets with at least one completed SLA target and no breached one over tickets with at least "
+        "one completed target (running targets ignored), by the month of the ticket's latest completion.",
+        "tickets with no breached target", "tickets with a completed target",
+        "ratio", "higher_is_better", None, "no target in the seeds",
+        "ticket", "latest target completion", _TICKET_DIMS,
+        requires="Zendesk SLA policies (ticket_metric_events) or Salesforce entitlements (CaseMilestone)",
+    ),
+    Kpi(
+        "p90_resolution_hours", "90th percentile resolution time (hours)",
+        "90th percentile (continuous) of full resolution time in hours (calendar) of the tickets resolved "
+        "in the month. Not additive (numerator = the percentile, denominator = 1).",
+        "p90 full resolution hours", "1",
+        "hours", "lower_is_better", None, "no target in the seeds",
+        "ticket", "final solve date", _TICKET_DIMS, aggregation="not_additive",
+    ),
+    Kpi(
+        "median_resolution_business_hours", "Median resolution time (business hours)",
+        "Median full resolution time in business hours (Zendesk's business minutes; Salesforce from the "
+        "case's BusinessHours) of the tickets resolved in the month. Not additive.",
+        "median full resolution business hours", "1",
+        "hours", "lower_is_better", None, "no target in the seeds",
+        "ticket", "final solve date", _TICKET_DIMS, aggregation="not_additive",
+    ),
+    Kpi(
+        "median_first_reply_hours", "Median first reply time (hours)",
+        "Median time to the first public agent reply in hours (calendar) over the replied tickets "
+        "created in the month. Not additive.",
+        "median first reply hours", "1",
+        "hours", "lower_is_better", None, "no target in the seeds",
+        "ticket", "created_at", _TICKET_DIMS, aggregation="not_additive",
+    ),
+    Kpi(
+        "expansion_arr_delta", "Expansion revenue (ARR delta)",
+        "Sum of ARR increases of accounts active in both the month and the month before (marts."
+        "fct_account_monthly.expansion_arr), by month: the ARR-delta method of KPIS.md.",
+        "ARR increase of existing accounts (USD)", "1",
+        "usd", "higher_is_better", None, "the $5M target applies to expansion_revenue",
+        "account × month", "month", ("segment",), aggregation="sum_of_numerator",
+        requires="Salesforce won Opportunities",
+    ),
+)
+"""Secondary measures of KPIS.md, after the 17 KPIs."""
+
+KPIS = KPIS + SECONDARY
 
 BY_NAME: dict[str, Kpi] = {k.name: k for k in KPIS}

@@ -15,6 +15,7 @@ default of ``seeds/support-operations-org.md`` (or ``KPIS.md``), so no file is n
     [segments]                          # by the account's ARR
     enterprise_min_arr = 5000000
     mid_market_min_arr = 500000
+    account_field = "Segment__c"        # or: an Account field naming the segment (wins over ARR)
 
     [accounts]
     zendesk_organization_field = "salesforce_account_id"  # an organization_fields key
@@ -23,6 +24,11 @@ default of ``seeds/support-operations-org.md`` (or ``KPIS.md``), so no file is n
     [tiers]
     salesforce_case_field = "Tier__c"   # a Case field holding "Tier 1".."Tier 3" (or 1..3)
     groups = { "Billing" = 2, "Escalations" = 3 }   # tiers of groups whose names do not say it
+
+    [salesforce]
+    csat_field = "CSAT_Score__c"        # a Case field holding the customer's score ("" = none)
+    csat_scale_min = 1                  # its scale, normalised to 1–5
+    csat_scale_max = 5
 
     [revenue]
     gross_margin = 0.8
@@ -47,7 +53,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from connectors.errors import ConfigError
 from transforms.kpis import BY_NAME, DEFINITIONS_VERSION, KPIS
@@ -84,6 +90,12 @@ class Kpis(_Section):
 class Segments(_Section):
     enterprise_min_arr: float = Field(default=5_000_000, ge=0, description="ARR from which an account is Enterprise.")
     mid_market_min_arr: float = Field(default=500_000, ge=0, description="ARR from which an account is Mid-Market.")
+    account_field: str | None = Field(
+        default=None,
+        description="Salesforce Account field naming the segment (values starting 'Ent' → Enterprise, 'Mid' or "
+        "'MM' → Mid-Market, 'Comm', 'SMB' or 'Small' → Commercial); wins over the ARR bands where it has a "
+        "recognised value.",
+    )
 
 
 class Accounts(_Section):
@@ -103,6 +115,26 @@ class Tiers(_Section):
         default_factory=dict,
         description="Group or queue name → tier, for names that do not say it ('Billing' = 2); wins over the name.",
     )
+
+
+class Salesforce(_Section):
+    csat_field: str | None = Field(
+        default="CSAT_Score__c",
+        description="Case field holding the CSAT score the customer gave (empty: Salesforce has no CSAT).",
+    )
+    csat_scale_min: float = Field(default=1, description="Lowest score of the Case field's scale (→ 1).")
+    csat_scale_max: float = Field(default=5, description="Highest score of the Case field's scale (→ 5).")
+
+    @field_validator("csat_field")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @model_validator(mode="after")
+    def _scale(self) -> Salesforce:
+        if self.csat_scale_max <= self.csat_scale_min:
+            raise ValueError("csat_scale_max must be greater than csat_scale_min")
+        return self
 
 
 class Revenue(_Section):
@@ -127,6 +159,7 @@ class Settings(_Section):
     segments: Segments = Segments()
     accounts: Accounts = Accounts()
     tiers: Tiers = Tiers()
+    salesforce: Salesforce = Salesforce()
     revenue: Revenue = Revenue()
     onboarding: Onboarding = Onboarding()
 
@@ -174,7 +207,7 @@ def parse_settings(data: dict[str, Any], source: str = "settings") -> Settings:
 def setting_rows(settings: Settings) -> list[tuple[str, str | None, float | None]]:
     """(name, value, number) rows of ``supportlake_config.settings``; lists give one row per item."""
     rows: list[tuple[str, str | None, float | None]] = []
-    for section in ("kpis", "segments", "accounts", "tiers", "revenue", "onboarding"):
+    for section in ("kpis", "segments", "accounts", "tiers", "salesforce", "revenue", "onboarding"):
         for key, value in getattr(settings, section).model_dump().items():
             name = f"{section}.{key}"
             if key == "targets":
@@ -234,6 +267,10 @@ def _field_sources(settings: Settings) -> list[tuple[str, str, str, str, str]]:
         out.append(("account_id", "zendesk", "tickets", "id", settings.accounts.zendesk_ticket_field.lower()))
     if settings.tiers.salesforce_case_field:
         out.append(("support_tier", "salesforce", "case", "id", column_name(settings.tiers.salesforce_case_field)))
+    if settings.salesforce.csat_field:
+        out.append(("csat_score", "salesforce", "case", "id", column_name(settings.salesforce.csat_field)))
+    if settings.segments.account_field:
+        out.append(("segment", "salesforce", "account", "id", column_name(settings.segments.account_field)))
     return out
 
 
@@ -257,7 +294,10 @@ def write_settings(con: Connection, settings: Settings) -> None:
             f"create table {SCHEMA}.{CONFIGURED_FIELDS} "
             "(source_table VARCHAR, source_id VARCHAR, field VARCHAR, value VARCHAR)"
         )
-        explicit = {"support_tier": "salesforce_case_field" in settings.tiers.model_fields_set}
+        explicit = {
+            "support_tier": "salesforce_case_field" in settings.tiers.model_fields_set,
+            "csat_score": "csat_field" in settings.salesforce.model_fields_set,
+        }
         for field, schema, table, id_col, col in _field_sources(settings):
             if col not in _columns(con, schema, table):
                 # dlt adds a column with its first value; a default nobody configured is no news

@@ -134,8 +134,10 @@ _ORDER = (
     "resolution_within_24h_rate", "median_resolution_hours", "first_reply_within_4h_rate",
     "self_service_rate", "kb_utilization_rate", "retention_rate", "net_revenue_retention",
     "expansion_revenue", "support_cost_pct_revenue", "customer_lifetime_value", "time_to_value_days",
+    "csat_response_rate", "sla_ticket_rate", "p90_resolution_hours", "median_resolution_business_hours",
+    "median_first_reply_hours", "expansion_arr_delta",
 )
-"""KPIS.md's order."""
+"""KPIS.md's order, then its secondary measures."""
 
 
 def render(lines: list[KpiLine], month: dt.date, shares: list[SystemShare] | None = None) -> str:

@@ -141,9 +141,11 @@ def test_escalation_reply_and_deletion_rules_hold_on_simulated_data(synced: str)
             "where 'salesforce:' || f.case_id = core.tickets.ticket_key)",
             "reply without a reply time": "source_system = 'salesforce' and reply_count > 0 "
             "and first_reply_minutes_calendar is null",
-            "salesforce business minutes": "source_system = 'salesforce' and (first_reply_minutes_business "
-            "is not null or first_resolution_minutes_business is not null or full_resolution_minutes_business "
-            "is not null)",
+            "business minutes beyond calendar minutes": "first_reply_minutes_business > first_reply_minutes_calendar "
+            "+ 0.001 or full_resolution_minutes_business > full_resolution_minutes_calendar + 0.001 "
+            "or first_reply_minutes_business < 0 or full_resolution_minutes_business < 0",
+            "salesforce resolution without business minutes": "source_system = 'salesforce' "
+            "and full_resolution_minutes_calendar is not null and full_resolution_minutes_business is null",
             "count missing": "reply_count is null",
         }
         counts = {

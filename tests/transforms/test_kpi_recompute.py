@@ -62,8 +62,18 @@ def counted_tickets(con: Connection) -> set[str]:
     return keep
 
 
+def _has_column(con: Connection, schema: str, table: str, column: str) -> bool:
+    rows = con.query(
+        "select 1 from information_schema.columns where table_schema = %s and table_name = %s and column_name = %s",
+        [schema, table, column],
+    )
+    return bool(rows)
+
+
 def csat_pct_positive(con: Connection, counted: set[str]) -> dict[Month, tuple[int, int]]:
-    """good ÷ (good + bad), the latest response per ticket, by the month it was given."""
+    """good ÷ (good + bad), the latest response per ticket, by the month it was given. Zendesk ratings;
+    Salesforce's CSAT_Score__c (the default Case field, 1–5: 4–5 good, 1–2 bad), given when the
+    field's history says, else at ClosedDate."""
     latest: dict[str, tuple[dt.datetime, int, str]] = {}
     for id, ticket, score, created, updated in _rows(
         con, "select id, ticket_id, score, created_at, updated_at from zendesk.satisfaction_ratings"
@@ -79,20 +89,42 @@ def csat_pct_positive(con: Connection, counted: set[str]) -> dict[Month, tuple[i
     for at, _, score in latest.values():
         out[_month(at)][0] += score == "good"
         out[_month(at)][1] += 1
+    if _has_column(con, "salesforce", "case", "csat_score_c"):
+        set_at: dict[str, dt.datetime] = {}
+        for case, field, value, created in _rows(
+            con, "select case_id, field, new_value, created_date from salesforce.case_history"
+        ):
+            if (field or "").lower() == "csat_score__c" and value is not None:
+                at = _utc(created)
+                assert at is not None
+                set_at[case] = max(at, set_at.get(case, at))
+        for id, score, closed, modified in _rows(
+            con, 'select id, csat_score_c, closed_date, last_modified_date from salesforce."case"'
+        ):
+            if score is None or f"salesforce:{id}" not in counted or not (score >= 4 or score <= 2) or score < 1:
+                continue
+            at = set_at.get(id) or _utc(closed or modified)
+            assert at is not None
+            out[_month(at)][0] += score >= 4
+            out[_month(at)][1] += 1
     return {m: (g, n) for m, (g, n) in out.items()}
 
 
 def sla_compliance(con: Connection, counted: set[str]) -> dict[Month, tuple[int, int]]:
     """achieved ÷ (achieved + breached) targets, by completion month; running targets excluded.
     Zendesk: an instance counts once an SLA was applied; a breach counts unless it came after the
-    last fulfilment. Salesforce: a violated milestone is breached (at its target date), a completed
+    last fulfilment or Zendesk marked it deleted ("you can ignore any breach event when deleted is
+    true"). Salesforce: a violated milestone is breached (at its target date), a completed
     one achieved."""
     events: dict[tuple[Any, ...], list[tuple[str, dt.datetime]]] = defaultdict(list)
-    for ticket, metric, instance, kind, time in _rows(
-        con, "select ticket_id, metric, instance_id, type, time from zendesk.ticket_metric_events"
+    deleted = "deleted" if _has_column(con, "zendesk", "ticket_metric_events", "deleted") else "false"
+    for ticket, metric, instance, kind, time, is_deleted in _rows(
+        con, f"select ticket_id, metric, instance_id, type, time, {deleted} from zendesk.ticket_metric_events"
     ):
         at = _utc(time)
         assert at is not None
+        if kind == "breach" and is_deleted:
+            continue
         events[("zendesk", ticket, metric, instance)].append((kind, at))
     out: dict[Month, list[int]] = defaultdict(lambda: [0, 0])
 

@@ -26,8 +26,11 @@ The organisation (times UTC; March 2024 unless said otherwise; settings: Mid-Mar
   June 2024, two Salesforce phone cases of A, each with two published agent comments: C1 closed on
   creation (IsClosedOnCreate: resolved at first contact whatever the comments), C2 closed later (two
   replies: not at first contact).
-- One handled call of 300 s talk + 60 s hold + 120 s wrap-up on T1 (8 min), one abandoned call.
-- SLA: T1 reply achieved; T2 reply breached; T2 requester wait still running.
+- One handled call of 300 s talk + 60 s hold + 120 s wrap-up on T1 (8 min), one abandoned call, and a
+  handled 10-minute call on T4 (merged away: excluded from handle time like its ticket).
+- SLA: T1 reply achieved; T1 agent work breached at 10:00 but Zendesk marked that breach deleted, then
+  fulfilled at 11:00 (achieved); T2 reply breached; T2 requester wait still running.
+- T3 was offered a survey it never answered.
 - Support cost $1,200 for March 2024. No NPS responses loaded.
 """
 
@@ -211,6 +214,7 @@ ORG = {
         _rating(92, 1, "good", "2024-03-03T00:00:00+00:00", 11),
         _rating(93, 2, "bad", "2024-03-05T00:00:00+00:00", 12),
         _rating(94, 4, "good", "2024-03-05T00:00:00+00:00", 11),
+        _rating(95, 3, "offered", "2024-03-02T10:00:00+00:00", 11),
     ],
     "zendesk.ticket_metric_events": [
         _tme(1, 1, "reply_time", "apply_sla", "2024-03-01T09:00:00+00:00", sla__target=60, sla__policy__id=5),
@@ -221,6 +225,9 @@ ORG = {
         _tme(6, 2, "requester_wait_time", "apply_sla", "2024-03-01T09:00:00+00:00", sla__target=1440),
         _tme(7, 4, "reply_time", "apply_sla", "2024-03-01T09:00:00+00:00", sla__target=60, sla__policy__id=5),
         _tme(8, 4, "reply_time", "fulfill", "2024-03-01T09:10:00+00:00"),
+        _tme(9, 1, "agent_work_time", "apply_sla", "2024-03-01T09:00:00+00:00", sla__target=60, sla__policy__id=5),
+        _tme(10, 1, "agent_work_time", "breach", "2024-03-01T10:00:00+00:00", deleted=True),
+        _tme(11, 1, "agent_work_time", "fulfill", "2024-03-01T11:00:00+00:00"),
     ],
     "zendesk.calls": [
         {
@@ -239,6 +246,15 @@ ORG = {
             "created_at": ts("2024-03-01T09:05:00+00:00"),
             "talk_time": 0,
             "completion_status": "abandoned_in_queue",
+            "direction": "inbound",
+        },
+        {
+            "id": 63,
+            "created_at": ts("2024-03-01T09:10:00+00:00"),
+            "agent_id": 501,
+            "ticket_id": 4,
+            "talk_time": 600,
+            "completion_status": "completed",
             "direction": "inbound",
         },
     ],
@@ -292,8 +308,9 @@ EXPECTED: dict[Key, tuple[float, float]] = {
     (MARCH, "csat_avg_5pt", *ALL): (6, 2),
     (MARCH, "csat_pct_positive", *ALL): (1, 2),
     (MARCH, "csat_pct_positive", "all", "all", "Tier 1"): (1, 1),
-    # SLA: T1 achieved, T2 breached, T2's running target and T4's (merged) do not count.
-    (MARCH, "sla_compliance", *ALL): (1, 2),
+    # SLA: T1's two targets achieved (its agent-work breach was deleted by Zendesk: ignored), T2
+    # breached; T2's running target and T4's (merged) do not count.
+    (MARCH, "sla_compliance", *ALL): (2, 3),
     (MARCH, "sla_compliance", "all", "all", "Tier 2"): (0, 1),
     # Resolved within 24 h (by final resolution): T1 120 min yes, T2 3,000 no, T3 1,440 yes (closed
     # without a solve: created → closed).
@@ -311,7 +328,8 @@ EXPECTED: dict[Key, tuple[float, float]] = {
     (MARCH, "self_service_rate", *ALL): (1, 3),
     # KB: T1 linked at 10:00, before its 11:00 solve; T2's link came after its first solve.
     (MARCH, "kb_utilization_rate", *ALL): (1, 3),
-    # AHT: one handled call, 300 + 60 + 120 s = 8 min; the abandoned call is excluded.
+    # AHT: one handled call, 300 + 60 + 120 s = 8 min; the abandoned call and the call on merged T4
+    # are excluded.
     (MARCH, "aht_minutes", *ALL): (8, 1),
     (MARCH, "aht_minutes", "Mid-Market", "phone", "all"): (8, 1),
     # Retention (trailing 12 months): active 2023-03: A (Mid-Market), B (Commercial); 2024-03: A only.
@@ -331,6 +349,20 @@ EXPECTED: dict[Key, tuple[float, float]] = {
     # Time to value: A's contract 2023-03-15 → T1 (onboarding) resolved 2024-03-01 = 352 days.
     (dt.date(2023, 3, 1), "time_to_value_days", *ALL): (352, 1),
     (dt.date(2023, 3, 1), "time_to_value_days", "Mid-Market", "all", "all"): (352, 1),
+    # Secondary measures. CSAT response rate: T1, T2, T3 offered (T4 excluded), T1 and T2 answered.
+    (MARCH, "csat_response_rate", *ALL): (2, 3),
+    (MARCH, "csat_response_rate", "Commercial", "all", "all"): (0, 1),
+    # Ticket-level SLA: T1 (two targets achieved, no breach) of T1, T2 (breached).
+    (MARCH, "sla_ticket_rate", *ALL): (1, 2),
+    # p90 full resolution hours of 2, 24, 50 (continuous): 24 + 0.8 × (50 − 24) = 44.8.
+    (MARCH, "p90_resolution_hours", *ALL): (44.8, 1),
+    # Median first reply over replied tickets created in the month: March T1 0.5 h, T2 5 h → 2.75;
+    # May T7 10 min, T8 20 min → 0.25 h.
+    (MARCH, "median_first_reply_hours", *ALL): (2.75, 1),
+    (MAY, "median_first_reply_hours", *ALL): (0.25, 1),
+    # Expansion as ARR delta: A from $120K (February) to $180K (March) = $60K, Mid-Market.
+    (MARCH, "expansion_arr_delta", *ALL): (60_000, 1),
+    (MARCH, "expansion_arr_delta", "Mid-Market", "all", "all"): (60_000, 1),
 }
 
 
@@ -352,8 +384,11 @@ def test_every_kpi_matches_the_hand_computed_numbers(built: str) -> None:
 def test_slices_that_should_not_exist(built: str) -> None:
     got = kpis(built)
     # A month with no tickets has no ticket KPI rows (never a silent 0), but accounts still count.
-    assert not [k for k in got if k[0] == APRIL and k[1] not in {"retention_rate", "net_revenue_retention",
-                                                                   "customer_lifetime_value"}]
+    assert not [
+        k
+        for k in got
+        if k[0] == APRIL and k[1] not in {"retention_rate", "net_revenue_retention", "customer_lifetime_value"}
+    ]
     # No NPS was loaded: no rows at all, and kpi_definitions says what is missing.
     assert not [k for k in got if k[1] == "nps"]
     # CLV per segment: Mid-Market lost nobody (churn 0: unbounded), Commercial has no active account.
@@ -364,7 +399,7 @@ def test_slices_that_should_not_exist(built: str) -> None:
 
 def test_kpi_definitions_say_why_a_kpi_has_no_rows(built: str) -> None:
     rows = dict(query(built, "select kpi_name, availability from marts.kpi_definitions"))
-    assert len(rows) == 17
+    assert len(rows) == 23  # the 17 KPIs of KPIS.md and its 6 secondary measures
     assert rows["nps"].startswith("no data: needs NPS responses")
     assert rows["fcr_rate"] == "available"
     assert rows["support_cost_pct_revenue"] == "available"

@@ -24,12 +24,49 @@ def test_defaults_are_the_seed_organisation_targets(monkeypatch: pytest.MonkeyPa
     assert s.segments.enterprise_min_arr == 5_000_000
     assert s.segments.mid_market_min_arr == 500_000
     assert s.tiers.salesforce_case_field == "Tier__c"
+    assert (s.salesforce.csat_field, s.salesforce.csat_scale_min, s.salesforce.csat_scale_max) == (
+        "CSAT_Score__c",
+        1,
+        5,
+    )
+    assert s.segments.account_field is None  # ARR bands
+
+
+def test_a_blank_csat_field_means_none() -> None:
+    assert parse_settings({"salesforce": {"csat_field": " "}}).salesforce.csat_field is None
+
+
+def test_salesforce_csat_and_segment_fields_reach_the_models(tmp_path: Path) -> None:
+    target = parse_target(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    s = parse_settings(
+        {
+            "salesforce": {"csat_field": "Survey_Score__c", "csat_scale_max": 10},
+            "segments": {"account_field": "Tier_Segment__c"},
+        }
+    )
+    with connection(target) as con:
+        con.execute("create schema salesforce")
+        con.execute('create table salesforce."case" (id VARCHAR, survey_score_c DOUBLE)')
+        con.execute("""insert into salesforce."case" values ('500A', 9), ('500B', null)""")
+        con.execute("create table salesforce.account (id VARCHAR, tier_segment_c VARCHAR)")
+        con.execute("insert into salesforce.account values ('001A', 'Enterprise')")
+        write_settings(con, s)
+        fields = con.query("select source_table, source_id, field from supportlake_config.configured_fields order by 1")
+        assert fields == [("salesforce.account", "001A", "segment"), ("salesforce.case", "500A", "csat_score")]
+        rows = dict(con.query("select name, number from supportlake_config.settings where name like 'salesforce.%'"))
+        assert rows == {
+            "salesforce.csat_field": None,
+            "salesforce.csat_scale_min": 1.0,
+            "salesforce.csat_scale_max": 10.0,
+        }
 
 
 def test_file_from_the_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     f = tmp_path / "conf.toml"
-    f.write_text('[kpis.targets]\nfcr_rate = 0.9\n[segments]\nenterprise_min_arr = 1e6\n[accounts]\n'
-                 'zendesk_organization_field = "sf_account"\n')
+    f.write_text(
+        "[kpis.targets]\nfcr_rate = 0.9\n[segments]\nenterprise_min_arr = 1e6\n[accounts]\n"
+        'zendesk_organization_field = "sf_account"\n'
+    )
     monkeypatch.setenv(ENV_CONFIG, str(f))
     s = load_settings()
     assert s.target("fcr_rate") == 0.9
@@ -46,6 +83,8 @@ def test_file_from_the_environment_overrides(monkeypatch: pytest.MonkeyPatch, tm
         ({"revenue": {"gross_margin": 1.5}}, r"revenue\.gross_margin"),
         ({"tiers": {"salesforce_field": "X"}}, r"tiers\.salesforce_field: Extra inputs"),
         ({"tiers": {"groups": {"Billing": 4}}}, r"tiers\.groups\.Billing"),
+        ({"salesforce": {"csat_scale_min": 5, "csat_scale_max": 5}}, r"salesforce: .*csat_scale_max must be greater"),
+        ({"segments": {"account_fields": "Segment__c"}}, r"segments\.account_fields: Extra inputs"),
     ],
 )
 def test_a_wrong_setting_is_named(data: dict, message: str) -> None:

@@ -2,6 +2,13 @@
 -- ticket × metric × instance (an instance counts once an SLA was applied to it), and Salesforce case
 -- milestones (metric: the MilestoneType's name, else its Id when the type is unknown). fulfilled_at is the last fulfilment (a reopened ticket fulfils again); a breach after it
 -- never happened. status: achieved (fulfilled, no breach), breached, or running (neither yet).
+-- Zendesk breach events marked deleted (the breach no longer applies, e.g. the policy or target
+-- changed) are ignored, as Zendesk's reference says: "In general, you can ignore any breach event when
+-- deleted is true" (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metric_events/,
+-- the `deleted` property; event types in
+-- https://developer.zendesk.com/documentation/ticketing/reference-guides/ticket-metric-event-types-reference/).
+-- The API has no 'delete' event type: only activate, pause, fulfill, apply_sla, apply_group_sla,
+-- breach, update_status and measure.
 with events as (
     select * from staging.stg_zendesk__ticket_metric_events
 ),
@@ -36,7 +43,7 @@ folded as (
         instance_id,
         min(event_at) filter (where event_type = 'apply_sla') as applied_at,
         max(event_at) filter (where event_type = 'fulfill') as fulfilled_at,
-        min(event_at) filter (where event_type = 'breach') as breached_at
+        min(event_at) filter (where event_type = 'breach' and not is_event_deleted) as breached_at
     from events
     group by ticket_id, metric, instance_id
 ),

@@ -7,8 +7,11 @@
 -- passed through): every move counts, as before the first solve, and the highest tier is the current
 -- group's. Salesforce from CaseHistory (intermediate.int_salesforce_case_history).
 -- Salesforce replies: published comments of internal users (intermediate.int_salesforce_case_replies).
--- Salesforce first reply: the completed 'First Response' milestone (intermediate.int_salesforce_first_responses),
--- else the first of those comments.
+-- Salesforce first reply (the completed 'First Response' milestone, else the first of those comments),
+-- first solve (the first Status change into a closed status, else ClosedDate) and their business
+-- minutes: intermediate.int_salesforce_case_times.
+-- has_agent_activity: any sign an agent worked the ticket (self-service is resolved without one):
+-- Zendesk a public agent reply; Salesforce intermediate.int_salesforce_agent_activity.
 with zendesk_tickets as (
     select * from staging.stg_zendesk__tickets
 ),
@@ -55,8 +58,12 @@ case_replies as (
     select * from intermediate.int_salesforce_case_replies
 ),
 
-first_responses as (
-    select * from intermediate.int_salesforce_first_responses
+case_times as (
+    select * from intermediate.int_salesforce_case_times
+),
+
+agent_activity as (
+    select * from intermediate.int_salesforce_agent_activity
 ),
 
 zendesk_group_tiers as (
@@ -163,6 +170,7 @@ zendesk_final as (
         closed_at,
         coalesce(first_solved_at, closed_at) as resolved_at,
         coalesce(replies, 0) as reply_count,
+        coalesce(replies, 0) > 0 as has_agent_activity,
         coalesce(reopens, 0) as reopen_count,
         case when coalesce(replies, 0) > 0 then reply_minutes_calendar end as first_reply_minutes_calendar,
         case when coalesce(replies, 0) > 0 then reply_minutes_business end as first_reply_minutes_business,
@@ -193,21 +201,24 @@ salesforce_joined as (
         h.first_escalated_at,
         h.reopen_count,
         coalesce(r.reply_count, 0) as replies,
-        coalesce(fr.first_response_at, r.first_reply_at) as first_reply_at
+        ct.first_reply_at,
+        ct.first_solved_at,
+        ct.first_reply_minutes_business,
+        ct.first_resolution_minutes_business,
+        ct.full_resolution_minutes_business,
+        aa.case_id is not null as has_agent_activity
     from salesforce_cases as c
     left join salesforce_groups as g on g.group_id = c.owner_id
     left join tiers as gt on gt.tier_source = 'salesforce_group' and gt.source_id = c.owner_id
     left join tiers as ft on ft.tier_source = 'salesforce_case_field' and ft.source_id = c.case_id
     left join case_history as h on h.case_id = c.case_id
     left join case_replies as r on r.case_id = c.case_id
-    left join first_responses as fr on fr.case_id = c.case_id
+    left join case_times as ct on ct.case_id = c.case_id
+    left join agent_activity as aa on aa.case_id = c.case_id
 ),
 
 salesforce_times as (
-    select
-        *,
-        case when is_closed then closed_at end as first_solved_at
-    from salesforce_joined
+    select * from salesforce_joined
 ),
 
 salesforce_final as (
@@ -251,15 +262,16 @@ salesforce_final as (
         first_solved_at,
         case when is_closed then closed_at end as solved_at,
         case when is_closed then closed_at end as closed_at,
-        case when is_closed then closed_at end as resolved_at,
+        first_solved_at as resolved_at,
         replies as reply_count,
+        has_agent_activity,
         reopen_count,
         (epoch(first_reply_at) - epoch(created_at)) / 60.0 as first_reply_minutes_calendar,
-        null::DOUBLE as first_reply_minutes_business,
-        case when is_closed then (epoch(closed_at) - epoch(created_at)) / 60.0 end as first_resolution_minutes_calendar,
-        null::DOUBLE as first_resolution_minutes_business,
+        first_reply_minutes_business,
+        (epoch(first_solved_at) - epoch(created_at)) / 60.0 as first_resolution_minutes_calendar,
+        first_resolution_minutes_business,
         case when is_closed then (epoch(closed_at) - epoch(created_at)) / 60.0 end as full_resolution_minutes_calendar,
-        null::DOUBLE as full_resolution_minutes_business,
+        full_resolution_minutes_business,
         null::DOUBLE as agent_wait_minutes_calendar,
         null::DOUBLE as agent_wait_minutes_business,
         null::DOUBLE as requester_wait_minutes_calendar,
@@ -303,6 +315,7 @@ final as (
         closed_at::TIMESTAMP as closed_at,
         resolved_at::TIMESTAMP as resolved_at,
         reply_count::BIGINT as reply_count,
+        has_agent_activity::BOOLEAN as has_agent_activity,
         reopen_count::BIGINT as reopen_count,
         first_reply_minutes_calendar::DOUBLE as first_reply_minutes_calendar,
         first_reply_minutes_business::DOUBLE as first_reply_minutes_business,

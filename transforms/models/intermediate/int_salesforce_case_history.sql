@@ -9,6 +9,10 @@
 -- - highest_tier_number: the highest tier among all queues in the case's owner history.
 -- - reopens: Status changes from a closed status to an open one. Closed statuses: 'Closed', 'Solved',
 --   'Resolved', any status starting with 'Closed', and any status a closed case (IsClosed) has now.
+--   (CaseStatus, which says IsClosed per status, is not synced: the statuses closed cases have are
+--   what the warehouse knows.)
+-- - first_closed_at: the first Status change into a closed status (the first solve, KPIS.md), NULL
+--   when the history has none (a case closed on creation writes no Status change).
 with history as (
     select * from staging.stg_salesforce__case_history
 ),
@@ -115,6 +119,16 @@ status_changes as (
     where h.field = 'Status' and h.old_value is not null and h.new_value is not null
 ),
 
+first_closes as (
+    select
+        h.case_id,
+        min(h.created_at) as first_closed_at
+    from history as h
+    where h.field = 'Status' and h.new_value is not null
+        and (lower(h.new_value) in (select status from closed_statuses) or starts_with(lower(h.new_value), 'closed'))
+    group by h.case_id
+),
+
 reopens as (
     select
         s.case_id,
@@ -137,11 +151,13 @@ final as (
         coalesce(e.escalation_count, 0)::BIGINT as escalation_count,
         e.first_escalated_at::TIMESTAMP as first_escalated_at,
         hi.highest_tier_number::BIGINT as highest_tier_number,
-        coalesce(r.reopen_count, 0)::BIGINT as reopen_count
+        coalesce(r.reopen_count, 0)::BIGINT as reopen_count,
+        fc.first_closed_at::TIMESTAMP as first_closed_at
     from with_history as w
     left join escalations as e on e.case_id = w.case_id
     left join highest as hi on hi.case_id = w.case_id
     left join reopens as r on r.case_id = w.case_id
+    left join first_closes as fc on fc.case_id = w.case_id
 )
 
 select * from final

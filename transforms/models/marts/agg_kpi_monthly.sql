@@ -14,11 +14,15 @@ surveys as (
 ),
 
 contacts as (
-    select * from marts.fct_contacts where is_handled and handle_minutes is not null
+    select * from marts.fct_contacts where is_handled and handle_minutes is not null and not is_ticket_excluded
 ),
 
 sla as (
     select * from marts.fct_sla_targets where status in ('achieved', 'breached') and not is_excluded
+),
+
+offers as (
+    select * from marts.fct_survey_responses where is_offered and not is_excluded and ticket_key is not null
 ),
 
 account_months as (
@@ -156,6 +160,89 @@ kb_utilization as (
     group by 2, cube (segment, channel_group, support_tier)
 ),
 
+-- secondary measures (KPIS.md), ticket slices
+offered_tickets as (
+    select
+        ticket_key,
+        min(segment) as segment,
+        min(channel_group) as channel_group,
+        min(support_tier) as support_tier,
+        min(offered_at) as first_offered_at,
+        bool_or(is_response) as is_answered
+    from offers
+    group by ticket_key
+),
+
+csat_response as (
+    select
+        'csat_response_rate' as kpi_name,
+        date_trunc('month', first_offered_at)::DATE as month_start,
+        segment, channel_group, support_tier,
+        count(*) filter (where is_answered) as numerator,
+        count(*) as denominator
+    from offered_tickets
+    group by 2, cube (segment, channel_group, support_tier)
+),
+
+sla_tickets as (
+    select
+        ticket_key,
+        min(segment) as segment,
+        min(channel_group) as channel_group,
+        min(support_tier) as support_tier,
+        max(completed_at) as last_completed_at,
+        bool_or(is_breached) as has_breach
+    from sla
+    group by ticket_key
+),
+
+sla_ticket_rate as (
+    select
+        'sla_ticket_rate' as kpi_name,
+        date_trunc('month', last_completed_at)::DATE as month_start,
+        segment, channel_group, support_tier,
+        count(*) filter (where not has_breach) as numerator,
+        count(*) as denominator
+    from sla_tickets
+    group by 2, cube (segment, channel_group, support_tier)
+),
+
+p90_resolution as (
+    select
+        'p90_resolution_hours' as kpi_name,
+        date_trunc('month', final_resolved_at)::DATE as month_start,
+        segment, channel_group, support_tier,
+        quantile_cont(full_resolution_minutes / 60.0, 0.9) as numerator,
+        1 as denominator
+    from tickets
+    where is_resolved and full_resolution_minutes is not null
+    group by 2, cube (segment, channel_group, support_tier)
+),
+
+median_resolution_business as (
+    select
+        'median_resolution_business_hours' as kpi_name,
+        date_trunc('month', final_resolved_at)::DATE as month_start,
+        segment, channel_group, support_tier,
+        median(full_resolution_minutes_business / 60.0) as numerator,
+        1 as denominator
+    from tickets
+    where is_resolved and full_resolution_minutes_business is not null
+    group by 2, cube (segment, channel_group, support_tier)
+),
+
+median_first_reply as (
+    select
+        'median_first_reply_hours' as kpi_name,
+        date_trunc('month', created_at)::DATE as month_start,
+        segment, channel_group, support_tier,
+        median(first_reply_minutes / 60.0) as numerator,
+        1 as denominator
+    from tickets
+    where first_reply_minutes is not null
+    group by 2, cube (segment, channel_group, support_tier)
+),
+
 -- contacts: segment × channel group
 aht as (
     select
@@ -243,6 +330,18 @@ expansion as (
         on m.account_key = o.account_key and m.month_start = date_trunc('month', o.close_date)::DATE
     where o.opportunity_type in (select value from settings where name = 'revenue.expansion_types')
     group by 2, cube (coalesce(m.segment, 'Unassigned'))
+),
+
+expansion_delta as (
+    select
+        'expansion_arr_delta' as kpi_name,
+        month_start,
+        segment, 'all' as channel_group, 'all' as support_tier,
+        sum(expansion_arr) as numerator,
+        1 as denominator
+    from account_months
+    where expansion_arr > 0
+    group by 2, cube (segment)
 ),
 
 revenue as (
@@ -361,6 +460,19 @@ unioned as (
     select kpi_name, month_start, segment, channel_group, support_tier, numerator, denominator from clv
     union all
     select kpi_name, month_start, segment, channel_group, support_tier, numerator, denominator from time_to_value
+    union all
+    select kpi_name, month_start, segment, channel_group, support_tier, numerator, denominator from csat_response
+    union all
+    select kpi_name, month_start, segment, channel_group, support_tier, numerator, denominator from sla_ticket_rate
+    union all
+    select kpi_name, month_start, segment, channel_group, support_tier, numerator, denominator from p90_resolution
+    union all
+    select kpi_name, month_start, segment, channel_group, support_tier, numerator, denominator
+    from median_resolution_business
+    union all
+    select kpi_name, month_start, segment, channel_group, support_tier, numerator, denominator from median_first_reply
+    union all
+    select kpi_name, month_start, segment, channel_group, support_tier, numerator, denominator from expansion_delta
 ),
 
 valued as (

@@ -2,13 +2,18 @@
 -- Segment: Enterprise from the configured enterprise_min_arr (default $5M ARR), Mid-Market from
 -- mid_market_min_arr (default $500K), Commercial below; 'Unassigned' for an account that has
 -- never had won ARR (a Zendesk organization matched to no Account, say). A churned account keeps
--- the segment of its last active month.
+-- the segment of its last active month. When [segments] account_field names an Account field, its
+-- recognised value wins (intermediate.int_account_field_segments).
 with accounts as (
     select * from core.accounts
 ),
 
 account_months as (
     select * from marts.fct_account_monthly
+),
+
+field_segments as (
+    select * from intermediate.int_account_field_segments
 ),
 
 latest as (
@@ -51,7 +56,7 @@ final as (
         a.industry::VARCHAR as industry,
         a.zendesk_organization_count::BIGINT as zendesk_organization_count,
         coalesce(l.arr, 0)::DOUBLE as current_arr,
-        coalesce(s.segment, 'Unassigned')::VARCHAR as segment,
+        coalesce(fs.segment, s.segment, 'Unassigned')::VARCHAR as segment,
         coalesce(l.is_active, false)::BOOLEAN as is_active_customer,
         h.first_active_month::DATE as first_active_month,
         h.last_churned_month::DATE as last_churned_month,
@@ -62,6 +67,7 @@ final as (
     left join latest as l on l.account_key = a.account_key and l.rn = 1
     left join last_segment as s on s.account_key = a.account_key and s.rn = 1
     left join history as h on h.account_key = a.account_key
+    left join field_segments as fs on fs.account_key = a.account_key
 )
 
 select * from final

@@ -78,6 +78,10 @@ with_previous as (
     from arr
 ),
 
+field_segments as (
+    select * from intermediate.int_account_field_segments
+),
+
 thresholds as (
     select
         max(case when name = 'segments.enterprise_min_arr' then number end) as enterprise_min_arr,
@@ -102,14 +106,18 @@ final as (
         (p.arr > 0 and p.arr_previous = 0 and p.was_ever_active_before = 0)::BOOLEAN as is_new,
         (p.arr > 0 and p.arr_previous = 0 and p.was_ever_active_before = 1)::BOOLEAN as is_reactivated,
         (p.arr = 0 and p.arr_previous > 0)::BOOLEAN as is_churned,
-        case
-            when greatest(p.arr, p.arr_previous) >= t.enterprise_min_arr then 'Enterprise'
-            when greatest(p.arr, p.arr_previous) >= t.mid_market_min_arr then 'Mid-Market'
-            when greatest(p.arr, p.arr_previous) > 0 then 'Commercial'
-            else 'Unassigned'
-        end::VARCHAR as segment
+        coalesce(
+            fs.segment,
+            case
+                when greatest(p.arr, p.arr_previous) >= t.enterprise_min_arr then 'Enterprise'
+                when greatest(p.arr, p.arr_previous) >= t.mid_market_min_arr then 'Mid-Market'
+                when greatest(p.arr, p.arr_previous) > 0 then 'Commercial'
+                else 'Unassigned'
+            end
+        )::VARCHAR as segment
     from with_previous as p
     cross join thresholds as t
+    left join field_segments as fs on fs.account_key = p.account_key
 )
 
 select * from final

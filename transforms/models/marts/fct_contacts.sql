@@ -1,6 +1,8 @@
 -- One row per contact (grain: contact_key): Zendesk Talk calls and Salesforce Omni-Channel work
 -- items, with handle minutes (talk + hold + wrap-up, or HandleTime) for handled ones; unanswered and
--- abandoned contacts stay, flagged, and are excluded from handle time.
+-- abandoned contacts stay, flagged, and are excluded from handle time. is_ticket_excluded: the contact's
+-- ticket is deleted, merged away or spam (KPIS.md: handle time excludes them too); false for a
+-- contact without a ticket.
 with contacts as (
     select * from core.contacts_handled
 ),
@@ -28,7 +30,9 @@ final as (
         c.wrap_up_seconds::BIGINT as wrap_up_seconds,
         c.handle_seconds::BIGINT as handle_seconds,
         case when c.is_handled then c.handle_seconds / 60.0 end::DOUBLE as handle_minutes,
-        c.is_handled::BOOLEAN as is_handled
+        c.is_handled::BOOLEAN as is_handled,
+        coalesce(t.is_excluded, false)::BOOLEAN as is_ticket_excluded,
+        t.exclusion_reason::VARCHAR as ticket_exclusion_reason
     from contacts as c
     left join tickets as t on t.ticket_key = c.ticket_key
 )

@@ -1,5 +1,5 @@
--- One row per survey response or offer (grain: survey_key): Zendesk satisfaction ratings (and
--- Salesforce surveys when present), scores normalised to 1–5, with the agent and group as they were
+-- One row per survey response or offer (grain: survey_key): Zendesk satisfaction ratings and the
+-- Salesforce Case CSAT field (core.survey_responses), scores normalised to 1–5, with the agent and group as they were
 -- when the customer rated. is_latest_for_ticket marks the response the CSAT KPIs count (a ticket
 -- rated twice counts once, with its latest score).
 with surveys as (
@@ -44,6 +44,7 @@ final as (
         r.is_response::BOOLEAN as is_response,
         case when r.score >= 4 then true when r.score <= 2 then false end::BOOLEAN as is_positive,
         (r.score is not null and r.score > 2 and r.score < 4)::BOOLEAN as is_neutral,
+        r.is_offered::BOOLEAN as is_offered,
         r.offered_at::TIMESTAMP as offered_at,
         r.responded_at::TIMESTAMP as responded_at,
         r.responded_at::DATE as responded_date,

@@ -165,6 +165,7 @@ final as (
         final_resolved_at::DATE as final_resolved_date,
         is_resolved::BOOLEAN as is_resolved,
         reply_count::BIGINT as reply_count,
+        has_agent_activity::BOOLEAN as has_agent_activity,
         reopen_count::BIGINT as reopen_count,
         escalation_count::BIGINT as escalation_count,
         first_reply_minutes_calendar::DOUBLE as first_reply_minutes,
@@ -183,7 +184,10 @@ final as (
                 and not coalesce(is_escalated_before_first_solve, false)
         end::BOOLEAN as is_fcr,
         case when is_resolved then reply_count = 1 end::BOOLEAN as is_one_touch,
-        case when is_resolved and reply_count is not null then reply_count = 0 end::BOOLEAN as is_self_service,
+        -- self-service: resolved with no sign of agent work (core.tickets.has_agent_activity: Zendesk a
+        -- public agent reply; Salesforce also the First Response milestone, accepted AgentWork, an
+        -- agent-owned phone case)
+        case when is_resolved and reply_count is not null then not has_agent_activity end::BOOLEAN as is_self_service,
         case
             when is_resolved then full_resolution_minutes <= resolution_target_minutes
         end::BOOLEAN as is_resolved_within_target,

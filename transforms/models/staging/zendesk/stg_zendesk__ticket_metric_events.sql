@@ -13,7 +13,8 @@ final as (
         time at time zone 'UTC' as event_at,
         sla__target as sla_target_minutes,
         sla__business_hours as sla_business_hours,
-        sla__policy__id as sla_policy_id
+        sla__policy__id as sla_policy_id,
+        coalesce(deleted, false) as is_event_deleted
     from source
 )
 
