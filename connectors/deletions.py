@@ -97,6 +97,8 @@ class Deletion:
     record: RecordDeleted | None = None
     purged: tuple[Purged, ...] = ()
     parents: tuple[Parent, ...] = ()
+    key: tuple[str, ...] = ("id",)
+    """The table's key, which the load step joins on when ``purged`` or ``parents`` apply."""
 
     def but(self, **changes: Any) -> Deletion:
         """A copy with some fields replaced (a table that adds a rule to a source's default)."""

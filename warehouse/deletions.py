@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from connectors.deletions import DELETED, DELETED_AT, Deletion, SourceDeletions, value_text
 from warehouse.sql import Connection, quote_ident, transaction
@@ -68,28 +67,16 @@ def apply(con: Connection, dataset: str, rules: SourceDeletions | None = None) -
     return order
 
 
-@dataclass(frozen=True)
-class _Parts:
-    flag: str
-    at: str
-
-
 def update_sql(dataset: str, table: str, deletion: Deletion, columns: Mapping[str, Mapping[str, str]]) -> str:
-    """The ``UPDATE`` that sets the two columns of ``table`` from ``deletion`` (only the rows
-    whose values change). ``columns``: table → {column: SQL data type} of the dataset."""
-    parts = _parts(dataset, table, deletion, columns)
-    return (
-        f"update {_table(dataset, table)} as t set {quote_ident(DELETED)} = {parts.flag}, "
-        f"{quote_ident(DELETED_AT)} = {parts.at} "
-        f"where t.{quote_ident(DELETED)} is distinct from {parts.flag} "
-        f"or t.{quote_ident(DELETED_AT)} is distinct from {parts.at}"
-    )
+    """The ``UPDATE`` that sets the two columns of ``table`` from ``deletion``, writing only the
+    rows whose values change. ``columns``: table → {column: SQL data type} of the dataset.
 
-
-def _parts(dataset: str, table: str, deletion: Deletion, columns: Mapping[str, Mapping[str, str]]) -> _Parts:
+    Purge logs and parents are read as derived tables grouped by key and left-joined on the row's
+    key or reference (hash joins on both engines: dlt creates no indexes), never as a correlated
+    subquery per row."""
     mine = columns[table]
-    # (condition, time when it holds), in order of preference for the time.
-    reasons: list[tuple[str, str]] = []
+    target = _table(dataset, table)
+    reasons: list[tuple[str, str]] = []  # (condition, time when it holds), by preference
     rule = deletion.record
     if rule is not None and rule.column in mine:
         col = f"t.{quote_ident(rule.column)}"
@@ -100,40 +87,62 @@ def _parts(dataset: str, table: str, deletion: Deletion, columns: Mapping[str, M
             cond = f"{col} is not null"
         times = [f"t.{quote_ident(c)}" for c in rule.at if "timestamp" in mine.get(c, "")]
         reasons.append((cond, _coalesce(times)))
+    joins: list[str] = []
     for p in deletion.purged:
         log_cols = columns.get(p.log)
-        if log_cols is None or p.key not in mine or p.log_key not in log_cols or p.log_at not in log_cols:
+        needed = (p.log_key, p.log_at, *p.log_match)
+        if log_cols is None or p.key not in mine or any(c not in log_cols for c in needed):
             continue
-        if any(c not in log_cols for c in p.log_match):
-            continue
-        where = "".join(f" and l.{quote_ident(c)} = {_literal(v)}" for c, v in p.log_match.items())
-        log_table = _table(dataset, p.log)
-        key = f"t.{quote_ident(p.key)}"
-        cond = f"{key} in (select l.{quote_ident(p.log_key)} from {log_table} as l where true{where})"
-        at = (
-            f"(select max(l.{quote_ident(p.log_at)}) from {log_table} as l "
-            f"where l.{quote_ident(p.log_key)} = {key}{where})"
+        alias = f"d{len(joins)}"
+        where = " and ".join(f"{quote_ident(c)} = {_literal(v)}" for c, v in p.log_match.items()) or "true"
+        joins.append(
+            f"left join (select {quote_ident(p.log_key)} as k, max({quote_ident(p.log_at)}) as at "
+            f"from {_table(dataset, p.log)} where {where} group by {quote_ident(p.log_key)}) as {alias} "
+            f"on {alias}.k = t.{quote_ident(p.key)}"
         )
-        reasons.append((cond, at))
+        reasons.append((f"{alias}.k is not null", f"{alias}.at"))
     for parent in deletion.parents:
         parent_cols = columns.get(parent.parent)
         if parent_cols is None or parent.column not in mine or parent.parent_key not in parent_cols:
             continue
         if any(c not in mine for c in parent.match):
             continue
-        match = "".join(f"t.{quote_ident(c)} = {_literal(v)} and " for c, v in parent.match.items())
-        parent_table = _table(dataset, parent.parent)
-        ref = f"t.{quote_ident(parent.column)}"
-        pkey = f"p.{quote_ident(parent.parent_key)}"
-        flagged = f"p.{quote_ident(DELETED)}"
-        cond = f"({match}{ref} in (select {pkey} from {parent_table} as p where {flagged}))"
-        at = f"(select max(p.{quote_ident(DELETED_AT)}) from {parent_table} as p where {pkey} = {ref} and {flagged})"
-        reasons.append((cond, at))
+        alias = f"d{len(joins)}"
+        match = "".join(f" and t.{quote_ident(c)} = {_literal(v)}" for c, v in parent.match.items())
+        key = quote_ident(parent.parent_key)
+        joins.append(
+            f"left join (select {key} as k, max({quote_ident(DELETED_AT)}) as at from "
+            f"{_table(dataset, parent.parent)} where {quote_ident(DELETED)} group by {key}) as {alias} "
+            f"on {alias}.k = t.{quote_ident(parent.column)}{match}"
+        )
+        reasons.append((f"{alias}.k is not null", f"{alias}.at"))
     if not reasons:
-        return _Parts(flag="false", at=f"cast(null as {_TIMESTAMPTZ})")
-    flag = "(" + " or ".join(c for c, _ in reasons) + ")"
-    at = _coalesce([f"case when {c} then {a} end" for c, a in reasons])
-    return _Parts(flag=flag, at=at)
+        flag, at = "false", f"cast(null as {_TIMESTAMPTZ})"
+    else:
+        flag = "(" + " or ".join(c for c, _ in reasons) + ")"
+        at = _coalesce([f"case when {c} then {a} end" for c, a in reasons])
+    if not joins:
+        return f"update {target} as t set {_sets(flag, at)} where {_changed('t', flag, at)}"
+    keys = [quote_ident(k) for k in deletion.key]
+    wanted = (
+        f"select {', '.join(f't.{k}' for k in keys)}, {flag} as flag, {at} as at from {target} as t {' '.join(joins)}"
+    )
+    on = " and ".join(f"u.{k} = w.{k}" for k in keys)
+    return (
+        f"update {target} as u set {_sets('w.flag', 'w.at')} from ({wanted}) as w "
+        f"where {on} and ({_changed('u', 'w.flag', 'w.at')})"
+    )
+
+
+def _sets(flag: str, at: str) -> str:
+    return f"{quote_ident(DELETED)} = {flag}, {quote_ident(DELETED_AT)} = {at}"
+
+
+def _changed(row: str, flag: str, at: str) -> str:
+    """Only the rows whose values change are written."""
+    return (
+        f"{row}.{quote_ident(DELETED)} is distinct from {flag} or {row}.{quote_ident(DELETED_AT)} is distinct from {at}"
+    )
 
 
 def _coalesce(exprs: Sequence[str]) -> str:

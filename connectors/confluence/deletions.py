@@ -31,7 +31,8 @@ DELETIONS = SourceDeletions(
             parents=(
                 Parent(parent="pages", column="content_id", match={"content_type": "page"}),
                 Parent(parent="blogposts", column="content_id", match={"content_type": "blogpost"}),
-            )
+            ),
+            key=("content_id", "label_id"),
         ),
     }
 )
