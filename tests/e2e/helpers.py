@@ -131,8 +131,18 @@ def deletion_flags(url: str, dataset: str) -> dict[str, dict[tuple[Any, ...], tu
             if not str(r[0]).startswith("_dlt_")
         ]
         assert tables, f"{dataset}: no raw tables"
+        types = {
+            (r[0], r[1]): str(r[2]).lower()
+            for r in con.query(
+                "select table_name, column_name, data_type from information_schema.columns "
+                "where table_schema = %s and column_name in ('_sl_deleted', '_sl_deleted_at')",
+                [dataset],
+            )
+        }
         for table in tables:
             name = f'{dataset}."{table}"'
+            assert types.get((table, "_sl_deleted")) == "boolean", f"{name}: _sl_deleted is not a boolean column"
+            assert types.get((table, "_sl_deleted_at")) == "timestamp with time zone", f"{name}: _sl_deleted_at type"
             nulls = con.query(f"select count(*) from {name} where _sl_deleted is null")[0][0]
             assert nulls == 0, f"{name}: {nulls} rows with _sl_deleted NULL"
             stray = con.query(f"select count(*) from {name} where not _sl_deleted and _sl_deleted_at is not null")

@@ -171,3 +171,4 @@ def test_sigkill_then_rerun_converges(tmp_path: Path) -> None:
         result = sync_with_env(url, sf_env(simulator, base_url), ["salesforce"])
         assert result.ok, [(t.table_name, t.error) for t in result.tables if t.error]
         assert_equals_simulator(url, simulator)
+        assert_deletions_flagged(url, simulator)
