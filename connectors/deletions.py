@@ -31,16 +31,16 @@ deleted.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from connectors.arrow import TIMESTAMP
+
 DELETED = "_sl_deleted"
 DELETED_AT = "_sl_deleted_at"
-
-TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 DLT_COLUMNS: dict[str, dict[str, Any]] = {
     # nullable in the hints only so that dlt can add the columns to tables loaded before they
@@ -49,9 +49,6 @@ DLT_COLUMNS: dict[str, dict[str, Any]] = {
     DELETED_AT: {"data_type": "timestamp", "nullable": True},
 }
 """The two columns as dlt column hints (every raw table's hints include them)."""
-
-SQL_KINDS: dict[str, str] = {DELETED: "bool", DELETED_AT: "timestamp"}
-"""The two columns' kinds, as :func:`schemas.payload.column_types` names them."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,8 +99,6 @@ class Deletion:
 
     def but(self, **changes: Any) -> Deletion:
         """A copy with some fields replaced (a table that adds a rule to a source's default)."""
-        from dataclasses import replace
-
         return replace(self, **changes)
 
 
