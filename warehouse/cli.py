@@ -124,7 +124,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     print(f"supportlake build → {target.display}", file=sys.stderr)
     try:
-        results = build(target, select=args.select, settings=settings, on_result=lambda r: print(*summary([r])))
+        results = build(
+            target, select=args.select, settings=settings, on_result=lambda r: print(*summary([r]))
+        )
     except TransformError as exc:
         print(f"supportlake: build failed: {exc}", file=sys.stderr)
         return EXIT_FAILED

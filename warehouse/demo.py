@@ -35,7 +35,9 @@ def _env(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def run_demo(warehouse: str | None, *, tickets: int = 5000, seed: int = 7, extracts: str | None = None) -> int:
+def run_demo(
+    warehouse: str | None, *, tickets: int = 5000, seed: int = 7, extracts: str | None = None
+) -> int:
     """Sync the simulators into ``warehouse``, build, write extracts to ``extracts`` (the CLI's
     default: :data:`DEMO_EXTRACTS`; None: none) and print the KPI table; the exit code."""
     from connectors.simulators.confluence import ConfluenceSimulator

@@ -80,23 +80,10 @@ def kpi_lines(con: Connection, month: dt.date) -> list[KpiLine]:
 
 
 _ORDER = (
-    "fcr_rate",
-    "csat_avg_5pt",
-    "csat_pct_positive",
-    "nps",
-    "aht_minutes",
-    "sla_compliance",
-    "resolution_within_24h_rate",
-    "median_resolution_hours",
-    "first_reply_within_4h_rate",
-    "self_service_rate",
-    "kb_utilization_rate",
-    "retention_rate",
-    "net_revenue_retention",
-    "expansion_revenue",
-    "support_cost_pct_revenue",
-    "customer_lifetime_value",
-    "time_to_value_days",
+    "fcr_rate", "csat_avg_5pt", "csat_pct_positive", "nps", "aht_minutes", "sla_compliance",
+    "resolution_within_24h_rate", "median_resolution_hours", "first_reply_within_4h_rate",
+    "self_service_rate", "kb_utilization_rate", "retention_rate", "net_revenue_retention",
+    "expansion_revenue", "support_cost_pct_revenue", "customer_lifetime_value", "time_to_value_days",
 )
 """KPIS.md's order."""
 

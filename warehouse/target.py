@@ -24,20 +24,8 @@ from connectors.secrets import redact_url, register_secret
 DEFAULT_WAREHOUSE = "duckdb:///supportlake_warehouse.duckdb"
 
 RESERVED_SCHEMAS = frozenset(
-    {
-        "supportlake",
-        "supportlake_config",
-        "supportlake_standins",
-        "zendesk",
-        "salesforce",
-        "confluence",
-        "inputs",
-        "staging",
-        "intermediate",
-        "core",
-        "marts",
-        "main",
-    }
+    {"supportlake", "supportlake_config", "supportlake_standins", "zendesk", "salesforce", "confluence",
+     "inputs", "staging", "intermediate", "core", "marts", "main"}
 )
 """Schemas supportlake writes. DuckDB names its catalog after the file, so in ``core.duckdb`` the
 name ``core.tickets`` is ambiguous (a Binder Error on every query): such file names are refused."""

@@ -28,10 +28,8 @@ def test_defaults_are_the_seed_organisation_targets(monkeypatch: pytest.MonkeyPa
 
 def test_file_from_the_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     f = tmp_path / "conf.toml"
-    f.write_text(
-        "[kpis.targets]\nfcr_rate = 0.9\n[segments]\nenterprise_min_arr = 1e6\n[accounts]\n"
-        'zendesk_organization_field = "sf_account"\n'
-    )
+    f.write_text('[kpis.targets]\nfcr_rate = 0.9\n[segments]\nenterprise_min_arr = 1e6\n[accounts]\n'
+                 'zendesk_organization_field = "sf_account"\n')
     monkeypatch.setenv(ENV_CONFIG, str(f))
     s = load_settings()
     assert s.target("fcr_rate") == 0.9

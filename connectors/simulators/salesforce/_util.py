@@ -143,3 +143,5 @@ def rng_for(seed: int, *parts: int) -> random.Random:
     for part in parts:
         key = (key * 1_000_003) ^ (part & 0xFFFFFFFFFFFF)
     return random.Random(key)
+
+

@@ -83,6 +83,8 @@ def rng_for(seed: int, *parts: int) -> _random.Random:
     return _random.Random(key)
 
 
+
+
 def encode_cursor(*parts: int) -> str:
     """An opaque, URL-safe cursor holding a position."""
     raw = "v1:" + ":".join(str(p) for p in parts)
