@@ -15,6 +15,8 @@ import dlt
 import pyarrow as pa
 
 from connectors.arrow import TableBuilder, dlt_columns, sequence
+from connectors.deletions import DLT_COLUMNS as DELETION_COLUMNS
+from connectors.deletions import SourceDeletions, flag_arrow
 from connectors.errors import AuthError, NotAvailableError
 from connectors.http import HttpClient
 from connectors.paginators import BasePaginator
@@ -59,6 +61,7 @@ class Table:
     def hints(self) -> dict[str, Any]:
         columns = dlt_columns(column_types(self.model))
         columns[SEQ_COLUMN] = {"data_type": "bigint", "dedup_sort": "desc", "nullable": True}
+        columns.update(DELETION_COLUMNS)
         return {
             "primary_key": self.primary_key,
             "write_disposition": self.write_disposition,
@@ -104,6 +107,8 @@ class WalkContext:
     start_time: int = 0
     page_hooks: Mapping[str, PageHook] = field(default_factory=dict)
     extra_columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    deletions: SourceDeletions = field(default_factory=SourceDeletions)
+    """How each table's records say they are deleted (:mod:`connectors.deletions`)."""
 
 
 STATE_VERSION = 1
@@ -214,7 +219,7 @@ def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterato
                         if arr is not None:
                             extra[name] = arr
                 extra[SEQ_COLUMN] = sequence(seq[table_name], len(good))
-                batch.add(table_name, builder.build(good, extra))
+                batch.add(table_name, flag_arrow(builder.build(good, extra), ctx.deletions.of(table_name)))
                 seq[table_name] += len(good)
             client.stats.add(source, endpoint.name, records=n_records, pages=1)
             if batch.full:

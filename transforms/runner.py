@@ -85,10 +85,11 @@ log = logging.getLogger("supportlake.transforms")
 STANDIN_SCHEMA = "supportlake_standins"
 """Where empty stand-ins of absent raw tables live during a build."""
 
-LOADER_COLUMNS: Mapping[str, str] = {"_sl_seq": "bigint"}
-"""Columns the loader adds to every raw table besides the payload's. (Pages go to dlt as Arrow
-tables, so dlt adds no ``_dlt_load_id``/``_dlt_id``; a stand-in must not offer columns the real
-table lacks, or a model would pass on the stand-in and fail on real data.)"""
+LOADER_COLUMNS: Mapping[str, str] = {"_sl_seq": "bigint", "_sl_deleted": "bool", "_sl_deleted_at": "timestamp"}
+"""Columns the loader adds to every raw table besides the payload's: the extraction order, and the
+deletion flag and time (:mod:`connectors.deletions`). (Pages go to dlt as Arrow tables, so dlt adds
+no ``_dlt_load_id``/``_dlt_id``; a stand-in must not offer columns the real table lacks, or a model
+would pass on the stand-in and fail on real data.)"""
 
 SQL_TYPES: Mapping[str, Mapping[str, str]] = {
     "duckdb": {

@@ -22,6 +22,7 @@ import dlt
 from connectors.errors import ConfigError, SupportlakeError
 from connectors.http import STATS
 from connectors.secrets import install_log_redaction, redact
+from warehouse import deletions
 from warehouse import sources as registry
 from warehouse.lock import RunLock
 from warehouse.runlog import RunLog, TableResult
@@ -161,6 +162,9 @@ def _sync_source(
             pipeline.run(source, refresh="drop_resources")
         else:
             pipeline.run(source)
+        # Purges and deleted parents flag rows the load just wrote (or left alone), every run.
+        with connection(target) as con:
+            deletions.apply(con, spec.name)
         trace = pipeline.last_trace
         info = trace.last_normalize_info if trace else None
         counts = dict(info.row_counts) if info else {}

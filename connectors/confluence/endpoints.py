@@ -35,8 +35,10 @@ from connectors.paginators import ConfluenceCursorPaginator
 from schemas import confluence as m
 
 PAGE_SIZE = 250
-DELETED_COLUMN = "_sl_deleted"
-"""Marks a row that only clears a parent's child rows (dlt ``hard_delete``); it is never stored."""
+CLEAR_COLUMN = "_sl_clear"
+"""Marks a row that only clears a parent's child rows (dlt ``hard_delete``); it is never stored.
+(Not ``_sl_deleted``: that column flags deleted records in every raw table, see
+:mod:`connectors.deletions`.)"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,7 +47,7 @@ class ChildTable(Table):
 
     Merged with dlt's ``delete-insert`` on ``parent_key``: the rows of every parent in the load
     replace that parent's stored rows. A parent left without rows sends a single row flagged
-    :data:`DELETED_COLUMN` so that its stored rows are removed too.
+    :data:`CLEAR_COLUMN` so that its stored rows are removed too.
     """
 
     key: tuple[str, ...]
@@ -55,7 +57,7 @@ class ChildTable(Table):
         hints = super().hints()
         hints["primary_key"] = list(self.key)
         hints["merge_key"] = self.parent_key
-        hints["columns"][DELETED_COLUMN] = {"data_type": "bool", "hard_delete": True, "nullable": True}
+        hints["columns"][CLEAR_COLUMN] = {"data_type": "bool", "hard_delete": True, "nullable": True}
         return hints
 
 
@@ -84,12 +86,14 @@ SPACES = Table(name="spaces", model=m.Space, description="Spaces; web_url is the
 PAGES = Table(
     name="pages",
     model=m.Page,
-    description="Pages at their latest version, every status; is_deleted when trashed or deleted.",
+    description="Pages at their latest version, every status; is_deleted when trashed or deleted "
+    "(_sl_deleted also when purged).",
 )
 BLOGPOSTS = Table(
     name="blogposts",
     model=m.BlogPost,
-    description="Blog posts at their latest version, every status; is_deleted when trashed or deleted.",
+    description="Blog posts at their latest version, every status; is_deleted when trashed or deleted "
+    "(_sl_deleted also when purged).",
 )
 LABELS = ChildTable(
     name="labels",

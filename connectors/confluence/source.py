@@ -61,8 +61,9 @@ from dlt.sources import DltResource
 
 from connectors.arrow import TableBuilder, flatten, sequence
 from connectors.confluence.credentials import ConfluenceApiTokenCredentials, ConfluenceOAuthCredentials
+from connectors.confluence.deletions import DELETIONS
 from connectors.confluence.endpoints import (
-    DELETED_COLUMN,
+    CLEAR_COLUMN,
     DELETED_CONTENT,
     LABELS,
     LABELS_CATALOGUE,
@@ -80,6 +81,7 @@ from connectors.confluence.settings import (
 from connectors.confluence.settings import parse_time as _parse_time
 from connectors.confluence.spaces import SpaceDirectory
 from connectors.confluence.spaces import results as _results
+from connectors.deletions import flag_arrow
 from connectors.endpoints import SEQ_COLUMN, Endpoint, mark_table
 from connectors.errors import AuthError, ConfigError, NotAvailableError
 from connectors.http import HttpClient, HttpResult, RetryPolicy
@@ -489,7 +491,7 @@ class ContentWalk:
         """The rows of one content's whole label set; none left: one row that clears them."""
         owner = {"content_id": content_id, "content_type": self.stream.content_type}
         if not labels:
-            return [{**owner, "label_id": "", DELETED_COLUMN: True}]
+            return [{**owner, "label_id": "", CLEAR_COLUMN: True}]
         return [{**owner, "label_id": str(x["id"]), "name": x.get("name"), "prefix": x.get("prefix")} for x in labels]
 
     def tombstone(self, content_id: str, last: Sequence[Any]) -> dict[str, Any]:
@@ -553,6 +555,7 @@ class TableWriter:
 
     def write(self, table: str, rows: list[dict[str, Any]]) -> Any:
         tbl = self.builders[table].build(rows, {SEQ_COLUMN: sequence(self._seq[table], len(rows))})
+        tbl = flag_arrow(tbl, DELETIONS.of(table))
         self._seq[table] += len(rows)
         return mark_table(tbl, table, self.endpoint, self._hinted)
 

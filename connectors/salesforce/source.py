@@ -55,6 +55,8 @@ import requests
 from dlt.sources import DltResource
 
 from connectors.arrow import TableBuilder, sequence
+from connectors.deletions import DLT_COLUMNS as DELETION_COLUMNS
+from connectors.deletions import flag_arrow
 from connectors.endpoints import SEQ_COLUMN
 from connectors.errors import AuthError, ConfigError, FatalAPIError, NotAvailableError
 from connectors.http import STATS, HttpClient, RetryPolicy, StatsRegistry
@@ -69,6 +71,7 @@ from connectors.salesforce.auth import (
     resolve_login_url,
 )
 from connectors.salesforce.bulk import BulkUnavailable, bulk_pages
+from connectors.salesforce.deletions import DELETIONS
 from connectors.salesforce.describe import ObjectSchema, describe_global, describe_object
 from connectors.salesforce.objects import DELETED_RECORDS, SObject, resolve, table_map
 from connectors.salesforce.query import (
@@ -598,7 +601,7 @@ class Emitter:
         table = _not_null(table, "id")
         table = table.append_column(SEQ_COLUMN, sequence(self.seq, table.num_rows))
         self.seq += table.num_rows
-        return table
+        return flag_arrow(table, DELETIONS.of(self.obj.table))
 
     def mark(self, table: pa.Table) -> Any:
         if self.hinted:
@@ -606,6 +609,7 @@ class Emitter:
         self.hinted = True
         columns: dict[str, Any] = self.schema.dlt_columns()
         columns[SEQ_COLUMN] = {"data_type": "bigint", "dedup_sort": "desc", "nullable": True}
+        columns.update(DELETION_COLUMNS)
         hints = dlt.mark.make_hints(
             table_name=self.obj.table, primary_key="id", write_disposition="merge", columns=columns
         )
@@ -643,6 +647,7 @@ DELETED_COLUMNS: dict[str, Any] = {
     "id": {"data_type": "text", "nullable": False},
     "deleted_date": {"data_type": "timestamp", "nullable": True},
     SEQ_COLUMN: {"data_type": "bigint", "dedup_sort": "desc", "nullable": True},
+    **DELETION_COLUMNS,
 }
 
 
@@ -725,7 +730,8 @@ def sync_deleted(ctx: SalesforceContext, state: dict[str, Any]) -> Iterator[Any]
                 for r in validator.filter(data.get("deletedRecords") or [])
             ]
             if records:
-                table = _not_null(builder.build(records, {SEQ_COLUMN: sequence(seq, len(records))}), "object", "id")
+                table = builder.build(records, {SEQ_COLUMN: sequence(seq, len(records))})
+                table = _not_null(flag_arrow(table, DELETIONS.of(DELETED_RECORDS)), "object", "id")
                 seq += len(records)
                 if hinted:
                     yield dlt.mark.with_table_name(table, DELETED_RECORDS)

@@ -140,7 +140,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         path="/api/v2/incremental/users/cursor.json",
         data_selector="users",
         table=Table(
-            name="users", model=m.User, description="End users, agents and admins; deactivated users keep their row."
+            name="users",
+            model=m.User,
+            description="End users, agents and admins; deleted ones keep their row (active = false).",
         ),
         params={"per_page": EXPORT_PAGE},
         paginator=ZendeskCursorExportPaginator,

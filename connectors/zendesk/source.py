@@ -17,6 +17,7 @@ exports: 10, or 30 with the High Volume add-on).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,6 +33,7 @@ from connectors.errors import AuthError, ConfigError, NotAvailableError
 from connectors.http import HttpClient, RateLimit, RetryPolicy
 from connectors.paginators import ZendeskLinksPaginator
 from connectors.zendesk.credentials import ZendeskApiTokenCredentials, ZendeskOAuthCredentials
+from connectors.zendesk.deletions import DELETIONS
 from connectors.zendesk.endpoints import BY_NAME, ENDPOINTS, EXPORT
 
 CUSTOM_FIELD_TYPES = {"checkbox": "bool", "integer": "bigint", "decimal": "double", "multiselect": "json"}
@@ -57,7 +59,7 @@ def zendesk_source(
         rate_window_seconds=rate_window_seconds,
         policy=RetryPolicy(max_attempts=max_attempts, deadline_seconds=deadline_seconds),
     )
-    ctx = WalkContext(client=client, start_time=parse_start_date(start_date))
+    ctx = WalkContext(client=client, start_time=parse_start_date(start_date), deletions=DELETIONS)
     for endpoint in ENDPOINTS:
         if resources and endpoint.name not in resources:
             continue
@@ -73,12 +75,7 @@ def endpoint_resource(endpoint: Endpoint, ctx: WalkContext) -> Iterator[Any]:
     state = dlt.current.resource_state()
     if endpoint is BY_NAME["tickets"]:
         hook, columns = custom_field_pivot(ctx.client)
-        ctx = WalkContext(
-            client=ctx.client,
-            start_time=ctx.start_time,
-            page_hooks={"tickets": hook},
-            extra_columns={"tickets": columns},
-        )
+        ctx = dataclasses.replace(ctx, page_hooks={"tickets": hook}, extra_columns={"tickets": columns})
     yield from walk(endpoint, ctx, state)
 
 

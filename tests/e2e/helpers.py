@@ -112,3 +112,44 @@ def sync_with_env(url: str, env: Mapping[str, str], sources: list[str]) -> Any:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def deletion_flags(url: str, dataset: str) -> dict[str, dict[tuple[Any, ...], tuple[bool, Any]]]:
+    """Every raw table of ``dataset`` (dlt's ``_dlt_*`` aside) as {key: (_sl_deleted, _sl_deleted_at
+    as ISO seconds)}, the key being ``id`` or, for labels, ``(content_id, content_type, label_id)``;
+    asserts first that no table lacks the columns, that ``_sl_deleted`` is never NULL and that only
+    deleted rows have a time."""
+    out: dict[str, dict[tuple[Any, ...], tuple[bool, Any]]] = {}
+    with connection(parse_target(url)) as con:
+        tables = [
+            r[0]
+            for r in con.query(
+                "select table_name from information_schema.tables "
+                "where table_schema = %s and table_type = 'BASE TABLE'",
+                [dataset],
+            )
+            if not str(r[0]).startswith("_dlt_")
+        ]
+        assert tables, f"{dataset}: no raw tables"
+        types = {
+            (r[0], r[1]): str(r[2]).lower()
+            for r in con.query(
+                "select table_name, column_name, data_type from information_schema.columns "
+                "where table_schema = %s and column_name in ('_sl_deleted', '_sl_deleted_at')",
+                [dataset],
+            )
+        }
+        for table in tables:
+            name = f'{dataset}."{table}"'
+            assert types.get((table, "_sl_deleted")) == "boolean", f"{name}: _sl_deleted is not a boolean column"
+            assert types.get((table, "_sl_deleted_at")) == "timestamp with time zone", f"{name}: _sl_deleted_at type"
+            nulls = con.query(f"select count(*) from {name} where _sl_deleted is null")[0][0]
+            assert nulls == 0, f"{name}: {nulls} rows with _sl_deleted NULL"
+            stray = con.query(f"select count(*) from {name} where not _sl_deleted and _sl_deleted_at is not null")
+            assert stray[0][0] == 0, f"{name}: a time of deletion on rows not deleted"
+            key = "content_id, content_type, label_id" if table == "labels" else "id"
+            if table == "deleted_records":
+                key = "object, id"
+            rows = con.query(f"select {key}, _sl_deleted, _sl_deleted_at from {name}")
+            out[table] = {tuple(r[:-2]): (bool(r[-2]), norm(r[-1])) for r in rows}
+    return out

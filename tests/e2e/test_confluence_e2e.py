@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from connectors.simulators.confluence import ConfluenceSimulator
-from tests.e2e.helpers import kill_sync_midway, sync_with_env
+from tests.e2e.helpers import deletion_flags, kill_sync_midway, norm, sync_with_env
 from warehouse.sql import connection
 from warehouse.sync import sync
 from warehouse.target import parse_target
@@ -74,17 +74,65 @@ def assert_equals_simulator(url: str, sim: ConfluenceSimulator) -> None:
         assert {x for x in want_labels if x[0] in live_pages} == {x for x in got_labels if x[0] in live_pages}
 
 
+def assert_deletions_flagged(url: str, sim: ConfluenceSimulator) -> dict[str, int]:
+    """``_sl_deleted``/``_sl_deleted_at`` of pages, blog posts and labels from the simulator:
+    trashed and deleted content at its last version's time, purged content (kept as last seen) at
+    the time the purge was detected, labels with their content. Returns deleted rows per table."""
+    flags = deletion_flags(url, "confluence")
+    with connection(parse_target(url)) as con:
+        detected = (
+            {
+                (r[0], r[1]): norm(r[2])
+                for r in con.query("select id, content_type, detected_at from confluence.deleted_content")
+            }
+            if "deleted_content" in flags
+            else {}
+        )
+        # the last-seen rows (their statuses equal the simulator's: assert_equals_simulator)
+        last_seen = {
+            kind: {
+                r[0]: (r[1], norm(r[2]))
+                for r in con.query(f"select id, status, version__created_at from confluence.{kind}")
+            }
+            for kind in ("pages", "blogposts")
+        }
+    want: dict[tuple[str, str], tuple[bool, str | None]] = {}
+    for kind, content_type in (("pages", "page"), ("blogposts", "blogpost")):
+        purged = sim.purged(kind)
+        for i, (status, version_at) in last_seen[kind].items():
+            if status in ("trashed", "deleted"):  # trashed, maybe purged later: the first deletion
+                want[(content_type, i)] = (True, version_at)
+            elif i in purged:
+                want[(content_type, i)] = (True, detected[(i, content_type)])
+            else:
+                want[(content_type, i)] = (False, None)
+        assert {k[0]: v for k, v in flags[kind].items()} == {i: v for (t, i), v in want.items() if t == content_type}
+    labels = {k: v for k, v in flags["labels"].items()}
+    assert labels == {(c, t, label): want.get((t, c), (False, None)) for (c, t, label) in labels}
+    for table in ("spaces", "deleted_content"):
+        assert not any(d for d, _ in flags.get(table, {}).values()), table
+    return {
+        "content": sum(d for d, _ in want.values()),
+        "purged": sum(1 for (t, i), v in want.items() if v[0] and i in sim.purged(f"{t}s")),
+        "labels": sum(d for d, _ in labels.values()),
+    }
+
+
 def test_full_then_incremental_sync_equals_simulator(sim: ConfluenceSimulator, warehouse_url: str) -> None:
     target = parse_target(warehouse_url)
     first = sync(target, ["confluence"])
     assert first.ok, [(t.table_name, t.error) for t in first.tables if t.error]
     assert_equals_simulator(warehouse_url, sim)
+    assert_deletions_flagged(warehouse_url, sim)
 
     sim.mutate(seed=4)
     requests_before = sum(sim.stats.requests.values())
     second = sync(target, ["confluence"])
     assert second.ok, [(t.table_name, t.error) for t in second.tables if t.error]
     assert_equals_simulator(warehouse_url, sim)
+    deleted = assert_deletions_flagged(warehouse_url, sim)
+    assert deleted["purged"], deleted
+    assert deleted["labels"], deleted
     rows = {t.table_name: t.rows for t in second.tables if t.resource == "pages"}
     assert 0 < rows["pages"] < len(sim.records("pages")) / 2, "the incremental run re-reads what changed"
     assert sum(sim.stats.requests.values()) - requests_before < first.tables[0].requests + 200
@@ -103,3 +151,4 @@ def test_sigkill_then_rerun_converges(tmp_path: Path) -> None:
         result = sync_with_env(url, cf_env(simulator, base_url), ["confluence"])
         assert result.ok, [(t.table_name, t.error) for t in result.tables if t.error]
         assert_equals_simulator(url, simulator)
+        assert_deletions_flagged(url, simulator)

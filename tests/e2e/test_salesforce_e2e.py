@@ -16,7 +16,7 @@ import pytest
 
 from connectors.salesforce.objects import OBJECTS
 from connectors.simulators.salesforce import SalesforceSimulator
-from tests.e2e.helpers import kill_sync_midway, norm, sync_with_env
+from tests.e2e.helpers import deletion_flags, kill_sync_midway, norm, sync_with_env
 from warehouse.sql import connection
 from warehouse.sync import sync
 from warehouse.target import parse_target
@@ -91,12 +91,51 @@ def assert_equals_simulator(url: str, sim: SalesforceSimulator) -> None:
             )
 
 
+CASE_CHILDREN = {
+    "case_comment": "parent_id",
+    "case_history": "case_id",
+    "case_milestone": "case_id",
+    "case_article": "case_id",
+}
+
+
+def assert_deletions_flagged(url: str, sim: SalesforceSimulator) -> dict[str, int]:
+    """``_sl_deleted``/``_sl_deleted_at`` of every object's rows, from the simulator: soft-deleted
+    (IsDeleted, at SystemModstamp), purged (at the deleted records' date) and children of a
+    deleted Case (at the Case's time), the rows keeping their last-seen values. Returns the
+    number of deleted rows per table."""
+    flags = {t: {k[-1]: v for k, v in rows.items()} for t, rows in deletion_flags(url, "salesforce").items()}
+    assert not any(d for d, _ in flags["deleted_records"].values())
+    with connection(parse_target(url)) as con:
+        purged_at = {r[0]: norm(r[1]) for r in con.query("select id, deleted_date from salesforce.deleted_records")}
+        parents: dict[str, dict[str, str]] = {
+            table: dict(con.query(f"select id, {column} from salesforce.{table}"))
+            for table, column in CASE_CHILDREN.items()
+        }
+    want: dict[str, dict[str, tuple[bool, str | None]]] = {}
+    for obj in OBJECTS:  # parents (Case) come first in OBJECTS
+        records = sim.records(obj.name)
+        soft = {r["Id"]: norm(r.get("SystemModstamp") or r["LastModifiedDate"]) for r in records if r.get("IsDeleted")}
+        alive = {r["Id"] for r in records}
+        rows = want[obj.table] = {}
+        for i in flags[obj.table]:
+            assert i in alive or i in purged_at, f"{obj.table} {i}: neither in the org nor purged"
+            at = soft.get(i) or purged_at.get(i)
+            if at is None and obj.table in parents:
+                at = want["case"].get(parents[obj.table][i], (False, None))[1]
+            rows[i] = (at is not None, at)
+        assert flags[obj.table] == rows, obj.table
+    # the rows of purged records keep IsDeleted as last seen: only _sl_deleted says they are gone
+    return {t: sum(d for d, _ in rows.values()) for t, rows in want.items()}
+
+
 def test_full_bulk_then_incremental_rest_equals_simulator(sim: SalesforceSimulator, warehouse_url: str) -> None:
     target = parse_target(warehouse_url)
     first = sync(target, ["salesforce"])
     assert first.ok, [(t.table_name, t.error) for t in first.tables if t.error]
     assert sim.stats.queries["bulk:Case"] >= 1, "the full sync of Case goes through Bulk 2.0"
     assert_equals_simulator(warehouse_url, sim)
+    assert_deletions_flagged(warehouse_url, sim)
 
     rest_before = sim.stats.queries["queryAll:Case"]
     bulk_before = sim.stats.queries["bulk:Case"]
@@ -106,6 +145,9 @@ def test_full_bulk_then_incremental_rest_equals_simulator(sim: SalesforceSimulat
     assert sim.stats.queries["bulk:Case"] == bulk_before, "a small delta goes through REST"
     assert sim.stats.queries["queryAll:Case"] > rest_before
     assert_equals_simulator(warehouse_url, sim)
+    deleted = assert_deletions_flagged(warehouse_url, sim)
+    assert deleted["case"], "the changes deleted cases"
+    assert deleted["case_history"], "... with their history"
     by_table = {t.table_name: t for t in second.tables}
     assert 0 < by_table["case"].rows < N_CASES / 2, "the incremental run reads what changed"
 
@@ -157,3 +199,4 @@ def test_sigkill_then_rerun_converges(tmp_path: Path) -> None:
         result = sync_with_env(url, sf_env(simulator, base_url), ["salesforce"])
         assert result.ok, [(t.table_name, t.error) for t in result.tables if t.error]
         assert_equals_simulator(url, simulator)
+        assert_deletions_flagged(url, simulator)

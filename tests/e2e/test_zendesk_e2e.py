@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from connectors.simulators.zendesk import ZendeskSimulator
-from tests.e2e.helpers import assert_warehouse_equals_simulator, loaded
+from tests.e2e.helpers import assert_warehouse_equals_simulator, deletion_flags, loaded, norm
 from warehouse.sql import connection
 from warehouse.sync import sync
 from warehouse.target import parse_target
@@ -37,6 +37,33 @@ def _ticket_export_requests(sim: ZendeskSimulator) -> int:
     return sum(n for path, n in sim.stats.requests.items() if "incremental/tickets/cursor" in path)
 
 
+TICKET_CHILDREN = ("ticket_metrics", "ticket_comments", "ticket_metric_events", "satisfaction_ratings")
+
+
+def assert_deletions_flagged(url: str, sim: ZendeskSimulator) -> int:
+    """``_sl_deleted``/``_sl_deleted_at`` of every raw table, from the simulator's records: deleted
+    tickets (status, at updated_at) and what belongs to them, deleted users (``active`` false) and
+    groups; nothing else. Returns the number of deleted tickets."""
+    flags = {t: {k[0]: v for k, v in rows.items()} for t, rows in deletion_flags(url, "zendesk").items()}
+    tickets = {r["id"]: r for r in sim.records("tickets")}
+    deleted = {i: norm(r["updated_at"]) for i, r in tickets.items() if r["status"] == "deleted"}
+    assert flags["tickets"] == {i: (i in deleted, deleted.get(i)) for i in tickets}
+    users = sim.records("users")
+    assert flags["users"] == {r["id"]: (not r["active"], None if r["active"] else norm(r["updated_at"])) for r in users}
+    groups = sim.records("groups")
+    assert flags["groups"] == {
+        r["id"]: (bool(r["deleted"]), norm(r["updated_at"]) if r["deleted"] else None) for r in groups
+    }
+    with connection(parse_target(url)) as con:
+        for table in TICKET_CHILDREN:
+            parents = dict(con.query(f"select id, ticket_id from zendesk.{table}"))
+            want = {i: (t in deleted, deleted.get(t)) for i, t in parents.items()}
+            assert flags[table] == want, table
+    for table in ("calls", "organizations", "ticket_fields", "sla_policies"):
+        assert not any(d for d, _ in flags[table].values()), table
+    return len(deleted)
+
+
 def test_full_then_incremental_sync_equals_simulator(sim: ZendeskSimulator, warehouse_url: str) -> None:
     target = parse_target(warehouse_url)
     sim.export_rpm = 10_000
@@ -44,6 +71,7 @@ def test_full_then_incremental_sync_equals_simulator(sim: ZendeskSimulator, ware
     first = sync(target, ["zendesk"])
     assert first.ok, [(t.table_name, t.error) for t in first.tables if t.error]
     assert_warehouse_equals_simulator(warehouse_url, sim)
+    deleted_before = assert_deletions_flagged(warehouse_url, sim)
     # ceil(N/1000)+1 export requests at most, and no per-ticket request
     assert _ticket_export_requests(sim) <= -(-N_TICKETS // 1000) + 1
     assert not any("/tickets/" in p and p.split("/tickets/")[1][:1].isdigit() for p in sim.stats.requests)
@@ -53,6 +81,7 @@ def test_full_then_incremental_sync_equals_simulator(sim: ZendeskSimulator, ware
     second = sync(target, ["zendesk"])
     assert second.ok, [(t.table_name, t.error) for t in second.tables if t.error]
     assert_warehouse_equals_simulator(warehouse_url, sim)
+    assert assert_deletions_flagged(warehouse_url, sim) > deleted_before, "the changes deleted tickets"
 
     # incremental: one or two export pages for what changed, not the whole history again
     tickets_after = sum(n for p, n in sim.stats.requests.items() if "incremental/tickets/cursor" in p)

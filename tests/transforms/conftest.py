@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from transforms.runner import SQL_TYPES, raw_table_columns
+from warehouse import deletions
 from warehouse.sql import Connection, connection
 from warehouse.target import parse_target
 
@@ -14,8 +15,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def seed_raw(url: str, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
-    """Create raw tables with every declared column, typed, and insert ``rows``. (A sync creates
-    only the columns that ever held a value; the runner covers the others with NULLs.)"""
+    """Create raw tables with every declared column, typed, and insert ``rows``; then run the
+    sync's load step of deletions, so ``_sl_deleted``/``_sl_deleted_at`` are what a sync would
+    leave (a row says ``status = 'deleted'`` or ``is_deleted``, or is listed as purged, or belongs
+    to a deleted parent). (A sync creates only the columns that ever held a value; the runner
+    covers the others with NULLs.)"""
     with connection(parse_target(url)) as con:
         for table, rows in tables.items():
             columns = raw_table_columns()[table]
@@ -29,6 +33,8 @@ def seed_raw(url: str, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> Non
                     f"insert into {table} ({', '.join(names)}) values ({', '.join(['%s'] * len(names))})",
                     [row[n] for n in names],
                 )
+        for dataset in sorted({t.split(".", 1)[0] for t in tables} & set(deletions.RULES)):
+            deletions.apply(con, dataset)
 
 
 def query(url: str, sql: str) -> list[tuple[Any, ...]]:

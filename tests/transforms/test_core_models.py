@@ -12,6 +12,7 @@ from typing import Any
 
 from transforms.runner import SQL_TYPES, build, raw_table_columns
 from transforms.settings import parse_settings
+from warehouse import deletions
 from warehouse.sql import connection
 from warehouse.target import parse_target
 
@@ -30,7 +31,8 @@ def seed_raw(
     """Create raw tables as a sync would (every declared column, typed; names quoted, since
     ``case``, ``user``, ``group`` and ``default`` are keywords) and insert ``rows``.
     ``extra_columns``: per table, columns a sync would add besides the declared ones (custom
-    fields: ``{"salesforce.case": {"tier_c": "text"}}``)."""
+    fields: ``{"salesforce.case": {"tier_c": "text"}}``). Then the sync's load step of deletions
+    sets ``_sl_deleted``/``_sl_deleted_at`` from the rows, as a sync would leave them."""
     with connection(parse_target(url)) as con:
         for table, rows in tables.items():
             schema, name = table.split(".", 1)
@@ -42,6 +44,8 @@ def seed_raw(
                 cols = ", ".join(_q(c) for c in row)
                 marks = ", ".join(["%s"] * len(row))
                 con.execute(f"insert into {_q(schema)}.{_q(name)} ({cols}) values ({marks})", list(row.values()))
+        for dataset in sorted({t.split(".", 1)[0] for t in tables} & set(deletions.RULES)):
+            deletions.apply(con, dataset)
 
 
 def ts(text: str) -> dt.datetime:

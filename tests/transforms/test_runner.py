@@ -157,6 +157,14 @@ def test_registry_declares_every_zendesk_table() -> None:
     assert declared["zendesk.tickets"]["via__channel"] == "text"
 
 
+def test_every_raw_table_declares_the_deletion_columns() -> None:
+    """Stand-ins of unsynced tables offer the columns staging reads for deletions."""
+    for table, cols in raw_table_columns().items():
+        if table.startswith("inputs."):
+            continue  # loaded from files, not from a source: no deletions
+        assert (cols["_sl_deleted"], cols["_sl_deleted_at"]) == ("bool", "timestamp"), table
+
+
 def test_absent_undeclared_source_is_an_error_naming_the_model(warehouse_url: str, tmp_path: Path) -> None:
     models = write_models(tmp_path / "models", {"staging/stg_x.sql": "select id from jira.issues"})
     with pytest.raises(TransformError, match=r"model staging\.stg_x reads jira\.issues: not in the warehouse"):

@@ -379,6 +379,8 @@ def test_a_purge_is_recorded_and_the_page_row_is_left_alone(rsps: responses.Requ
             "last_version": 3,
             "last_status": "trashed",
             "_sl_seq": 0,
+            "_sl_deleted": False,  # the record of a purge is not itself deleted
+            "_sl_deleted_at": None,
         }
     ]
     assert state["known"] == {"1": [1, "current"]}
@@ -509,7 +511,7 @@ def test_label_changes_without_a_new_version_are_found(rsps: responses.RequestsM
     ctx = context(client(clock), detect_deletions=True, detect_label_changes=True)
     out = run(ContentWalk(PAGES_STREAM, ctx, state))
 
-    got = [(r["content_id"], r["label_id"], r.get("name"), r.get("_sl_deleted")) for r in out["labels"]]
+    got = [(r["content_id"], r["label_id"], r.get("name"), r.get("_sl_clear")) for r in out["labels"]]
     assert got == [("1", "", None, True), ("2", "90", "howto", None)]
     assert "pages" not in out  # no body read again for a label change
     assert state["labels"] == {"1": [], "2": ["90"], "3": ["90"], "4": ["91"]}
@@ -523,8 +525,10 @@ def test_content_without_labels_clears_its_stored_labels(rsps: responses.Request
 
     out = run(ContentWalk(PAGES_STREAM, context(client(clock)), {}))
 
-    got = [(r["content_id"], r["label_id"], r.get("name"), r.get("_sl_deleted")) for r in out["labels"]]
+    got = [(r["content_id"], r["label_id"], r.get("name"), r.get("_sl_clear")) for r in out["labels"]]
     assert got == [("2", "90", "howto", None), ("2", "91", "billing", None), ("1", "", None, True)]
+    # The clearing marker is not the deletion flag, which every label row carries (false).
+    assert {r["_sl_deleted"] for r in out["labels"]} == {False}
 
 
 # --------------------------------------------------------------------------------------------

@@ -695,6 +695,8 @@ def test_purged_records_go_to_deleted_records_and_the_window_moves_on(org_mock: 
             "id": "500000000000000009",
             "deleted_date": dt.datetime(2024, 3, 19, 8, 30, tzinfo=dt.UTC),
             "_sl_seq": 0,
+            "_sl_deleted": False,
+            "_sl_deleted_at": None,
         }
     ]
     # First run: as far back as Salesforce lists deletions (15 days); CaseHistory too, on its own.

@@ -1,5 +1,5 @@
 -- Confluence blog posts at their latest version, times in UTC; trashed, deleted and purged
--- (confluence.deleted_content: gone from the site, the row stays as last seen) ones flagged.
+-- ones flagged (_sl_deleted; a purged row stays as last seen).
 with source as (
     select * from confluence.blogposts
 ),
@@ -16,9 +16,7 @@ final as (
         version__number as version_number,
         created_at at time zone 'UTC' as created_at,
         version__created_at at time zone 'UTC' as version_created_at,
-        coalesce(is_deleted, false) or coalesce(status in ('trashed', 'deleted'), false) or exists (
-            select 1 from confluence.deleted_content as d where d.id = source.id and d.content_type = 'blogpost'
-        ) as is_deleted
+        coalesce(_sl_deleted, false) as is_deleted
     from source
 )
 

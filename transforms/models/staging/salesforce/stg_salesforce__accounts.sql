@@ -1,5 +1,5 @@
--- Salesforce accounts, times in UTC; merged-away accounts flagged, deleted ones too: soft-deleted
--- (IsDeleted) or purged (listed in deleted_records, while the row stays as last seen).
+-- Salesforce accounts, times in UTC; merged-away accounts flagged, deleted ones too (_sl_deleted:
+-- soft-deleted, or purged while the row stays as last seen).
 with source as (
     select * from salesforce.account
 ),
@@ -19,9 +19,7 @@ final as (
         billing_country,
         created_date at time zone 'UTC' as created_at,
         system_modstamp at time zone 'UTC' as system_modstamp,
-        coalesce(is_deleted, false) or exists (
-            select 1 from salesforce.deleted_records as d where d.id = source.id
-        ) as is_deleted
+        coalesce(_sl_deleted, false) as is_deleted
     from source
 )
 

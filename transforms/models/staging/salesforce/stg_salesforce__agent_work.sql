@@ -1,4 +1,4 @@
--- Salesforce Omni-Channel AgentWork, times in UTC; durations in seconds; soft-deleted ones flagged.
+-- Salesforce Omni-Channel AgentWork, times in UTC; durations in seconds; deleted ones flagged (_sl_deleted).
 with source as (
     select * from salesforce.agent_work
 ),
@@ -18,7 +18,7 @@ final as (
         handle_time as handle_seconds,
         active_time as active_seconds,
         speed_to_answer as speed_to_answer_seconds,
-        coalesce(is_deleted, false) as is_deleted
+        coalesce(_sl_deleted, false) as is_deleted
     from source
 )
 

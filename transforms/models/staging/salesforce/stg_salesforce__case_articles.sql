@@ -1,4 +1,5 @@
--- Salesforce CaseArticle: links between cases and knowledge articles, times in UTC.
+-- Salesforce CaseArticle: links between cases and knowledge articles, times in UTC;
+-- deleted ones flagged (_sl_deleted: soft-deleted, purged, or their case deleted).
 with source as (
     select * from salesforce.case_article
 ),
@@ -15,7 +16,7 @@ final as (
         created_by_id,
         created_date at time zone 'UTC' as created_at,
         system_modstamp at time zone 'UTC' as system_modstamp,
-        coalesce(is_deleted, false) as is_deleted
+        coalesce(_sl_deleted, false) as is_deleted
     from source
 )
 

@@ -1,4 +1,5 @@
--- Salesforce case comments, times in UTC; soft-deleted and purged (deleted_records) ones flagged.
+-- Salesforce case comments, times in UTC; deleted ones flagged (_sl_deleted: soft-deleted,
+-- purged, or their case deleted).
 with source as (
     select * from salesforce.case_comment
 ),
@@ -12,9 +13,7 @@ final as (
         created_by_id,
         created_date at time zone 'UTC' as created_at,
         system_modstamp at time zone 'UTC' as system_modstamp,
-        coalesce(is_deleted, false) or exists (
-            select 1 from salesforce.deleted_records as d where d.id = source.id
-        ) as is_deleted
+        coalesce(_sl_deleted, false) as is_deleted
     from source
 )
 

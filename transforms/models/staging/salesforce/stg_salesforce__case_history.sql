@@ -1,6 +1,7 @@
 -- Salesforce CaseHistory: one row per tracked field change of a case (Owner, ownerAssignment,
 -- Status, created, ...), times in UTC. OldValue/NewValue as text: ids or names for Owner (Salesforce
 -- writes an EntityId row and a Text row per owner change), status names for Status.
+-- Deleted rows flagged (_sl_deleted: their case deleted; history is never read again after that).
 with source as (
     select * from salesforce.case_history
 ),
@@ -15,7 +16,7 @@ final as (
         old_value,
         new_value,
         created_date at time zone 'UTC' as created_at,
-        coalesce(is_deleted, false) as is_deleted
+        coalesce(_sl_deleted, false) as is_deleted
     from source
 )
 

@@ -1,4 +1,5 @@
--- Salesforce case milestones (entitlement SLA targets), times in UTC; soft-deleted ones flagged.
+-- Salesforce case milestones (entitlement SLA targets), times in UTC; deleted ones flagged
+-- (_sl_deleted: soft-deleted, purged, or their case deleted).
 with source as (
     select * from salesforce.case_milestone
 ),
@@ -16,7 +17,7 @@ final as (
         target_response_in_mins,
         elapsed_time_in_mins,
         business_hours_id,
-        coalesce(is_deleted, false) as is_deleted
+        coalesce(_sl_deleted, false) as is_deleted
     from source
 )
 

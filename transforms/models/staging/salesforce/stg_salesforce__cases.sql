@@ -1,5 +1,5 @@
--- Salesforce cases, times in UTC; merged-away cases flagged, deleted ones too: soft-deleted
--- (IsDeleted) or purged (listed in deleted_records, while the row stays as last seen).
+-- Salesforce cases, times in UTC; merged-away cases flagged, deleted ones too (_sl_deleted:
+-- soft-deleted, or purged while the row stays as last seen).
 with source as (
     select * from salesforce."case" as sf_case
 ),
@@ -28,9 +28,7 @@ final as (
         last_modified_date at time zone 'UTC' as last_modified_at,
         system_modstamp at time zone 'UTC' as system_modstamp,
         closed_date at time zone 'UTC' as closed_at,
-        coalesce(is_deleted, false) or exists (
-            select 1 from salesforce.deleted_records as d where d.id = source.id
-        ) as is_deleted
+        coalesce(_sl_deleted, false) as is_deleted
     from source
 )
 

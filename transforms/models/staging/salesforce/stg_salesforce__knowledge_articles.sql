@@ -1,5 +1,5 @@
--- Salesforce Lightning Knowledge article versions (Knowledge__kav), times in UTC; deleted ones flagged:
--- soft-deleted, or purged (the version's Id or its article's Id listed in deleted_records).
+-- Salesforce Lightning Knowledge article versions (Knowledge__kav), times in UTC; deleted ones flagged
+-- (_sl_deleted: soft-deleted, or purged: the version's Id or its article's Id in deleted_records).
 with source as (
     select * from salesforce.knowledge_kav
 ),
@@ -19,10 +19,7 @@ final as (
         last_published_date at time zone 'UTC' as last_published_at,
         created_date at time zone 'UTC' as created_at,
         system_modstamp at time zone 'UTC' as system_modstamp,
-        coalesce(is_deleted, false) or exists (
-            select 1 from salesforce.deleted_records as d
-            where d.id = source.id or d.id = source.knowledge_article_id
-        ) as is_deleted
+        coalesce(_sl_deleted, false) as is_deleted
     from source
 )
 

@@ -1,4 +1,4 @@
--- Salesforce opportunities, times in UTC; soft-deleted ones flagged.
+-- Salesforce opportunities, times in UTC; deleted ones flagged (_sl_deleted).
 with source as (
     select * from salesforce.opportunity
 ),
@@ -18,7 +18,7 @@ final as (
         owner_id,
         created_date at time zone 'UTC' as created_at,
         system_modstamp at time zone 'UTC' as system_modstamp,
-        coalesce(is_deleted, false) as is_deleted
+        coalesce(_sl_deleted, false) as is_deleted
     from source
 )
 

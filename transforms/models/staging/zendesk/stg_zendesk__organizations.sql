@@ -1,4 +1,4 @@
--- Zendesk organizations, times in UTC; deleted ones flagged.
+-- Zendesk organizations, times in UTC; deleted ones flagged (_sl_deleted: deleted_at set).
 with source as (
     select * from zendesk.organizations
 ),
@@ -14,7 +14,7 @@ final as (
         created_at at time zone 'UTC' as created_at,
         updated_at at time zone 'UTC' as updated_at,
         deleted_at at time zone 'UTC' as deleted_at,
-        deleted_at is not null as is_deleted
+        coalesce(_sl_deleted, false) as is_deleted
     from source
 )
 

@@ -1,4 +1,4 @@
--- Zendesk tickets: one row per ticket, times in UTC; deleted tickets flagged.
+-- Zendesk tickets: one row per ticket, times in UTC; deleted tickets flagged (_sl_deleted: status 'deleted').
 with source as (
     select * from zendesk.tickets
 ),
@@ -9,7 +9,7 @@ final as (
         created_at at time zone 'UTC' as created_at,
         updated_at at time zone 'UTC' as updated_at,
         lower(status) as status,
-        lower(status) = 'deleted' as is_deleted,
+        coalesce(_sl_deleted, false) as is_deleted,
         priority,
         type as ticket_type,
         subject,
