@@ -29,7 +29,8 @@ from connectors.check import (
     results_of,
 )
 from connectors.confluence.endpoints import ENDPOINTS, LABELS_CATALOGUE, STREAMS, ContentStream
-from connectors.confluence.source import SpaceDirectory, make_client, parse_space_keys, resolve_base_url
+from connectors.confluence.settings import make_client, parse_space_keys, resolve_base_url
+from connectors.confluence.spaces import SpaceDirectory
 from connectors.endpoints import Endpoint
 from connectors.http import HttpClient
 
