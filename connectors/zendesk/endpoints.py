@@ -25,6 +25,7 @@ from typing import Any
 from connectors.endpoints import Endpoint, Table
 from connectors.paginators import (
     NextPageUrlPaginator,
+    ZendeskCrowdedSecondPaginator,
     ZendeskCursorExportPaginator,
     ZendeskLinksPaginator,
     ZendeskTimeExportPaginator,
@@ -202,10 +203,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         path="/api/v2/incremental/ticket_metric_events.json",
         data_selector="ticket_metric_events",
         table=Table(name="ticket_metric_events", model=m.TicketMetricEvent),
-        # Cursor pagination (page[size] ≤ 100, meta.has_more, links.next), as Airbyte reads it:
-        # the time-based form cannot split a second holding more than a page of events.
-        paginator=lambda: ZendeskLinksPaginator(LINKS_PAGE),
-        incremental="start_time_then_cursor",
+        # The time-based form (1,000 a page) while it makes progress; a second holding a full
+        # page is read by cursor pagination (page[size] ≤ 100), which the time form cannot split.
+        paginator=lambda: ZendeskCrowdedSecondPaginator("ticket_metric_events", page_size=EXPORT_PAGE),
+        incremental="start_time",
         cursor_field="time",
         rate_group=EXPORT,
         optional=True,

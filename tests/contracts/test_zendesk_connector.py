@@ -17,12 +17,10 @@ import responses
 from dlt.pipeline.exceptions import PipelineStepFailed
 from responses import matchers
 
-from connectors.endpoints import WalkContext, walk
 from connectors.errors import AuthError
-from connectors.http import STATS, HttpClient, RetryPolicy
+from connectors.http import STATS
 from connectors.simulators.zendesk import ZendeskSimulator
 from connectors.zendesk import zendesk_source
-from connectors.zendesk.endpoints import BY_NAME
 from tests.contracts.shapes import load
 
 BASE = "https://acme.zendesk.com"
@@ -138,92 +136,107 @@ def test_a_page_of_tickets_without_metric_sets_is_a_warning(mock: responses.Requ
     assert "zendesk.ticket_metrics" in warning
 
 
-# -- ticket metric events: cursor pagination ----------------------------------------------------
+# -- ticket metric events: the time form, and the cursor form for a crowded second -------------
 
 
-def test_ticket_metric_events_cursor_form_and_the_next_run(mock: responses.RequestsMock, tmp_path: Path) -> None:
-    mock.get(
-        METRIC_EVENTS,
-        json=load("zendesk", "ticket_metric_events_cursor"),
-        match=query(start_time=0, **{"page[size]": 100}),
-    )
+def test_ticket_metric_events_time_form_and_the_next_run(mock: responses.RequestsMock, tmp_path: Path) -> None:
+    mock.get(METRIC_EVENTS, json=load("zendesk", "ticket_metric_events_time"), match=query(start_time=0))
     p = pipeline(tmp_path)
     p.run(zendesk_source().with_resources("ticket_metric_events"))
 
-    assert rows(p, "select id, ticket_id, metric, type, instance_id from ticket_metric_events") == [
-        (35436, 35436, "agent_work_time", "measure", 1)
+    assert rows(p, "select id, ticket_id, metric, type, instance_id from ticket_metric_events order by id") == [
+        (123456, 112233, "reply_time", "measure", 987654),
+        (123457, 987, "requester_wait_time", "activate", 1),
     ]
+    # the next run starts one second before the newest event (the overlap is merged on id)
+    resume = epoch("2024-01-15T10:30:00Z") - 1
     state = p.state["sources"]["zendesk"]["resources"]["ticket_metric_events"]
-    assert state["cursor"] == "after-cursor"
-
-    # the next run resumes from the stored cursor (start_time as the API requires it)
-    later = {"ticket_metric_events": [], "meta": {"has_more": False, "after_cursor": None}, "links": {"next": None}}
-    resume = epoch("2009-07-20T22:55:29Z") - 1
-    mock.get(
-        METRIC_EVENTS, json=later, match=query(start_time=resume, **{"page[size]": 100, "page[after]": "after-cursor"})
-    )
+    assert state["start_time"] == resume
+    later = {"ticket_metric_events": [], "count": 0, "end_time": resume, "next_page": None}
+    mock.get(METRIC_EVENTS, json=later, match=query(start_time=resume))
     p.run(zendesk_source().with_resources("ticket_metric_events"))
-    assert p.state["sources"]["zendesk"]["resources"]["ticket_metric_events"]["cursor"] == "after-cursor"
 
 
-def test_more_metric_events_in_one_second_than_a_page_all_arrive(mock: responses.RequestsMock, tmp_path: Path) -> None:
-    """The time-based form cannot split a second: past 1,000 events in one second, the excess was
-    lost. The cursor form pages through them."""
-    second = "2024-05-01T12:00:00Z"
-    events = [
-        {
-            "id": 1000 + i,
-            "ticket_id": 1 + i % 7,
-            "metric": "reply_time",
-            "instance_id": 1,
-            "type": "activate",
-            "time": second,
-        }
-        for i in range(250)
-    ]
-    pages = [events[:100], events[100:200], events[200:]]
-    for n, page in enumerate(pages):
-        after = f"c{n + 1}"
-        more = n < len(pages) - 1
-        params: dict[str, Any] = {"start_time": 0, "page[size]": 100}
+def _event(i: int, when: str) -> dict[str, Any]:
+    return {
+        "id": 1000 + i,
+        "ticket_id": 1 + i % 7,
+        "metric": "reply_time",
+        "instance_id": 1,
+        "type": "activate",
+        "time": when,
+    }
+
+
+@pytest.mark.parametrize("api_next", ["same_second", "next_second"])
+def test_a_second_holding_more_than_a_page_is_read_whole_by_cursor(
+    mock: responses.RequestsMock, tmp_path: Path, api_next: str
+) -> None:
+    """The time form cannot split a second: with 1,250 events in one second it sends 1,000 and
+    then either the same page again or the next second (the excess lost). A full page inside one
+    second switches to the cursor form (page[size] ≤ 100) from that second until an event is past
+    it, then the time form goes on: every event arrives, and the rest costs time-form requests."""
+    second, later_second = "2024-05-01T12:00:00Z", "2024-05-01T12:00:05Z"
+    s, s5 = epoch(second), epoch(later_second)
+    crowd = [_event(i, second) for i in range(1250)]
+    after = [_event(2000, later_second), _event(2001, "2024-05-01T12:00:09Z")]
+    next_start = s if api_next == "same_second" else s + 1
+    mock.get(
+        METRIC_EVENTS,
+        json={
+            "ticket_metric_events": crowd[:1000],
+            "count": 1000,
+            "end_time": s,
+            "next_page": f"{METRIC_EVENTS}?start_time={next_start}",
+        },
+        match=query(start_time=0),
+    )
+    cursor_pages = [crowd[k : k + 100] for k in range(0, 1250, 100)]
+    cursor_pages[-1] = cursor_pages[-1] + after[:1]  # the last cursor page reaches past the second
+    for n, page in enumerate(cursor_pages):
+        params: dict[str, Any] = {"start_time": s, "page[size]": 100}
         if n:
             params["page[after]"] = f"c{n}"
         mock.get(
             METRIC_EVENTS,
             json={
                 "ticket_metric_events": page,
-                "meta": {"has_more": more, "after_cursor": after, "before_cursor": f"b{n}"},
-                "links": {"next": f"{METRIC_EVENTS}?page[after]={after}&page[size]=100" if more else None},
+                "meta": {"has_more": True, "after_cursor": f"c{n + 1}", "before_cursor": f"b{n}"},
+                "links": {"next": f"{METRIC_EVENTS}?page[after]=c{n + 1}&page[size]=100"},
             },
             match=query(**params),
         )
+    mock.get(
+        METRIC_EVENTS,
+        json={"ticket_metric_events": after, "count": 2, "end_time": epoch(after[1]["time"]), "next_page": None},
+        match=query(start_time=s5),
+    )
     p = pipeline(tmp_path)
 
     p.run(zendesk_source().with_resources("ticket_metric_events"))
 
-    assert rows(p, "select count(*), count(distinct id) from ticket_metric_events") == [(250, 250)]
+    assert rows(p, "select count(*), count(distinct id) from ticket_metric_events") == [(1252, 1252)]
     state = p.state["sources"]["zendesk"]["resources"]["ticket_metric_events"]
-    assert state["cursor"] == "c3"
-    assert state["start_time"] == epoch(second) - 1
+    assert state["start_time"] == epoch(after[1]["time"]) - 1
 
 
-def test_a_time_based_state_keeps_working(mock: responses.RequestsMock) -> None:
-    """A state written by the time-based form (``start_time`` only) starts the cursor form there."""
-    stored = epoch("2024-05-01T00:00:00Z")
-    mock.get(
-        METRIC_EVENTS,
-        json=load("zendesk", "ticket_metric_events_cursor"),
-        match=query(start_time=stored, **{"page[size]": 100}),
-    )
-    client = HttpClient(BASE, name="zendesk", policy=RetryPolicy(max_attempts=1))
-    state: dict[str, Any] = {"v": 1, "start_time": stored}
+def test_a_run_stopped_inside_a_crowded_second_reads_it_again() -> None:
+    """Inside the crowded second the resumable position stays at that second."""
+    from connectors.paginators import Request, ZendeskCrowdedSecondPaginator
 
-    tables = list(walk(BY_NAME["ticket_metric_events"], WalkContext(client=client), state))
-
-    # walk yields dlt-marked Arrow tables (the table is the item's ``data``)
-    assert sum(getattr(t, "data", t).num_rows for t in tables) == 1
-    assert state["cursor"] == "after-cursor"
-    assert state["start_time"] == stored  # never moves back
+    pager = ZendeskCrowdedSecondPaginator("ticket_metric_events", page_size=3, cursor_page=2)
+    request = Request(url="/x", params={"start_time": 0})
+    pager.init_request(request)
+    same = "2024-05-01T12:00:00Z"
+    pager.update_state(None, {"ticket_metric_events": [_event(i, same) for i in range(3)], "end_time": 1})  # type: ignore[arg-type]
+    assert pager.has_next_page
+    assert pager.crowded == epoch(same)
+    assert pager.end_time == epoch(same)
+    pager.update_request(request)
+    assert request.params == {"start_time": epoch(same), "page[size]": 2}
+    pager.update_state(None, {"ticket_metric_events": [_event(9, same)], "meta": {"has_more": False}})  # type: ignore[arg-type]
+    assert not pager.has_next_page
+    assert pager.end_time == epoch(same)
 
 
 # -- the other endpoints ------------------------------------------------------------------------
