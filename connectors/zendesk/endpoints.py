@@ -5,8 +5,9 @@ Each stream uses the cheapest correct incremental strategy Zendesk documents:
 - tickets and users: the cursor-based incremental exports (no duplicates at page boundaries,
   1,000 per page); tickets side-load their metric sets (zero extra requests), read whether
   embedded in each ticket (``metric_set``) or in a top-level ``metric_sets`` array;
-- ticket metric events: cursor pagination from ``start_time`` (100 a page; a second holding
-  more events than a page is still read whole), the cursor kept for the next run;
+- ticket metric events: the time-based export (1,000 a page); a second holding a full page,
+  which the time form cannot split, is read whole by cursor pagination (100 a page), then the
+  time form goes on (:class:`connectors.paginators.ZendeskCrowdedSecondPaginator`);
 - organizations and ticket events (comments): the time-based exports, started one second
   before the stored position and de-duplicated by key on merge;
 - Talk calls: the Talk incremental export, ended on ``count`` as its docs say;
