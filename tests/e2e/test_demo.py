@@ -172,3 +172,21 @@ def test_demo_prints_the_same_kpi_table_on_any_day(
     assert [s[0] for s in sorted(shares)] == ["Salesforce", "Zendesk"], tables[0]
     assert all(int(count.replace(",", "")) > 0 for _, _, count, _ in shares)
     assert 99 <= sum(int(pct) for _, pct, _, _ in shares) <= 101
+
+
+def test_the_readme_shows_the_kpi_table_the_demo_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's first command is ``supportlake demo`` with its defaults; the KPI table the
+    README shows is the one that command prints (the simulators' fixed timeline makes it the same
+    on every machine and day), so the README cannot drift from the code."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"```text\n(KPIs for .*?)\n```", readme, re.S)
+    assert shown, "README.md shows the demo's KPI table in a ```text block starting 'KPIs for'"
+    monkeypatch.setenv("SUPPORTLAKE_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    code = main(["demo", "--extracts", ""])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    printed = out[out.index("KPIs for ") :].rstrip("\n")
+    assert printed == shown.group(1), "update README.md's demo table with what `supportlake demo` prints"
