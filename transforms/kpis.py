@@ -7,6 +7,10 @@ denominator`` on every row. ``aggregation`` says how Tableau may combine rows: `
 (SUM(numerator) / SUM(denominator)), ``sum_of_numerator`` (a total: SUM(numerator)) or
 ``not_additive`` (a median, a lifetime value: read the row of the slice wanted; its ``all`` rows
 are computed over the whole slice, never summed).
+
+Each KPI is one model, ``intermediate.int_kpi__<name>`` (``transforms/models/intermediate/kpis/``),
+and ``marts.agg_kpi_monthly`` their union; a test holds the catalogue and the models to each other.
+The order of :data:`KPIS` is the order of the KPI report (``supportlake kpis``, the demo).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from transforms import kpis
 from warehouse.sql import Connection, connection
 from warehouse.target import Target
 
@@ -116,7 +117,7 @@ def kpi_lines(con: Connection, month: dt.date) -> list[KpiLine]:
         "order by d.kpi_name",
         [month],
     )
-    order = {name: i for i, name in enumerate(_ORDER)}
+    order = {k.name: i for i, k in enumerate(kpis.KPIS)}  # the catalogue's order: KPIS.md's, then the secondary
     lines = []
     for name, caption, unit, direction, value, num, den, target, met, availability, aggregation in rows:
         if value is None:
@@ -127,17 +128,6 @@ def kpi_lines(con: Connection, month: dt.date) -> list[KpiLine]:
             note = ""
         lines.append(KpiLine(name, caption, unit, direction, value, num, den, target, met, note))
     return sorted(lines, key=lambda line: order.get(line.name, len(order)))
-
-
-_ORDER = (
-    "fcr_rate", "csat_avg_5pt", "csat_pct_positive", "nps", "aht_minutes", "sla_compliance",
-    "resolution_within_24h_rate", "median_resolution_hours", "first_reply_within_4h_rate",
-    "self_service_rate", "kb_utilization_rate", "retention_rate", "net_revenue_retention",
-    "expansion_revenue", "support_cost_pct_revenue", "customer_lifetime_value", "time_to_value_days",
-    "csat_response_rate", "sla_ticket_rate", "p90_resolution_hours", "median_resolution_business_hours",
-    "median_first_reply_hours", "expansion_arr_delta",
-)
-"""KPIS.md's order, then its secondary measures."""
 
 
 def render(lines: list[KpiLine], month: dt.date, shares: list[SystemShare] | None = None) -> str:

@@ -1,0 +1,7 @@
+-- Median full resolution time in business hours, by month of final resolution. Not additive: the
+-- median of each slice, denominator 1.
+select
+    month_start, 'median_resolution_business_hours' as kpi_name, segment, channel_group, support_tier,
+    median_business_hours as numerator, 1 as denominator
+from intermediate.int_kpi_slices__final_resolutions
+where business_timed_tickets > 0
