@@ -24,6 +24,7 @@ import logging
 import pkgutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from connectors.errors import ConfigError
@@ -100,6 +101,10 @@ class SourceSpec:
     deletions: str | Any = None
     """How each table's records say they are deleted: a
     :class:`connectors.deletions.SourceDeletions`, or its import path; None: never deleted."""
+    models: Path | None = None
+    """A folder of the source's own SQL models, laid out like ``transforms/models``
+    (``staging/stg_<name>__<table>.sql``), built with the shipped ones; None: its staging models
+    are in ``transforms/models/staging/<name>/``."""
     simulator: DemoSimulator | None = None
     """The simulator the demo runs this source against (None: the demo skips it)."""
     order: int = 100
@@ -220,6 +225,12 @@ def register(spec: SourceSpec, *, replace: bool = False) -> SourceSpec:
 def unregister(name: str) -> None:
     """Remove a source added with :func:`register` (tests)."""
     _registered.pop(name, None)
+
+
+def refresh() -> None:
+    """Find the built-in and plug-in sources again on next use (after installing a plug-in)."""
+    global _discovered
+    _discovered = None
 
 
 def _builtin() -> Iterator[SourceSpec]:

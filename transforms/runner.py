@@ -54,10 +54,12 @@ from transforms.graph import (
     ModelDefinitionError,
     TransformError,
     UnknownModelError,
+    discover,
     identifier,
     load_models,
     qualified_name,
     select_models,
+    sort_models,
     tables_read,
 )
 from transforms.settings import Settings, load_settings, write_settings
@@ -76,6 +78,7 @@ __all__ = [
     "TransformError",
     "UnknownModelError",
     "build",
+    "default_models",
     "load_models",
     "raw_table_columns",
     "render",
@@ -152,6 +155,24 @@ def raw_table_columns() -> Mapping[str, Mapping[str, str]]:
 @cache
 def _source_tables(spec: SourceSpec) -> Mapping[str, Mapping[str, str]]:
     return {f"{spec.name}.{table}": {**cols, **LOADER_COLUMNS} for table, cols in spec.columns().items()}
+
+
+def default_models() -> list[Model]:
+    """The shipped models (:data:`MODELS_DIR`) and those of every source that brings its own
+    (:attr:`connectors.registry.SourceSpec.models`), checked, in dependency order."""
+    models = discover(MODELS_DIR)
+    seen = {m.key: m for m in models}
+    for spec in registry.specs():
+        if spec.models is None:
+            continue
+        for m in discover(spec.models):
+            if m.key in seen:
+                raise ModelDefinitionError(
+                    f"model {m.key} is defined twice: {seen[m.key].path} and {m.path}", model=m.key, path=m.path
+                )
+            seen[m.key] = m
+            models.append(m)
+    return sort_models(models)
 
 
 def _table(schema: str, name: str) -> str:
@@ -320,11 +341,13 @@ def build(
     line). ``lock`` takes the warehouse's run lock, so a build never overlaps a sync. ``settings``
     (default: :func:`transforms.settings.load_settings`) are written to the warehouse first.
 
+    ``models_dir`` replaces the default models (:func:`default_models`).
+
     Stops at the first failing model with a :class:`TransformError` naming it, its file and the
     engine's message; the models built before it stay built, the failing one keeps its previous
     table.
     """
-    models = select_models(load_models(models_dir or MODELS_DIR), select)
+    models = select_models(load_models(models_dir) if models_dir else default_models(), select)
     settings = load_settings() if settings is None else settings
     if not models:
         log.info("no models to build")
