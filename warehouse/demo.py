@@ -40,9 +40,9 @@ def _env(values: dict[str, str]) -> Iterator[None]:
 def run_demo(warehouse: str | None, *, tickets: int = 5000, seed: int = 7, extracts: str | None = None) -> int:
     """Sync the simulators into ``warehouse``, build, write extracts to ``extracts`` (the CLI's
     default: :data:`DEMO_EXTRACTS`; None: none) and print the KPI table; the exit code."""
-    from connectors.simulators.confluence import ConfluenceSimulator
-    from connectors.simulators.salesforce import SalesforceSimulator
-    from connectors.simulators.zendesk import ZendeskSimulator
+    from simulators.confluence import ConfluenceSimulator
+    from simulators.salesforce import SalesforceSimulator
+    from simulators.zendesk import ZendeskSimulator
     from warehouse.sync import sync
 
     target = parse_target(warehouse or DEMO_WAREHOUSE)
