@@ -40,7 +40,7 @@ SOURCE = SourceSpec(
     check="connectors.confluence.check:plan",
     deletions="connectors.confluence.deletions:DELETIONS",
     simulator=DemoSimulator(
-        factory="connectors.simulators.confluence:ConfluenceSimulator",
+        factory="simulators.confluence:ConfluenceSimulator",
         options=lambda seed, tickets: {"seed": seed},
         settings=_demo_settings,
     ),

@@ -66,7 +66,7 @@ SOURCE = SourceSpec(
     check="connectors.salesforce.check:plan",
     deletions="connectors.salesforce.deletions:DELETIONS",
     simulator=DemoSimulator(
-        factory="connectors.simulators.salesforce:SalesforceSimulator",
+        factory="simulators.salesforce:SalesforceSimulator",
         options=lambda seed, tickets: {"seed": seed, "n_cases": max(100, tickets // 2)},
         settings=_demo_settings,
     ),

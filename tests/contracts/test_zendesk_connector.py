@@ -20,9 +20,9 @@ from responses import matchers
 from connectors.endpoints import WalkContext, walk
 from connectors.errors import AuthError
 from connectors.http import STATS, HttpClient, RetryPolicy
-from connectors.simulators.zendesk import ZendeskSimulator
 from connectors.zendesk import zendesk_source
 from connectors.zendesk.endpoints import BY_NAME
+from simulators.zendesk import ZendeskSimulator
 from tests.contracts.shapes import load
 
 BASE = "https://acme.zendesk.com"
