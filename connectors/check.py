@@ -6,7 +6,7 @@ the API documents), sent through the connector's own client (same auth, base URL
 policy, with the short :data:`CHECK_POLICY`). :func:`run` sends them in order and
 :func:`classify` turns what each one raised into a verdict and the setting, scope or permission
 that fixes it; :func:`render` prints the table. Every text passes through
-:func:`connectors.secrets.redact`.
+:func:`common.secrets.redact`.
 
 Only the primary objects (:attr:`connectors.registry.SourceSpec.primary`) decide the exit code:
 everything else is an optional enrichment that a sync skips, with the reason in the run log, when
@@ -21,11 +21,11 @@ from typing import Any
 
 import requests
 
+from common.errors import APIError, AuthError, ConfigError, NotAvailableError, RateLimited, RetriesExhausted
+from common.secrets import redact
 from connectors.endpoints import Endpoint
-from connectors.errors import APIError, AuthError, ConfigError, NotAvailableError, RateLimited, RetriesExhausted
 from connectors.http import RetryPolicy
 from connectors.paginators import Request
-from connectors.secrets import redact
 
 OK = "ok"
 MISSING_SCOPE = "missing scope or permission"

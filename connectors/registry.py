@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connectors.errors import ConfigError
+from common.errors import ConfigError
 
 log = logging.getLogger("supportlake.registry")
 

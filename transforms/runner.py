@@ -41,8 +41,8 @@ from pathlib import Path
 
 from sqlglot import exp
 
+from common.errors import ConfigError
 from connectors import registry
-from connectors.errors import ConfigError
 from connectors.registry import SourceSpec
 from transforms import dialect
 from transforms.graph import (

@@ -15,9 +15,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from common.errors import ConfigError
 from connectors import registry
 from connectors.check import MISCONFIGURED, Plan, Result, primaries_readable, render, run
-from connectors.errors import ConfigError
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 

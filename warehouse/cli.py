@@ -12,9 +12,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from common.errors import ConfigError
+from common.secrets import install_log_redaction, redact
 from connectors import registry
-from connectors.errors import ConfigError
-from connectors.secrets import install_log_redaction, redact
 from schemas.inputs import KINDS as INPUT_KINDS
 from warehouse.lock import EXIT_LOCKED, AlreadyRunning
 from warehouse.progress import Progress, summary_table

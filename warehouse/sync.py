@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 import dlt
 
+from common.errors import ConfigError, SupportlakeError
+from common.secrets import install_log_redaction, redact
 from connectors import registry
-from connectors.errors import ConfigError, SupportlakeError
 from connectors.http import STATS
 from connectors.registry import SourceSpec
-from connectors.secrets import install_log_redaction, redact
 from warehouse import deletions
 from warehouse.lock import RunLock
 from warehouse.runlog import RunLog, TableResult

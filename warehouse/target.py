@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
-from connectors.errors import ConfigError
-from connectors.secrets import redact_url, register_secret
+from common.errors import ConfigError
+from common.secrets import redact_url, register_secret
 
 DEFAULT_WAREHOUSE = "duckdb:///supportlake_warehouse.duckdb"
 

@@ -17,8 +17,8 @@ import responses
 from dlt.pipeline.exceptions import PipelineStepFailed
 from responses import matchers
 
+from common.errors import AuthError
 from connectors.endpoints import WalkContext, walk
-from connectors.errors import AuthError
 from connectors.http import STATS, HttpClient, RetryPolicy
 from connectors.zendesk import zendesk_source
 from connectors.zendesk.endpoints import BY_NAME
