@@ -25,9 +25,13 @@ import pkgutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common.errors import ConfigError
+
+if TYPE_CHECKING:
+    from connectors.check import Plan
+    from connectors.deletions import SourceDeletions
 
 log = logging.getLogger("supportlake.registry")
 
@@ -96,9 +100,9 @@ class SourceSpec:
     credential_sets: tuple[str, ...] = ()
     """The alternative credential sets, named in the message when credentials are missing
     (``"EMAIL + API_TOKEN"``; a parenthesis is a note)."""
-    check: str | Callable[[Mapping[str, Any]], Any] | None = None
+    check: str | Callable[[Mapping[str, Any]], Plan] | None = None
     """``check.plan(settings)`` (or its import path): the probes of ``supportlake check``."""
-    deletions: str | Any = None
+    deletions: str | SourceDeletions | None = None
     """How each table's records say they are deleted: a
     :class:`connectors.deletions.SourceDeletions`, or its import path; None: never deleted."""
     models: Path | None = None
@@ -168,15 +172,16 @@ class SourceSpec:
         except ConfigFieldMissingException as exc:
             raise ConfigError(self.missing_config_message(exc)) from None
 
-    def plan(self, settings: Mapping[str, Any]) -> Any:
-        """The ``check`` probes (a :class:`connectors.check.Plan`)."""
+    def plan(self, settings: Mapping[str, Any]) -> Plan:
+        """The ``check`` probes."""
         if self.check is None:
             raise ConfigError(f"{self.name} declares no check plan")
         function = load_ref(self.check) if isinstance(self.check, str) else self.check
-        return function(settings)
+        made: Plan = function(settings)
+        return made
 
-    def deletion_rules(self) -> Any:
-        """The :class:`connectors.deletions.SourceDeletions` of this source."""
+    def deletion_rules(self) -> SourceDeletions:
+        """The deletion rules of this source (none declared: every table is never deleted)."""
         from connectors.deletions import SourceDeletions
 
         rules = load_ref(self.deletions) if isinstance(self.deletions, str) else self.deletions

@@ -33,8 +33,7 @@ def settings(source: str) -> dict[str, Any]:
 def plan(source: str) -> Plan:
     """The probes of ``source`` (raises :class:`ConfigError` for settings that cannot work)."""
     spec = registry.get(source)
-    made: Plan = spec.plan(spec.settings())
-    return made
+    return spec.plan(spec.settings())
 
 
 def check(sources: Sequence[str], *, on_result: Callable[[Result], None] | None = None) -> list[Result]:

@@ -36,9 +36,7 @@ def rules_of(source: str) -> SourceDeletions:
     an unknown source or none declared: every table is never deleted)."""
     if source not in registry.names():
         return SourceDeletions()
-    rules = registry.get(source).deletion_rules()
-    assert isinstance(rules, SourceDeletions)
-    return rules
+    return registry.get(source).deletion_rules()
 
 
 def apply(con: Connection, dataset: str, rules: SourceDeletions | None = None) -> list[str]:
