@@ -31,9 +31,11 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff: lint and import order."""
-    session.install("ruff")
+    """ruff: lint and import order; import-linter: the direction of imports between packages
+    (the contracts in ``pyproject.toml`` ``[tool.importlinter]``)."""
+    session.install("ruff", "import-linter>=2.1")
     session.run("ruff", "check", ".", *session.posargs)
+    session.run("lint-imports")
 
 
 @nox.session(python=PYTHON)

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from connectors.simulators.salesforce import SalesforceSimulator  # noqa: E402
+from simulators.salesforce import SalesforceSimulator  # noqa: E402
 
 
 def run_sync(env: dict[str, str], db: Path) -> tuple[float, float, str]:

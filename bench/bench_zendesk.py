@@ -35,7 +35,7 @@ def start_simulator(tickets: int, seed: int) -> tuple[subprocess.Popen[str], str
     cmd = [
         sys.executable,
         "-m",
-        "connectors.simulators",
+        "simulators",
         "zendesk",
         "--port",
         "0",

@@ -1,6 +1,6 @@
 """Authentication schemes as ``requests.AuthBase`` subclasses, one per scheme.
 
-Each registers its secret values with :mod:`connectors.secrets` so they are masked everywhere.
+Each registers its secret values with :mod:`common.secrets` so they are masked everywhere.
 A scheme that can renew itself (OAuth flows) implements :meth:`RefreshableAuth.refresh`; the HTTP
 layer calls it once when the API answers 401 and then repeats the request.
 """
@@ -12,7 +12,7 @@ import base64
 import requests
 from requests.auth import AuthBase
 
-from connectors.secrets import register_secret
+from common.secrets import register_secret
 
 
 class BasicAuth(AuthBase):

@@ -6,10 +6,11 @@ the API documents), sent through the connector's own client (same auth, base URL
 policy, with the short :data:`CHECK_POLICY`). :func:`run` sends them in order and
 :func:`classify` turns what each one raised into a verdict and the setting, scope or permission
 that fixes it; :func:`render` prints the table. Every text passes through
-:func:`connectors.secrets.redact`.
+:func:`common.secrets.redact`.
 
-Only the primary objects (:data:`PRIMARY`) decide the exit code: everything else is an optional
-enrichment that a sync skips, with the reason in the run log, when the API refuses it.
+Only the primary objects (:attr:`connectors.registry.SourceSpec.primary`) decide the exit code:
+everything else is an optional enrichment that a sync skips, with the reason in the run log, when
+the API refuses it.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from typing import Any
 
 import requests
 
+from common.errors import APIError, AuthError, ConfigError, NotAvailableError, RateLimited, RetriesExhausted
+from common.secrets import redact
 from connectors.endpoints import Endpoint
-from connectors.errors import APIError, AuthError, ConfigError, NotAvailableError, RateLimited, RetriesExhausted
 from connectors.http import RetryPolicy
 from connectors.paginators import Request
-from connectors.secrets import redact
 
 OK = "ok"
 MISSING_SCOPE = "missing scope or permission"
@@ -36,9 +37,6 @@ FAILED = "failed"
 NOT_CHECKED = "not checked"
 MISCONFIGURED = "configuration error"
 VERDICTS = (OK, MISSING_SCOPE, FEATURE_OFF, NOT_FOUND, REFUSED, UNREACHABLE, FAILED, NOT_CHECKED, MISCONFIGURED)
-
-PRIMARY: Mapping[str, str] = {"zendesk": "tickets", "salesforce": "Case", "confluence": "pages"}
-"""The one object per system without which a sync fails; everything else is optional."""
 
 CHECK_POLICY = RetryPolicy(max_attempts=2, deadline_seconds=20.0, backoff_initial=0.25, backoff_max=2.0, jitter=0.25)
 """Retry a dropped connection or a 5xx once, and give up within seconds: a check must be fast."""
@@ -59,7 +57,10 @@ class Unavailable(Exception):
 
 
 def is_primary(source: str, name: str) -> bool:
-    return PRIMARY.get(source) == name
+    """``name`` is the source's primary object (:attr:`connectors.registry.SourceSpec.primary`)."""
+    from connectors import registry
+
+    return registry.get(source).primary == name
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from typing import Any, Literal
 import dlt
 import pyarrow as pa
 
+from common.errors import AuthError, NotAvailableError
 from connectors.arrow import TableBuilder, dlt_columns, sequence
 from connectors.deletions import DLT_COLUMNS as DELETION_COLUMNS
 from connectors.deletions import SourceDeletions, flag_arrow
-from connectors.errors import AuthError, NotAvailableError
 from connectors.http import HttpClient
 from connectors.paginators import BasePaginator
 from schemas.payload import Payload, Validator, column_types

@@ -12,7 +12,7 @@
 - per-endpoint counters (:class:`StatsRegistry`): requests, retries, 429s, seconds waited,
   records;
 - auth (:mod:`connectors.auth`), paginators (:mod:`connectors.paginators`), and errors mapped by
-  what the caller should do (:mod:`connectors.errors`), with secrets redacted everywhere.
+  what the caller should do (:mod:`common.errors`), with secrets redacted everywhere.
 """
 
 from __future__ import annotations
@@ -35,8 +35,7 @@ import requests
 from requests.auth import AuthBase
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from connectors.auth import RefreshableAuth
-from connectors.errors import (
+from common.errors import (
     APIError,
     AuthError,
     FatalAPIError,
@@ -46,8 +45,9 @@ from connectors.errors import (
     RetriableAPIError,
     RetriesExhausted,
 )
+from common.secrets import redact, redact_url
+from connectors.auth import RefreshableAuth
 from connectors.paginators import BasePaginator, Request
-from connectors.secrets import redact, redact_url
 
 try:  # orjson is a dlt dependency and parses ~3x faster; the standard library is the fallback.
     import orjson

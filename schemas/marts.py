@@ -2,7 +2,7 @@
 and described (DESIGN 8). Only Tableau-ready types: DATE, TIMESTAMP, DOUBLE, BIGINT, BOOLEAN,
 VARCHAR. A contract test builds the models in ``transforms/models/marts/`` and checks each table
 against its class; ``docs/data-dictionary.md`` is generated from these descriptions
-(``python -m schemas.dictionary``). NULL means "did not happen"; 0 is a true zero.
+(``python -m transforms.dictionary``). NULL means "did not happen"; 0 is a true zero.
 """
 
 from __future__ import annotations

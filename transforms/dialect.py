@@ -29,7 +29,7 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ErrorLevel, ParseError
 from sqlglot.generators.postgres import PostgresGenerator
 
-from connectors.errors import ConfigError
+from common.errors import ConfigError
 
 READ = "duckdb"
 """The dialect every model is written in."""

@@ -20,7 +20,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
-from connectors.errors import ConfigError, SupportlakeError
+from common.errors import ConfigError, SupportlakeError
 from transforms import dialect
 
 MODEL_SCHEMAS = ("staging", "intermediate", "core", "marts")

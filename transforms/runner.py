@@ -41,7 +41,9 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from connectors.errors import ConfigError
+from common.errors import ConfigError
+from connectors import registry
+from connectors.registry import SourceSpec
 from transforms import dialect
 from transforms.graph import (
     MODEL_SCHEMAS,
@@ -52,10 +54,12 @@ from transforms.graph import (
     ModelDefinitionError,
     TransformError,
     UnknownModelError,
+    discover,
     identifier,
     load_models,
     qualified_name,
     select_models,
+    sort_models,
     tables_read,
 )
 from transforms.settings import Settings, load_settings, write_settings
@@ -74,6 +78,7 @@ __all__ = [
     "TransformError",
     "UnknownModelError",
     "build",
+    "default_models",
     "load_models",
     "raw_table_columns",
     "render",
@@ -128,50 +133,6 @@ class ModelResult:
     """Raw tables that were absent and read as empty stand-ins."""
 
 
-def _zendesk_tables() -> dict[str, dict[str, str]]:
-    from connectors.zendesk.endpoints import ENDPOINTS
-    from schemas.payload import column_types
-
-    return {f"zendesk.{t.name}": {**column_types(t.model), **LOADER_COLUMNS} for e in ENDPOINTS for t in e.tables}
-
-
-SALESFORCE_EXTRA_COLUMNS: Mapping[str, Mapping[str, str]] = {
-    # Standard fields the core models read that the payload models do not validate: Case and
-    # Account carry ``MasterRecordId`` (set on the record merged away) in every org with merge.
-    "case": {"master_record_id": "text"},
-    "account": {"master_record_id": "text"},
-    # CaseHistory's OldValue/NewValue are ``anyType`` (loaded as text): the owner and status changes
-    # that core.tickets reads for escalations and reopens.
-    "case_history": {"old_value": "text", "new_value": "text"},
-    # A ``date`` field: schemas.payload.column_types maps datetimes only, so the stand-in declares it
-    # as a timestamp; models read it as ``close_date::DATE``, right for both.
-    "opportunity": {"close_date": "timestamp"},
-}
-"""Salesforce columns declared for the stand-ins besides those of ``schemas/salesforce.py``."""
-
-
-def _salesforce_tables() -> dict[str, dict[str, str]]:
-    from connectors.salesforce.objects import DELETED_RECORDS, OBJECTS, column_name
-    from schemas.payload import column_types
-    from schemas.salesforce import DeletedRecord
-
-    out: dict[str, dict[str, str]] = {}
-    for obj in OBJECTS:
-        cols = {column_name(c): k for c, k in column_types(obj.model).items()}
-        cols.update(SALESFORCE_EXTRA_COLUMNS.get(obj.table, {}))
-        out[f"salesforce.{obj.table}"] = {**cols, **LOADER_COLUMNS}
-    deleted = {column_name(c): k for c, k in column_types(DeletedRecord).items()}
-    out[f"salesforce.{DELETED_RECORDS}"] = {**deleted, **LOADER_COLUMNS}
-    return out
-
-
-def _confluence_tables() -> dict[str, dict[str, str]]:
-    from connectors.confluence.endpoints import ENDPOINTS
-    from schemas.payload import column_types
-
-    return {f"confluence.{t.name}": {**column_types(t.model), **LOADER_COLUMNS} for e in ENDPOINTS for t in e.tables}
-
-
 def _input_tables() -> dict[str, dict[str, str]]:
     """The tables ``supportlake load-input`` writes (schema ``inputs``): a model reading one that was
     never loaded reads an empty stand-in of the same columns."""
@@ -180,24 +141,38 @@ def _input_tables() -> dict[str, dict[str, str]]:
     return {k.qualified_table: column_kinds(k) for k in KINDS.values()}
 
 
-RAW_SOURCES: dict[str, Callable[[], Mapping[str, Mapping[str, str]]]] = {
-    "zendesk": _zendesk_tables,
-    "salesforce": _salesforce_tables,
-    "confluence": _confluence_tables,
-    "inputs": _input_tables,
-}
-"""Per source system: a function giving its raw tables' declared columns (``schema.table`` →
-{column: kind}, kinds as in :func:`schemas.payload.column_types`)."""
+def raw_table_columns() -> Mapping[str, Mapping[str, str]]:
+    """Every raw table the sources declare (:attr:`connectors.registry.SourceSpec.columns`, from
+    the payload models in ``schemas/``) plus the loader's columns, and the input tables:
+    ``"zendesk.tickets"`` → ``{"id": "bigint", ...}``."""
+    out: dict[str, Mapping[str, str]] = {}
+    for spec in registry.specs():
+        out.update(_source_tables(spec))
+    out.update(_input_tables())
+    return out
 
 
 @cache
-def raw_table_columns() -> Mapping[str, Mapping[str, str]]:
-    """Every raw table the connectors declare, with its columns: ``"zendesk.tickets"`` →
-    ``{"id": "bigint", ...}``. Built from the payload models in ``schemas/``."""
-    out: dict[str, Mapping[str, str]] = {}
-    for source in RAW_SOURCES.values():
-        out.update(source())
-    return out
+def _source_tables(spec: SourceSpec) -> Mapping[str, Mapping[str, str]]:
+    return {f"{spec.name}.{table}": {**cols, **LOADER_COLUMNS} for table, cols in spec.columns().items()}
+
+
+def default_models() -> list[Model]:
+    """The shipped models (:data:`MODELS_DIR`) and those of every source that brings its own
+    (:attr:`connectors.registry.SourceSpec.models`), checked, in dependency order."""
+    models = discover(MODELS_DIR)
+    seen = {m.key: m for m in models}
+    for spec in registry.specs():
+        if spec.models is None:
+            continue
+        for m in discover(spec.models):
+            if m.key in seen:
+                raise ModelDefinitionError(
+                    f"model {m.key} is defined twice: {seen[m.key].path} and {m.path}", model=m.key, path=m.path
+                )
+            seen[m.key] = m
+            models.append(m)
+    return sort_models(models)
 
 
 def _table(schema: str, name: str) -> str:
@@ -366,11 +341,13 @@ def build(
     line). ``lock`` takes the warehouse's run lock, so a build never overlaps a sync. ``settings``
     (default: :func:`transforms.settings.load_settings`) are written to the warehouse first.
 
+    ``models_dir`` replaces the default models (:func:`default_models`).
+
     Stops at the first failing model with a :class:`TransformError` naming it, its file and the
     engine's message; the models built before it stay built, the failing one keeps its previous
     table.
     """
-    models = select_models(load_models(models_dir or MODELS_DIR), select)
+    models = select_models(load_models(models_dir) if models_dir else default_models(), select)
     settings = load_settings() if settings is None else settings
     if not models:
         log.info("no models to build")

@@ -55,7 +55,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from connectors.errors import ConfigError
+from common.errors import ConfigError
 from transforms.kpis import BY_NAME, DEFINITIONS_VERSION, KPIS
 from warehouse.sql import Connection, transaction
 from warehouse.sql import quote_ident as _q

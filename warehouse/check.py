@@ -1,32 +1,25 @@
 """``supportlake check [--source NAME]``: which sources to probe, their settings, the exit code.
 
 Settings are resolved exactly as a sync resolves them: the parameters of each source's dlt
-function (``zendesk_source``, ...), from the same environment variables and ``.dlt`` files. A
+function (:attr:`connectors.registry.SourceSpec.source`), from the same environment variables and
+``.dlt`` files; the probes come from the source's ``check`` plan. A
 source whose settings are missing is a configuration error (exit 2) named like the sync names it.
 
-Exit codes: 0 when every primary object (:data:`connectors.check.PRIMARY`) is readable, 1
+Exit codes: 0 when every primary object (:attr:`connectors.registry.SourceSpec.primary`) is readable, 1
 otherwise, 2 on configuration errors.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from connectors.check import MISCONFIGURED, PRIMARY, Plan, Result, primaries_readable, render, run
-from connectors.errors import ConfigError
+from common.errors import ConfigError
+from connectors import registry
+from connectors.check import MISCONFIGURED, Plan, Result, primaries_readable, render, run
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
-
-SYSTEMS: Mapping[str, tuple[str, str]] = {
-    "zendesk": ("connectors.zendesk.source", "zendesk_source"),
-    "salesforce": ("connectors.salesforce.source", "salesforce_source"),
-    "confluence": ("connectors.confluence.source", "confluence_source"),
-}
-"""Source → (module, dlt source function) whose parameters are the source's settings; the
-module's package holds ``check.plan(settings)``."""
 
 
 def settings(source: str) -> dict[str, Any]:
@@ -34,27 +27,13 @@ def settings(source: str) -> dict[str, Any]:
 
     Raises :class:`ConfigError` naming the settings to add when the credentials are missing.
     """
-    from dlt.common.configuration import resolve_configuration
-    from dlt.common.configuration.exceptions import ConfigFieldMissingException
-
-    from warehouse.sync import _missing_config_message
-
-    module, function = SYSTEMS[source]
-    factory = getattr(importlib.import_module(module), function)
-    ref = factory.ref
-    try:
-        resolved = resolve_configuration(ref.SPEC(), sections=("sources", ref.section, ref.name))
-    except ConfigFieldMissingException as exc:
-        raise ConfigError(_missing_config_message(source, exc)) from None
-    return dict(resolved)
+    return registry.get(source).settings()
 
 
 def plan(source: str) -> Plan:
     """The probes of ``source`` (raises :class:`ConfigError` for settings that cannot work)."""
-    values = settings(source)
-    system = importlib.import_module(f"connectors.{source}.check")
-    made: Plan = system.plan(values)
-    return made
+    spec = registry.get(source)
+    return spec.plan(spec.settings())
 
 
 def check(sources: Sequence[str], *, on_result: Callable[[Result], None] | None = None) -> list[Result]:
@@ -95,4 +74,4 @@ def run_check(sources: Sequence[str]) -> int:
 
 
 def _primaries(sources: Sequence[str]) -> str:
-    return ", ".join(f"{s}.{PRIMARY[s]}" for s in sources if s in PRIMARY)
+    return ", ".join(f"{s}.{registry.get(s).primary}" for s in sources)

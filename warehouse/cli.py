@@ -12,21 +12,26 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from connectors.errors import ConfigError
-from connectors.secrets import install_log_redaction, redact
+from common.errors import ConfigError
+from common.secrets import install_log_redaction, redact
+from connectors import registry
 from schemas.inputs import KINDS as INPUT_KINDS
 from warehouse.lock import EXIT_LOCKED, AlreadyRunning
 from warehouse.progress import Progress, summary_table
-from warehouse.sources import REGISTRY
 from warehouse.target import DEFAULT_WAREHOUSE, ENV_WAREHOUSE, parse_target
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+def _titles() -> str:
+    titles = [s.title for s in registry.specs()]
+    return ", ".join(titles[:-1]) + f" and {titles[-1]}" if len(titles) > 1 else "".join(titles)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="supportlake",
-        description="Sync Zendesk, Salesforce and Confluence into a warehouse and build KPI tables.",
+        description=f"Sync {_titles()} into a warehouse and build KPI tables.",
     )
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -40,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--source",
         action="append",
-        choices=sorted(REGISTRY),
+        choices=registry.names(),
         help="a system to sync (repeatable; default: every configured one)",
     )
     s.add_argument("--resource", action="append", help="a resource or table to sync (repeatable; default: all)")
@@ -51,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--source",
         action="append",
-        choices=sorted(REGISTRY),
+        choices=registry.names(),
         help="a system to check (repeatable; default: every configured one)",
     )
 
@@ -131,14 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from warehouse.check import run_check
-    from warehouse.sources import configured
 
-    sources = args.source or configured()
+    sources = args.source or registry.configured()
     if not sources:
-        raise ConfigError(
-            "no source is configured: set SOURCES__ZENDESK__BASE_URL, SOURCES__SALESFORCE__CREDENTIALS__CLIENT_ID "
-            "or SOURCES__CONFLUENCE__BASE_URL (and credentials), or name one with --source"
-        )
+        raise ConfigError(registry.not_configured_message())
     return run_check(sources)
 
 
@@ -178,14 +179,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from warehouse.sync import sync
 
     target = parse_target(args.warehouse)
-    from warehouse.sources import configured
-
-    sources = args.source or configured()
+    sources = args.source or registry.configured()
     if not sources:
-        raise ConfigError(
-            "no source is configured: set SOURCES__ZENDESK__BASE_URL, SOURCES__SALESFORCE__CREDENTIALS__CLIENT_ID "
-            "or SOURCES__CONFLUENCE__BASE_URL (and credentials), or name one with --source"
-        )
+        raise ConfigError(registry.not_configured_message())
     print(f"supportlake sync → {target.display}", file=sys.stderr)
     with Progress():
         result = sync(target, sources, args.resource, full_refresh=args.full_refresh)

@@ -18,33 +18,25 @@ field the org lacks).
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Mapping, Sequence
 
+from connectors import registry
 from connectors.deletions import DELETED, DELETED_AT, Deletion, SourceDeletions, value_text
 from warehouse.sql import Connection, quote_ident, transaction
 
 log = logging.getLogger("supportlake.deletions")
 
-RULES: Mapping[str, str] = {
-    "zendesk": "connectors.zendesk.deletions",
-    "salesforce": "connectors.salesforce.deletions",
-    "confluence": "connectors.confluence.deletions",
-}
-"""Source (and dataset) name → the module declaring its ``DELETIONS``."""
 
 _TIMESTAMPTZ = "timestamp with time zone"
 
 
 def rules_of(source: str) -> SourceDeletions:
-    """The declared deletion rules of a source (none declared: every table is never deleted)."""
-    module = RULES.get(source)
-    if module is None:
+    """The declared deletion rules of a source (:attr:`connectors.registry.SourceSpec.deletions`;
+    an unknown source or none declared: every table is never deleted)."""
+    if source not in registry.names():
         return SourceDeletions()
-    rules = importlib.import_module(module).DELETIONS
-    assert isinstance(rules, SourceDeletions)
-    return rules
+    return registry.get(source).deletion_rules()
 
 
 def apply(con: Connection, dataset: str, rules: SourceDeletions | None = None) -> list[str]:

@@ -40,43 +40,23 @@ def _env(values: dict[str, str]) -> Iterator[None]:
 def run_demo(warehouse: str | None, *, tickets: int = 5000, seed: int = 7, extracts: str | None = None) -> int:
     """Sync the simulators into ``warehouse``, build, write extracts to ``extracts`` (the CLI's
     default: :data:`DEMO_EXTRACTS`; None: none) and print the KPI table; the exit code."""
-    from connectors.simulators.confluence import ConfluenceSimulator
-    from connectors.simulators.salesforce import SalesforceSimulator
-    from connectors.simulators.zendesk import ZendeskSimulator
+    from connectors import registry
     from warehouse.sync import sync
 
     target = parse_target(warehouse or DEMO_WAREHOUSE)
-    # The demo's Zendesk does not enforce the 10 export requests a minute (a real run paces to
-    # it; the tests show that), so the demo finishes in seconds.
-    zendesk = ZendeskSimulator(seed=seed, n_tickets=tickets, export_rpm=1_000_000)
-    salesforce = SalesforceSimulator(seed=seed, n_cases=max(100, tickets // 2))
-    confluence = ConfluenceSimulator(seed=seed)
+    specs = [s for s in registry.specs() if s.simulator is not None]
     with ExitStack() as stack:
-        zd_url = stack.enter_context(zendesk.serve())
-        sf_url = stack.enter_context(salesforce.serve())
-        cf_url = stack.enter_context(confluence.serve())
-        print(
-            f"supportlake demo: simulators of Zendesk ({tickets:,} tickets) at {zd_url}, Salesforce at {sf_url}, "
-            f"Confluence at {cf_url} → {target.display}",
-            file=sys.stderr,
-        )
-        env = {
-            "SOURCES__ZENDESK__BASE_URL": zd_url,
-            "SOURCES__ZENDESK__CREDENTIALS__EMAIL": zendesk.email,
-            "SOURCES__ZENDESK__CREDENTIALS__API_TOKEN": zendesk.api_token,
-            "SOURCES__ZENDESK__EXPORT_RATE_LIMIT": "1000000",
-            "SOURCES__SALESFORCE__BASE_URL": sf_url,
-            "SOURCES__SALESFORCE__CREDENTIALS__CLIENT_ID": salesforce.client_id,
-            "SOURCES__SALESFORCE__CREDENTIALS__CLIENT_SECRET": salesforce.client_secret,
-            "SOURCES__SALESFORCE__CREDENTIALS__USERNAME": salesforce.username,
-            "SOURCES__SALESFORCE__CREDENTIALS__PASSWORD": salesforce.password,
-            "SOURCES__SALESFORCE__CREDENTIALS__SECURITY_TOKEN": salesforce.security_token,
-            "SOURCES__SALESFORCE__BULK_POLL_SECONDS": "0.2",
-            "SOURCES__CONFLUENCE__BASE_URL": cf_url,
-            "SOURCES__CONFLUENCE__CREDENTIALS__EMAIL": confluence.email,
-            "SOURCES__CONFLUENCE__CREDENTIALS__API_TOKEN": confluence.api_token,
-        }
-        sources = ["zendesk", "salesforce", "confluence"]
+        env: dict[str, str] = {}
+        served: list[str] = []
+        for spec in specs:
+            assert spec.simulator is not None
+            simulator = spec.simulator.create(seed, tickets)
+            url = stack.enter_context(simulator.serve())
+            env.update(spec.simulator.settings(simulator, url))
+            label = spec.simulator.label(tickets)
+            served.append(f"{spec.title}{f' ({label})' if label else ''} at {url}")
+        print(f"supportlake demo: simulators of {', '.join(served)} → {target.display}", file=sys.stderr)
+        sources = [s.name for s in specs]
         with _env(env):
             code = _check(sources)
             if code:

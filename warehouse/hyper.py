@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from connectors.errors import SupportlakeError
+from common.errors import SupportlakeError
 from warehouse.sql import quote_ident as _quote
 from warehouse.target import Target, home, parse_target
 

@@ -28,8 +28,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connectors.errors import SupportlakeError
-from connectors.secrets import redact
+from common.errors import SupportlakeError
+from common.secrets import redact
 from schemas.inputs import INPUT_SCHEMA, KINDS, LOADER_COLUMNS, InputKind, InputRow, column_kinds, nullable
 from warehouse.sql import Connection, connection, transaction
 from warehouse.sql import quote_ident as _quote

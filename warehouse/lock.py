@@ -14,7 +14,7 @@ import os
 from types import TracebackType
 from typing import IO, Any
 
-from connectors.errors import SupportlakeError
+from common.errors import SupportlakeError
 from warehouse.target import Target
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from connectors.secrets import redact
+from common.secrets import redact
 from warehouse.sql import Connection
 
 SCHEMA = "supportlake"

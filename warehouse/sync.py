@@ -13,17 +13,17 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import dlt
 
-from connectors.errors import ConfigError, SupportlakeError
+from common.errors import ConfigError, SupportlakeError
+from common.secrets import install_log_redaction, redact
+from connectors import registry
 from connectors.http import STATS
-from connectors.secrets import install_log_redaction, redact
+from connectors.registry import SourceSpec
 from warehouse import deletions
-from warehouse import sources as registry
 from warehouse.lock import RunLock
 from warehouse.runlog import RunLog, TableResult
 from warehouse.sql import connection
@@ -113,13 +113,14 @@ def sync(
     install_log_redaction()
     specs = [registry.get(s) for s in sources]
     selections: dict[str, list[str]] = {}
+    tables: dict[str, Mapping[str, tuple[str, ...]]] = {}
     for spec in specs:
         wanted = [r for r in (resources or [])] or None
         if wanted and len(specs) > 1:
             # --resource with several sources: each source takes the names it knows.
-            known = set(spec.tables) | {t for ts in spec.tables.values() for t in ts}
-            wanted = [r for r in wanted if r in known] or None
+            wanted = [r for r in wanted if spec.knows(r)] or None
         selections[spec.name] = spec.resolve(wanted)
+        tables[spec.name] = spec.tables()
 
     result = SyncResult(run_id=uuid.uuid4().hex[:12])
     t_run = time.monotonic()
@@ -132,7 +133,7 @@ def sync(
             for spec in specs:
                 listed: set[str] = set()
                 for r in selections[spec.name]:
-                    for t in spec.tables[r]:
+                    for t in tables[spec.name][r]:
                         if t not in listed:  # a table several resources fill is listed once
                             listed.add(t)
                             result.tables.append(TableResult(spec.name, r, t))
@@ -141,7 +142,7 @@ def sync(
             on_start(result.tables)
         STATS.reset()
         for spec in specs:
-            _sync_source(target, spec, selections[spec.name], full_refresh, result)
+            _sync_source(target, spec, tables[spec.name], selections[spec.name], full_refresh, result)
         with connection(target) as con:
             RunLog(con).finish(result.run_id, dt.datetime.now(dt.UTC), result.tables)
     result.seconds = time.monotonic() - t_run
@@ -149,7 +150,12 @@ def sync(
 
 
 def _sync_source(
-    target: Target, spec: registry.SourceSpec, selected: list[str], full_refresh: bool, result: SyncResult
+    target: Target,
+    spec: SourceSpec,
+    tables: Mapping[str, tuple[str, ...]],
+    selected: list[str],
+    full_refresh: bool,
+    result: SyncResult,
 ) -> None:
     mine = [t for t in result.tables if t.source == spec.name]
     error: str | None = None
@@ -157,7 +163,7 @@ def _sync_source(
     try:
         pipeline = pipeline_for(target, spec.name)
         complete_pending(pipeline)
-        source = _build_source(spec, selected)
+        source = spec.build(selected)
         if full_refresh:
             pipeline.run(source, refresh="drop_resources")
         else:
@@ -176,11 +182,11 @@ def _sync_source(
     stats = STATS.snapshot()
     for t in mine:
         s = stats.get((spec.name, t.resource))
-        is_main = t.table_name == spec.tables[t.resource][0]
+        is_main = t.table_name == tables[t.resource][0]
         # A table a resource fills besides its main one (Confluence ``labels``) can be skipped or
         # warned about on its own: counters recorded under the table's name, when that is not
         # also the name of a resource.
-        own = None if is_main or t.table_name in spec.tables else stats.get((spec.name, t.table_name))
+        own = None if is_main or t.table_name in tables else stats.get((spec.name, t.table_name))
         t.rows = int(counts.get(t.table_name, 0))
         if s is not None and is_main:
             t.requests, t.retries, t.rate_limited = s.requests, s.retries, s.rate_limited
@@ -197,43 +203,6 @@ def _sync_source(
             t.status, t.error = "skipped", skipped
         else:
             t.status = "success"
-
-
-def _build_source(spec: registry.SourceSpec, selected: list[str]) -> Any:
-    from dlt.common.configuration.exceptions import ConfigFieldMissingException
-
-    try:
-        return spec.factory(resources=selected)
-    except ConfigFieldMissingException as exc:
-        raise ConfigError(_missing_config_message(spec.name, exc)) from None
-
-
-_CREDENTIAL_SETS = {
-    "zendesk": ("EMAIL + API_TOKEN", "OAUTH_TOKEN"),
-    "salesforce": (
-        "CLIENT_ID + CLIENT_SECRET + USERNAME + PASSWORD (+ SECURITY_TOKEN)",
-        "CLIENT_ID + USERNAME + PRIVATE_KEY (JWT bearer)",
-        "CLIENT_ID + CLIENT_SECRET + REFRESH_TOKEN",
-        "CLIENT_ID + CLIENT_SECRET (client credentials)",
-    ),
-    "confluence": ("EMAIL + API_TOKEN", "OAUTH_TOKEN"),
-}
-
-
-def _missing_config_message(source: str, exc: Any) -> str:
-    """Which settings to add, by name (dlt's own message lists every lookup it tried)."""
-    prefix = f"SOURCES__{source.upper()}__CREDENTIALS__"
-    sets = _CREDENTIAL_SETS.get(source)
-    if sets is None:
-        fields = ", ".join(getattr(exc, "fields", []) or [])
-        return f"{source}: missing configuration {fields}; set SOURCES__{source.upper()}__... (see README)"
-    options = " or ".join(
-        "{" + ", ".join(prefix + part.strip() for part in s.split("(")[0].split("+")) + "}" for s in sets
-    )
-    return (
-        f"{source} credentials are missing: set {options} "
-        f"(environment variables, or .dlt/secrets.toml [sources.{source}.credentials])"
-    )
 
 
 def _is_config_error(exc: BaseException) -> bool:

@@ -18,17 +18,36 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
-from connectors.errors import ConfigError
-from connectors.secrets import redact_url, register_secret
+from common.errors import ConfigError
+from common.secrets import redact_url, register_secret
 
 DEFAULT_WAREHOUSE = "duckdb:///supportlake_warehouse.duckdb"
 
 RESERVED_SCHEMAS = frozenset(
-    {"supportlake", "supportlake_config", "supportlake_standins", "zendesk", "salesforce", "confluence",
-     "inputs", "staging", "intermediate", "core", "marts", "main"}
+    {
+        "supportlake",
+        "supportlake_config",
+        "supportlake_standins",
+        "inputs",
+        "staging",
+        "intermediate",
+        "core",
+        "marts",
+        "main",
+    }
 )
-"""Schemas supportlake writes. DuckDB names its catalog after the file, so in ``core.duckdb`` the
-name ``core.tickets`` is ambiguous (a Binder Error on every query): such file names are refused."""
+"""Schemas supportlake writes besides the sources' raw schemas (:func:`reserved_schemas`)."""
+
+
+def reserved_schemas() -> frozenset[str]:
+    """Schemas supportlake writes: :data:`RESERVED_SCHEMAS` and one per source (its name). DuckDB
+    names its catalog after the file, so in ``core.duckdb`` the name ``core.tickets`` is ambiguous
+    (a Binder Error on every query): such file names are refused."""
+    from connectors import registry
+
+    return RESERVED_SCHEMAS | frozenset(registry.names())
+
+
 DUCKDB_DEFAULTS = {"memory_limit": "128MB", "preserve_insertion_order": False}
 ENV_WAREHOUSE = "SUPPORTLAKE_WAREHOUSE"
 ENV_HOME = "SUPPORTLAKE_HOME"
@@ -107,7 +126,7 @@ def parse_target(url: str | None = None) -> Target:
 
 def _check_file_name(raw: str, path: Path) -> None:
     catalog = path.name.split(".", 1)[0]
-    if catalog.lower() in RESERVED_SCHEMAS:
+    if catalog.lower() in reserved_schemas():
         raise ConfigError(
             f"--warehouse {raw!r}: DuckDB names its catalog after the file ({catalog!r}), which is also a "
             f"schema supportlake writes, so {catalog}.<table> would be ambiguous: choose another file name "

@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from common.errors import ConfigError
 from connectors.confluence.credentials import ConfluenceApiTokenCredentials, ConfluenceOAuthCredentials
-from connectors.errors import ConfigError
 from connectors.http import HttpClient, RetryPolicy
 
 

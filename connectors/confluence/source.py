@@ -59,6 +59,7 @@ from urllib.parse import quote
 import dlt
 from dlt.sources import DltResource
 
+from common.errors import AuthError, ConfigError, NotAvailableError
 from connectors.arrow import TableBuilder, flatten, sequence
 from connectors.confluence.credentials import ConfluenceApiTokenCredentials, ConfluenceOAuthCredentials
 from connectors.confluence.deletions import DELETIONS
@@ -83,7 +84,6 @@ from connectors.confluence.spaces import SpaceDirectory
 from connectors.confluence.spaces import results as _results
 from connectors.deletions import flag_arrow
 from connectors.endpoints import SEQ_COLUMN, Endpoint, mark_table
-from connectors.errors import AuthError, ConfigError, NotAvailableError
 from connectors.http import HttpClient, HttpResult, RetryPolicy
 from connectors.paginators import ConfluenceCursorPaginator
 from schemas.confluence import DELETED_STATUSES

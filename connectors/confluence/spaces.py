@@ -8,8 +8,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from common.errors import AuthError, ConfigError, NotAvailableError
 from connectors.confluence.endpoints import SPACES_ENDPOINT
-from connectors.errors import AuthError, ConfigError, NotAvailableError
 from connectors.http import HttpClient
 from connectors.paginators import ConfluenceCursorPaginator
 

@@ -39,10 +39,10 @@ import requests
 from dlt.common.configuration.specs import CredentialsConfiguration, configspec
 from dlt.common.typing import TSecretValue
 
+from common.errors import APIError, AuthError, ConfigError, FatalAPIError, RetriableAPIError
+from common.secrets import register_secret
 from connectors.auth import RefreshableAuth
-from connectors.errors import APIError, AuthError, ConfigError, FatalAPIError, RetriableAPIError
 from connectors.http import HttpClient
-from connectors.secrets import register_secret
 
 PREFIX = "SOURCES__SALESFORCE__CREDENTIALS__"
 TOKEN_PATH = "/services/oauth2/token"  # noqa: S105 - a path, not a secret

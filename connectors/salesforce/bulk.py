@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from connectors.errors import AuthError, FatalAPIError, QuotaExhausted, RetriesExhausted
+from common.errors import AuthError, FatalAPIError, QuotaExhausted, RetriesExhausted
 from connectors.salesforce.describe import ARROW_TYPES, ObjectSchema
 from connectors.salesforce.query import Api, Page, parse_datetime, server_time, soql
 from connectors.salesforce.quota import QuotaGuard

@@ -31,8 +31,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from common.errors import FatalAPIError
 from connectors.arrow import TIMESTAMP
-from connectors.errors import FatalAPIError
 from connectors.salesforce.objects import SObject, column_name
 from connectors.salesforce.query import Api
 
@@ -133,7 +133,7 @@ def describe_global(api: Api) -> dict[str, Mapping[str, Any]]:
 def describe_object(api: Api, obj: SObject, name: str, endpoint: str) -> ObjectSchema:
     """``GET /sobjects/{name}/describe`` → the fields to query and the cursor to use.
 
-    Raises :class:`~connectors.errors.NotAvailableError` (403/404, ``INVALID_TYPE``) when the
+    Raises :class:`~common.errors.NotAvailableError` (403/404, ``INVALID_TYPE``) when the
     object is missing or not readable.
     """
     result = api.client.get_json(api.path("sobjects", name, "describe"), endpoint=endpoint)

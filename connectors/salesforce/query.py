@@ -35,12 +35,12 @@ from urllib.parse import quote, quote_plus, urlencode
 import pyarrow as pa
 import requests
 
+from common.errors import APIError, AuthError, FatalAPIError, NotAvailableError, RetriableAPIError
+from common.secrets import redact_url
 from connectors.arrow import TableBuilder
-from connectors.errors import APIError, AuthError, FatalAPIError, NotAvailableError, RetriableAPIError
 from connectors.http import HttpClient
 from connectors.paginators import JsonPathNextPaginator
 from connectors.salesforce.quota import QuotaGuard, RequestLimitExceeded
-from connectors.secrets import redact_url
 
 if TYPE_CHECKING:
     from connectors.salesforce.describe import ObjectSchema

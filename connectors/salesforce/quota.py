@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import requests
 
-from connectors.errors import FatalAPIError, QuotaExhausted
+from common.errors import FatalAPIError, QuotaExhausted
 
 log = logging.getLogger("supportlake.salesforce.quota")
 

@@ -54,11 +54,11 @@ import pyarrow as pa
 import requests
 from dlt.sources import DltResource
 
+from common.errors import AuthError, ConfigError, FatalAPIError, NotAvailableError
 from connectors.arrow import TableBuilder, sequence
 from connectors.deletions import DLT_COLUMNS as DELETION_COLUMNS
 from connectors.deletions import flag_arrow
 from connectors.endpoints import SEQ_COLUMN
-from connectors.errors import AuthError, ConfigError, FatalAPIError, NotAvailableError
 from connectors.http import STATS, HttpClient, RetryPolicy, StatsRegistry
 from connectors.salesforce.auth import (
     CredentialsRejected,

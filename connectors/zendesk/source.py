@@ -27,9 +27,9 @@ from urllib.parse import urlsplit
 import dlt
 from dlt.sources import DltResource
 
+from common.errors import AuthError, ConfigError, NotAvailableError
 from connectors.arrow import _dumps
 from connectors.endpoints import Endpoint, WalkContext, walk
-from connectors.errors import AuthError, ConfigError, NotAvailableError
 from connectors.http import HttpClient, RateLimit, RetryPolicy
 from connectors.paginators import ZendeskLinksPaginator
 from connectors.zendesk.credentials import ZendeskApiTokenCredentials, ZendeskOAuthCredentials

@@ -15,9 +15,9 @@ import dlt
 import pytest
 import responses
 
+from common.errors import AuthError, NotAvailableError
 from connectors.confluence import confluence_source
 from connectors.confluence.source import label_scope_warning, make_client
-from connectors.errors import AuthError, NotAvailableError
 from connectors.http import STATS, RetryPolicy
 from tests.contracts.shapes import load
 from tests.unit.conftest import FakeClock

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.simulators.confluence import ConfluenceSimulator
+from simulators.confluence import ConfluenceSimulator
 from tests.contracts.shapes import assert_same_shape, load
 
 V2 = "/wiki/api/v2"

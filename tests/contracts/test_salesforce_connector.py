@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from responses import matchers
 from responses.registries import OrderedRegistry
 
-from connectors.errors import AuthError, FatalAPIError, NotAvailableError, QuotaExhausted
+from common.errors import AuthError, FatalAPIError, NotAvailableError, QuotaExhausted
 from connectors.http import RetryPolicy, StatsRegistry
 from connectors.salesforce.auth import (
     CredentialsRejected,

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from connectors.salesforce.auth import JWT_GRANT, jwt_assertion
-from connectors.simulators.salesforce import SalesforceSimulator
+from simulators.salesforce import SalesforceSimulator
 from tests.contracts.shapes import assert_same_shape, load
 
 TOKEN_PATH = "/services/oauth2/token"

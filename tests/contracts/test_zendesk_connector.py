@@ -17,10 +17,10 @@ import responses
 from dlt.pipeline.exceptions import PipelineStepFailed
 from responses import matchers
 
-from connectors.errors import AuthError
+from common.errors import AuthError
 from connectors.http import STATS
-from connectors.simulators.zendesk import ZendeskSimulator
 from connectors.zendesk import zendesk_source
+from simulators.zendesk import ZendeskSimulator
 from tests.contracts.shapes import load
 
 BASE = "https://acme.zendesk.com"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.simulators.zendesk import ZendeskSimulator
+from simulators.zendesk import ZendeskSimulator
 from tests.contracts.shapes import assert_same_shape, load
 
 # Array items the simulator's data never has (the arrays are there, empty): nothing of ours reads

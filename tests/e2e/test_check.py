@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.simulators.confluence import ConfluenceSimulator
-from connectors.simulators.salesforce import SalesforceSimulator
-from connectors.simulators.zendesk import ZendeskSimulator
+from simulators.confluence import ConfluenceSimulator
+from simulators.salesforce import SalesforceSimulator
+from simulators.zendesk import ZendeskSimulator
 from warehouse.cli import main
 
 Table = dict[tuple[str, str], tuple[str, str]]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.simulators.zendesk import ZendeskSimulator
+from simulators.zendesk import ZendeskSimulator
 from tests.e2e.helpers import assert_warehouse_equals_simulator, kill_sync_midway, sync_with_env
 from warehouse.lock import EXIT_LOCKED, RunLock
 from warehouse.sql import connection

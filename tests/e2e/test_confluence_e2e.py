@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.simulators.confluence import ConfluenceSimulator
+from simulators.confluence import ConfluenceSimulator
 from tests.e2e.helpers import deletion_flags, kill_sync_midway, norm, sync_with_env
 from warehouse.sql import connection
 from warehouse.sync import sync

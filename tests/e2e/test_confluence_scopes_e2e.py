@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.simulators.confluence import ConfluenceSimulator
+from simulators.confluence import ConfluenceSimulator
 from tests.e2e.test_confluence_e2e import cf_env
 from warehouse.progress import summary_table
 from warehouse.runlog import TABLE

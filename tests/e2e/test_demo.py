@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 import warehouse.sync as warehouse_sync
-from connectors.simulators import clock
 from schemas.marts import MART_TABLES
+from simulators import clock
 from warehouse.cli import main
 from warehouse.sql import connection
 from warehouse.target import parse_target

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from connectors.salesforce.objects import OBJECTS
-from connectors.simulators.salesforce import SalesforceSimulator
+from simulators.salesforce import SalesforceSimulator
 from tests.e2e.helpers import deletion_flags, kill_sync_midway, norm, sync_with_env
 from warehouse.sql import connection
 from warehouse.sync import sync

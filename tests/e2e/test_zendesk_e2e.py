@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.simulators.zendesk import ZendeskSimulator
+from simulators.zendesk import ZendeskSimulator
 from tests.e2e.helpers import assert_warehouse_equals_simulator, deletion_flags, loaded, norm
 from warehouse.sql import connection
 from warehouse.sync import sync

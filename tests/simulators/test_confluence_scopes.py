@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.simulators.confluence import SCOPE_MISMATCH, ConfluenceSimulator
+from simulators.confluence import SCOPE_MISMATCH, ConfluenceSimulator
 
 V2 = "/wiki/api/v2"
 
@@ -87,7 +87,7 @@ def test_bad_credentials_still_get_the_ordinary_401() -> None:
 
 def test_command_line_without_scope() -> None:
     root = Path(__file__).resolve().parents[2]
-    cmd = [sys.executable, "-m", "connectors.simulators", "confluence", "--port", "0", "--pages", "5"]
+    cmd = [sys.executable, "-m", "simulators", "confluence", "--port", "0", "--pages", "5"]
     cmd += ["--without-scope", "read:label", "--token", "t0k"]
     proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, text=True)
     try:

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.simulators.confluence import ConfluenceSimulator
-from connectors.simulators.world import build_world
+from simulators.confluence import ConfluenceSimulator
+from simulators.world import build_world
 
 V2 = "/wiki/api/v2"
 ALL_PAGE_STATUSES = "current,archived,trashed,deleted"
@@ -547,7 +547,7 @@ def test_twenty_thousand_pages() -> None:
 
 def test_command_line_prints_the_url_and_serves() -> None:
     root = Path(__file__).resolve().parents[2]
-    cmd = [sys.executable, "-m", "connectors.simulators.confluence", "--port", "0", "--pages", "10", "--token", "t0k"]
+    cmd = [sys.executable, "-m", "simulators.confluence", "--port", "0", "--pages", "10", "--token", "t0k"]
     proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from connectors.simulators import clock
-from connectors.simulators.salesforce import SalesforceSimulator
+from simulators import clock
+from simulators.salesforce import SalesforceSimulator
 
 ENTERPRISE_MIN_ARR, MID_MARKET_MIN_ARR = 5_000_000, 500_000  # the seeds' bands (transforms/settings.py)
 

@@ -19,8 +19,8 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from connectors.simulators.salesforce import SalesforceSimulator
-from connectors.simulators.world import build_world, salesforce_id18
+from simulators.salesforce import SalesforceSimulator
+from simulators.world import build_world, salesforce_id18
 
 TOKEN_PATH = "/services/oauth2/token"
 

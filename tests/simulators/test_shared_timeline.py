@@ -1,4 +1,4 @@
-"""The simulators' one timeline (connectors/simulators/clock.py): every month of the shared window
+"""The simulators' one timeline (simulators/clock.py): every month of the shared window
 holds Zendesk tickets, Salesforce cases and Confluence page changes, none lies after the clock, and
 no simulator's data depends on the machine's date."""
 
@@ -10,10 +10,10 @@ from collections.abc import Iterable
 
 import pytest
 
-from connectors.simulators import clock
-from connectors.simulators.confluence import ConfluenceSimulator
-from connectors.simulators.salesforce import SalesforceSimulator
-from connectors.simulators.zendesk import ZendeskSimulator
+from simulators import clock
+from simulators.confluence import ConfluenceSimulator
+from simulators.salesforce import SalesforceSimulator
+from simulators.zendesk import ZendeskSimulator
 
 
 def _months(stamps: Iterable[str]) -> set[dt.date]:

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.simulators.world import TIER_SIZES, build_world
-from connectors.simulators.zendesk import ZendeskSimulator
-from connectors.simulators.zendesk.endpoints import _time_page
+from simulators.world import TIER_SIZES, build_world
+from simulators.zendesk import ZendeskSimulator
+from simulators.zendesk.endpoints import _time_page
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = 200  # a small export page, so a few hundred tickets take several pages
@@ -638,7 +638,7 @@ def test_a_million_tickets_are_cheap_to_construct() -> None:
 
 
 def test_command_line_prints_the_base_url_first(tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "connectors.simulators", "zendesk", "--port", "0", "--tickets", "50", "--token", "t0k"]
+    cmd = [sys.executable, "-m", "simulators", "zendesk", "--port", "0", "--tickets", "50", "--token", "t0k"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

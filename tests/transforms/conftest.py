@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from connectors import registry
 from transforms.runner import SQL_TYPES, raw_table_columns
 from warehouse import deletions
 from warehouse.sql import Connection, connection
@@ -33,7 +34,7 @@ def seed_raw(url: str, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> Non
                     f"insert into {table} ({', '.join(names)}) values ({', '.join(['%s'] * len(names))})",
                     [row[n] for n in names],
                 )
-        for dataset in sorted({t.split(".", 1)[0] for t in tables} & set(deletions.RULES)):
+        for dataset in sorted({t.split(".", 1)[0] for t in tables} & set(registry.names())):
             deletions.apply(con, dataset)
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from connectors import registry
 from transforms.runner import SQL_TYPES, build, raw_table_columns
 from transforms.settings import parse_settings
 from warehouse import deletions
@@ -44,7 +45,7 @@ def seed_raw(
                 cols = ", ".join(_q(c) for c in row)
                 marks = ", ".join(["%s"] * len(row))
                 con.execute(f"insert into {_q(schema)}.{_q(name)} ({cols}) values ({marks})", list(row.values()))
-        for dataset in sorted({t.split(".", 1)[0] for t in tables} & set(deletions.RULES)):
+        for dataset in sorted({t.split(".", 1)[0] for t in tables} & set(registry.names())):
             deletions.apply(con, dataset)
 
 

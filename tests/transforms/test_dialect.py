@@ -6,7 +6,7 @@ import pytest
 import sqlglot
 from sqlglot.errors import ParseError, UnsupportedError
 
-from connectors.errors import ConfigError
+from common.errors import ConfigError
 from transforms.dialect import DIALECTS, transpile
 from transforms.graph import Model, discover
 

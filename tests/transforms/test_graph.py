@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.errors import ConfigError
+from common.errors import ConfigError
 from transforms import dialect
 from transforms.graph import (
     DependencyCycleError,

@@ -28,7 +28,7 @@ Counts = dict[Month, tuple[float, float]]
 
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from connectors.simulators.salesforce import SalesforceSimulator
+    from simulators.salesforce import SalesforceSimulator
     from warehouse.sync import sync
 
     url = f"duckdb:///{tmp_path_factory.mktemp('sf_recompute') / 'wh.duckdb'}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.errors import ConfigError
+from common.errors import ConfigError
 from connectors.zendesk.endpoints import ENDPOINTS
 from transforms.runner import (
     STANDIN_SCHEMA,

@@ -314,7 +314,7 @@ def test_salesforce_refused_login_names_the_settings_never_the_secrets(mock: res
 
 
 def test_render_redacts_a_secret_that_reached_a_note() -> None:
-    from connectors.secrets import register_secret
+    from common.secrets import register_secret
 
     register_secret("FAKE-leaky-secret-9q8w")
     table = c.render([c.Result("zendesk", "tickets", c.OK, "oops FAKE-leaky-secret-9q8w", primary=True)])

@@ -18,9 +18,9 @@ import pytest
 import responses
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from common.errors import AuthError, ConfigError
 from connectors.confluence import confluence_source
 from connectors.confluence.source import label_scope_warning
-from connectors.errors import AuthError, ConfigError
 from connectors.http import STATS
 from tests.unit.test_confluence_pipeline import FakeSite, pipeline, query
 

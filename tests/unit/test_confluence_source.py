@@ -10,6 +10,7 @@ import pytest
 import responses
 from responses import matchers
 
+from common.errors import AuthError, ConfigError, RetriesExhausted
 from connectors.confluence.credentials import ConfluenceApiTokenCredentials
 from connectors.confluence.endpoints import BLOGPOSTS_STREAM, PAGES_STREAM, TABLES
 from connectors.confluence.source import (
@@ -21,7 +22,6 @@ from connectors.confluence.source import (
     parse_start_date,
     resolve_base_url,
 )
-from connectors.errors import AuthError, ConfigError, RetriesExhausted
 from connectors.http import STATS, HttpClient, RetryPolicy
 from connectors.paginators import ConfluenceCursorPaginator
 from tests.unit.conftest import FakeClock

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from schemas.dictionary import DICTIONARY, caption, render
+from transforms.dictionary import DICTIONARY, caption, render
 
 
 def test_dictionary_is_up_to_date() -> None:
     assert DICTIONARY.read_text(encoding="utf-8") == render(), (
-        "docs/data-dictionary.md is stale: run `python -m schemas.dictionary`"
+        "docs/data-dictionary.md is stale: run `python -m transforms.dictionary`"
     )
 
 

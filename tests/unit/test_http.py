@@ -12,8 +12,7 @@ import requests
 import responses
 from responses import matchers
 
-from connectors.auth import BasicAuth, RefreshableAuth
-from connectors.errors import (
+from common.errors import (
     AuthError,
     FatalAPIError,
     InvalidResponseError,
@@ -21,6 +20,7 @@ from connectors.errors import (
     RateLimited,
     RetriesExhausted,
 )
+from connectors.auth import BasicAuth, RefreshableAuth
 from connectors.http import HttpClient, RateLimit, RateLimiter, RetryPolicy, StatsRegistry, user_agent
 from tests.unit.conftest import FakeClock
 

@@ -9,8 +9,8 @@ import string
 
 import pytest
 
-from connectors.simulators.world import salesforce_id18 as simulator_id18
 from schemas.inputs import KINDS, LOADER_COLUMNS, AccountOverride, NpsResponse, SupportCostMonth, salesforce_id18
+from simulators.world import salesforce_id18 as simulator_id18
 from transforms.runner import SQL_TYPES, raw_table_columns
 from warehouse.inputs import MAX_PROBLEMS_SHOWN, InputError, Problem, parse_csv
 

@@ -8,7 +8,7 @@ import pytest
 import responses
 from responses import matchers
 
-from connectors.errors import FatalAPIError
+from common.errors import FatalAPIError
 from connectors.http import HttpClient, RetryPolicy, StatsRegistry
 from connectors.paginators import (
     BasePaginator,

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from responses import matchers
 
-from connectors.errors import AuthError, ConfigError
+from common.errors import AuthError, ConfigError
 from connectors.http import RetryPolicy, StatsRegistry
 from connectors.salesforce.auth import (
     JWT_GRANT,

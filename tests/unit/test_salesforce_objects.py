@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 import requests
 
-from connectors.errors import ConfigError, RetriableAPIError
+from common.errors import ConfigError, RetriableAPIError
 from connectors.salesforce import TABLES, configured_tables
 from connectors.salesforce.bulk import parse_csv
 from connectors.salesforce.describe import schema_from_describe

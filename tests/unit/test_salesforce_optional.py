@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import responses
 
-from connectors.errors import QuotaExhausted
+from common.errors import QuotaExhausted
 from connectors.salesforce.objects import BY_NAME, OBJECTS, PRIMARY
 from connectors.salesforce.source import PrimaryObjectUnavailable, sync_deleted, sync_object
 from tests.contracts.shapes import load

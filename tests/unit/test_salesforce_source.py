@@ -24,7 +24,7 @@ import requests
 import responses
 from responses import matchers
 
-from connectors.errors import QuotaExhausted
+from common.errors import QuotaExhausted
 from connectors.http import RetryPolicy, StatsRegistry
 from connectors.salesforce.auth import SalesforceClientCredentials
 from connectors.salesforce.objects import BY_NAME, SObject, resolve, table_name

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.auth import BasicAuth, BearerAuth
-from connectors.errors import APIError, AuthError, ConfigError
-from connectors.secrets import (
+from common.errors import APIError, AuthError, ConfigError
+from common.secrets import (
     MASK,
     RedactingFilter,
     install_log_redaction,
@@ -18,6 +17,7 @@ from connectors.secrets import (
     redact_url,
     register_secret,
 )
+from connectors.auth import BasicAuth, BearerAuth
 
 
 def test_redact_masks_a_registered_secret_everywhere() -> None:

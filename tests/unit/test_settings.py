@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.errors import ConfigError
+from common.errors import ConfigError
 from transforms.kpis import KPIS
 from transforms.settings import ENV_CONFIG, load_settings, parse_settings, write_settings
 from warehouse.sql import connection

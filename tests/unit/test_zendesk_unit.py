@@ -15,7 +15,7 @@ from dlt.extract.exceptions import ResourceExtractionError
 from dlt.pipeline.exceptions import PipelineStepFailed
 from responses import matchers
 
-from connectors.errors import AuthError, ConfigError, NotAvailableError
+from common.errors import AuthError, ConfigError, NotAvailableError
 from connectors.http import STATS
 from connectors.zendesk import zendesk_source
 from connectors.zendesk.source import parse_start_date, resolve_base_url

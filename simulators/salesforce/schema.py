@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.simulators.world import PRODUCT_AREAS
+from simulators.world import PRODUCT_AREAS
 
 DATETIME_TYPES = frozenset({"datetime"})
 NUMBER_TYPES = frozenset({"int", "double", "currency", "percent"})

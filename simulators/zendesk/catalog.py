@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.simulators.world import PRODUCT_AREAS
+from simulators.world import PRODUCT_AREAS
 
 SUBDOMAIN_URL = "https://supportlake-demo.zendesk.com"
 """Where the records' own ``url`` fields point (pagination links point at the simulator)."""

@@ -1,6 +1,6 @@
 """A local simulator of the Zendesk Support API (and Talk's incremental calls export).
 
-See :class:`ZendeskSimulator`. Data comes from the shared :mod:`connectors.simulators.world`.
+See :class:`ZendeskSimulator`. Data comes from the shared :mod:`simulators.world`.
 """
 
 from .server import Stats

@@ -9,7 +9,7 @@ import re
 import time
 from typing import Any
 
-from connectors.simulators.world import (
+from simulators.world import (
     salesforce_id18,
     weighted,  # noqa: F401 - re-exported for the modules here
 )

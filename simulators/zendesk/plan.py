@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from connectors.simulators.world import weighted
+from simulators.world import weighted
 
 from ._util import DAY, HOUR
 

@@ -39,8 +39,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from connectors.simulators import clock
-from connectors.simulators.world import COMPANY_DOMAIN
+from simulators import clock
+from simulators.world import COMPANY_DOMAIN
 
 from . import schema as S
 from . import soql
@@ -178,7 +178,7 @@ class SalesforceSimulator:
     ...         "client_secret": sim.client_secret}).json()["access_token"]
 
     The org's clock starts at ``now`` (default: the simulators' shared clock,
-    :data:`connectors.simulators.clock.NOW`, with ``history_days`` of cases before it) and moves
+    :data:`simulators.clock.NOW`, with ``history_days`` of cases before it) and moves
     on only with :meth:`mutate`; it never reads the wall clock, so the same seed gives the same
     org on any day. Responses carry that clock as server time (the ``Date`` header, the delete
     log's ``latestDateCovered``, Bulk job stamps), as a real org's carry its own.

@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.simulators.clock import HISTORY_DAYS
-from connectors.simulators.world import COMPANY_DOMAIN, PRODUCT_AREAS, Article, World, build_world, weighted
+from simulators.clock import HISTORY_DAYS
+from simulators.world import COMPANY_DOMAIN, PRODUCT_AREAS, Article, World, build_world, weighted
 
 from . import schema as S
 from ._util import DAY, HOUR, MINUTE, index_of, make_id, rng_for, sf_date, sf_datetime
@@ -300,7 +300,7 @@ class CasePlan:
 
 
 class Org:
-    """Every object's records, consistent with :mod:`connectors.simulators.world`."""
+    """Every object's records, consistent with :mod:`simulators.world`."""
 
     def __init__(self, seed: int, n_cases: int, now: int, history_days: int = HISTORY_DAYS) -> None:
         self.seed = seed

@@ -1,6 +1,7 @@
-"""The data dictionary of the core and mart tables, generated from their SQLModel classes.
+"""The data dictionary of the core and mart tables, generated from their SQLModel classes and the
+KPI catalogue (:mod:`transforms.kpis`); here, not in ``schemas/``, because it reads both.
 
-``python -m schemas.dictionary`` rewrites ``docs/data-dictionary.md``; a test fails when the file
+``python -m transforms.dictionary`` rewrites ``docs/data-dictionary.md``; a test fails when the file
 and the classes disagree, so the dictionary Tableau users read is the contract the tests check.
 """
 
@@ -16,6 +17,7 @@ from sqlmodel import SQLModel
 
 from schemas.core import CORE_TABLES
 from schemas.marts import MART_TABLES
+from transforms.kpis import DEFINITIONS_VERSION, KPIS
 
 DICTIONARY = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
 
@@ -64,8 +66,6 @@ def _table(cls: type[SQLModel]) -> list[str]:
 
 
 def _kpis() -> list[str]:
-    from transforms.kpis import DEFINITIONS_VERSION, KPIS
-
     lines = [
         "## KPIs",
         "",
@@ -91,7 +91,7 @@ def render() -> str:
     out = [
         "# Data dictionary",
         "",
-        "Generated from `schemas/core.py` and `schemas/marts.py` by `python -m schemas.dictionary`; do not",
+        "Generated from `schemas/core.py` and `schemas/marts.py` by `python -m transforms.dictionary`; do not",
         "edit by hand. NULL means \"did not happen\"; 0 is a true zero. Keys carry their origin",
         "(`zendesk:123`, `salesforce:500…`, `confluence:98765`).",
         "",

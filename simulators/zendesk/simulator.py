@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from connectors.simulators.clock import NOW
-from connectors.simulators.world import World, build_world
+from simulators.clock import NOW
+from simulators.world import World, build_world
 
 from . import catalog as cat
 from . import endpoints as ep
@@ -58,7 +58,7 @@ from .views import audit_json, call_json, comment_record, metric_event_json, met
 log = logging.getLogger(__name__)
 
 DEFAULT_NOW = NOW
-"""The simulators' shared clock (:mod:`connectors.simulators.clock`)."""
+"""The simulators' shared clock (:mod:`simulators.clock`)."""
 RECORD_KINDS = (
     "tickets",
     "metric_sets",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from connectors.simulators.world import PRODUCT_AREAS, Article
+from simulators.world import PRODUCT_AREAS, Article
 
 PROBLEMS = {
     "billing": ("Invoice shows a duplicate charge", "we were charged twice this month"),

@@ -1,4 +1,4 @@
-"""Run a simulator as a process: ``python -m connectors.simulators zendesk --port 8123 --tickets 100000``
+"""Run a simulator as a process: ``python -m simulators zendesk --port 8123 --tickets 100000``
 (or ``salesforce``, or ``confluence --without-scope read:label``).
 
 The first line on stdout is the base URL (flushed), so a benchmark or a demo can start the
@@ -15,11 +15,11 @@ import threading
 from types import FrameType
 from typing import Any
 
-log = logging.getLogger("connectors.simulators")
+log = logging.getLogger("simulators")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m connectors.simulators", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m simulators", description=__doc__.splitlines()[0])
     systems = parser.add_subparsers(dest="system", required=True)
     zd = systems.add_parser("zendesk", help="the Zendesk Support API (and Talk's incremental calls export)")
     zd.add_argument("--host", default="127.0.0.1")
@@ -78,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_confluence(args: argparse.Namespace) -> int:
-    from connectors.simulators.confluence import ConfluenceSimulator
+    from simulators.confluence import ConfluenceSimulator
 
     sim = ConfluenceSimulator(
         seed=args.seed,
@@ -115,7 +115,7 @@ def _stop_event() -> threading.Event:
 
 
 def _run_salesforce(args: argparse.Namespace) -> int:
-    from connectors.simulators.salesforce import SalesforceSimulator
+    from simulators.salesforce import SalesforceSimulator
 
     public_key = None
     if args.jwt_public_key:
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run_salesforce(args)
     if args.system == "confluence":
         return _run_confluence(args)
-    from connectors.simulators.zendesk import ZendeskSimulator
+    from simulators.zendesk import ZendeskSimulator
 
     sim = ZendeskSimulator(
         seed=args.seed,

@@ -26,8 +26,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
-from connectors.simulators.clock import HISTORY_DAYS
-from connectors.simulators.world import World
+from simulators.clock import HISTORY_DAYS
+from simulators.world import World
 
 from . import catalog as cat
 from ._util import DAY, iso

@@ -1,6 +1,6 @@
 """A local Confluence Cloud: REST API v2 (and a little of v1) on a loopback port.
 
-The data is the company of :func:`connectors.simulators.world.build_world`: the Confluence
+The data is the company of :func:`simulators.world.build_world`: the Confluence
 articles of the world (the pages Zendesk comments link to) are pages here, with the same ids,
 titles and space keys, so ``_links.base + _links.webui`` of such a page is exactly the URL the
 comment contains. Around them: space homepages, one section page per product area, generated
@@ -47,7 +47,7 @@ Faults: :meth:`ConfluenceSimulator.inject` queues faults per path prefix (an HTT
 ``"truncate"``, ``"bad_json"``, ``"ok"``, or a float of seconds of delay); ``error_rate`` fails that
 share of requests with a 5xx; ``latency_ms`` slows every request.
 
-Command line: ``python -m connectors.simulators.confluence --port 0 --pages 20000`` prints the base
+Command line: ``python -m simulators.confluence --port 0 --pages 20000`` prints the base
 URL on its first line and serves until interrupted (see :func:`main`).
 """
 
@@ -75,8 +75,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from connectors.simulators.clock import NOW
-from connectors.simulators.world import CONFLUENCE_BASE, PRODUCT_AREAS, Agent, World, build_world
+from simulators.clock import NOW
+from simulators.world import CONFLUENCE_BASE, PRODUCT_AREAS, Agent, World, build_world
 
 __all__ = ["ConfluenceSimulator", "Fault", "MutationSummary", "SimulatorStats", "main"]
 
@@ -91,7 +91,7 @@ CONTENT_SORTS = ("id", "created-date", "modified-date", "title")
 LABEL_SORTS = ("id", "name", "created-date")
 SPACE_SORTS = ("id", "key", "name")
 DEFAULT_START = NOW
-"""The simulators' shared clock (:mod:`connectors.simulators.clock`)."""
+"""The simulators' shared clock (:mod:`simulators.clock`)."""
 SCOPE_MISMATCH = {"code": 401, "message": "Unauthorized; scope does not match"}
 """What Atlassian's gateway answers a token that lacks a scope the endpoint needs (quoted in
 https://jira.atlassian.com/browse/CONFCLOUD-83234)."""
@@ -1995,7 +1995,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m connectors.simulators.confluence [--port 0] [--seed 1] [--pages N] …``: print the
+    """``python -m simulators.confluence [--port 0] [--seed 1] [--pages N] …``: print the
     site URL on the first line of stdout, then serve until interrupted."""
     parser = argparse.ArgumentParser(
         prog="confluence-simulator", description=__doc__.splitlines()[0] if __doc__ else ""

@@ -20,7 +20,7 @@ import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from connectors.simulators.world import Account, Article, World, weighted
+from simulators.world import Account, Article, World, weighted
 
 from . import catalog as cat
 from ._util import DAY, HOUR, rng_for

@@ -9,13 +9,13 @@
 - :class:`RetriesExhausted` — the retry budget ran out; carries the last underlying error.
 - :class:`QuotaExhausted` — the API's request quota is spent; stop cleanly, try later.
 
-Every message passes through :func:`connectors.secrets.redact`, so a secret that somehow reached
+Every message passes through :func:`common.secrets.redact`, so a secret that somehow reached
 a URL or a response body never reaches a log line, a traceback or the run log.
 """
 
 from __future__ import annotations
 
-from connectors.secrets import redact
+from common.secrets import redact
 
 
 class SupportlakeError(Exception):
