@@ -31,20 +31,28 @@ import re
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from simulators import clock
+from simulators.shared import (
+    FaultQueue,
+    HttpSimulator,
+    Request,
+    Response,
+    Stats,
+    basic_credentials,
+    dumps,
+    roll_fault,
+)
 from simulators.world import COMPANY_DOMAIN
 
 from . import schema as S
 from . import soql
-from ._util import B62, DAY, MINUTE, csv_datetime, dumps, make_id, parse_iso, rng_for, sf_datetime
+from ._util import B62, DAY, MINUTE, csv_datetime, make_id, parse_iso, rng_for, sf_datetime
 from .data import LIVE, PURGED, RECYCLED, Org, render_json
 
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -82,11 +90,12 @@ def _b64url_decode(text: str) -> bytes:
 
 
 @dataclass
-class SalesforceStats:
-    """What the simulator has seen; tests and benchmarks read it."""
+class SalesforceStats(Stats):
+    """What the simulator has seen; tests and benchmarks read it. ``requests`` are per path, with
+    Ids, job ids and query locators replaced by ``{id}``, ``{jobId}``, ``{locator}``;
+    ``rate_limited`` counts injected 429s; ``faults`` counts injected failures by kind
+    (``"503"``, ``"drop"``, ``"truncate"``, ``"QUERY_TIMEOUT"``, ``"bulk_failed"``...)."""
 
-    requests: Counter[str] = field(default_factory=Counter)
-    """Requests per path, with Ids, job ids and query locators replaced by ``{id}``, ``{jobId}``, ``{locator}``."""
     queries: Counter[str] = field(default_factory=Counter)
     """``query:Case``, ``queryAll:Case``, ``count:Case``, ``more:Case`` (nextRecordsUrl pages), ``bulk:Case``."""
     tokens: Counter[str] = field(default_factory=Counter)
@@ -96,43 +105,18 @@ class SalesforceStats:
     bulk_jobs: int = 0
     bulk_jobs_failed: int = 0
     bulk_result_pages: int = 0
-    statuses: Counter[int] = field(default_factory=Counter)
-    """Responses per HTTP status (dropped connections are not counted)."""
-    rate_limited: int = 0
-    """429 responses (injected)."""
     limit_exceeded: int = 0
     """403 REQUEST_LIMIT_EXCEEDED responses."""
-    faults: Counter[str] = field(default_factory=Counter)
-    """Injected failures by kind: ``"503"``, ``"drop"``, ``"truncate"``, ``"QUERY_TIMEOUT"``, ``"bulk_failed"``..."""
     api_usage: int = 0
     """API requests counted against the daily limit (the ``n`` of ``Sforce-Limit-Info``)."""
 
-    @property
-    def total(self) -> int:
-        return sum(self.requests.values())
 
-    @property
-    def faults_served(self) -> int:
-        return sum(self.faults.values())
+def _errors(status: int, code: str, message: str, headers: list[tuple[str, str]] | None = None) -> Response:
+    return Response(status, dumps([{"message": message, "errorCode": code}]), headers=headers or [])
 
 
-@dataclass
-class _Response:
-    status: int
-    body: bytes = b""
-    content_type: str = JSON_TYPE
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    action: str | None = None
-    """``drop`` (close without answering) or ``truncate`` (promise more bytes than sent)."""
-    close: bool = False
-
-
-def _errors(status: int, code: str, message: str, headers: list[tuple[str, str]] | None = None) -> _Response:
-    return _Response(status, dumps([{"message": message, "errorCode": code}]), headers=headers or [])
-
-
-def _oauth_error(error: str, description: str) -> _Response:
-    return _Response(400, dumps({"error": error, "error_description": description}))
+def _oauth_error(error: str, description: str) -> Response:
+    return Response(400, dumps({"error": error, "error_description": description}))
 
 
 _NOT_FOUND = "The requested resource does not exist"
@@ -168,7 +152,20 @@ class _BulkJob:
     finished: int = 0
 
 
-class SalesforceSimulator:
+_NO_FAULT = object()
+
+
+def _valid_fault(item: Any) -> bool:
+    return (
+        item is None
+        or isinstance(item, dict)
+        or (isinstance(item, tuple) and len(item) == 2 and item[0] == "delay")
+        or (isinstance(item, int) and 400 <= item <= 599)
+        or (isinstance(item, str) and (item in FAULT_KINDS or (item.isdigit() and len(item) == 3)))
+    )
+
+
+class SalesforceSimulator(HttpSimulator):
     """A seeded, deterministic Salesforce org behind a local HTTP server.
 
     >>> sim = SalesforceSimulator(seed=1, n_cases=3000)
@@ -183,6 +180,11 @@ class SalesforceSimulator:
     org on any day. Responses carry that clock as server time (the ``Date`` header, the delete
     log's ``latestDateCovered``, Bulk job stamps), as a real org's carry its own.
     """
+
+    server_name = "salesforce-simulator"
+    methods = ("GET", "POST", "PATCH", "DELETE")
+    server_version = "SalesforceSimulator/1.0"
+    json_type = JSON_TYPE
 
     def __init__(
         self,
@@ -238,11 +240,7 @@ class SalesforceSimulator:
         self.truncate_rate = truncate_rate
         self.retry_after = retry_after
         self.jwt_audiences = set(jwt_audiences)
-        self.stats = SalesforceStats()
-        self.base_url: str | None = None
-        """Where the simulator listens while it serves (``http://127.0.0.1:PORT``), else None."""
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self.stats: SalesforceStats = SalesforceStats()
 
         r = rng_for(seed, 7_777)
         self.org_id = make_id("00D", 1)
@@ -261,7 +259,7 @@ class SalesforceSimulator:
 
         self._lock = threading.RLock()
         self._fault_rng = rng_for(seed, 7_779)
-        self._injections: list[tuple[str, list[Any]]] = []
+        self._injections: FaultQueue[Any] = FaultQueue(_valid_fault)
         self._query_failures: list[tuple[str | None, str]] = []
         self._bulk_failures: list[tuple[str | None, str]] = []
         self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
@@ -322,19 +320,7 @@ class SalesforceSimulator:
         ``"REQUEST_LIMIT_EXCEEDED"`` (those errors); ``{"status": ..., "body": ..., "headers": {...}}``;
         ``("delay", seconds)`` (answer normally, late); or ``None`` (answer normally).
         """
-        items = list(responses)
-        for item in items:
-            ok = (
-                item is None
-                or isinstance(item, dict)
-                or (isinstance(item, tuple) and len(item) == 2 and item[0] == "delay")
-                or (isinstance(item, int) and 400 <= item <= 599)
-                or (isinstance(item, str) and (item in FAULT_KINDS or (item.isdigit() and len(item) == 3)))
-            )
-            if not ok:
-                raise ValueError(f"unknown fault {item!r}")
-        with self._lock:
-            self._injections.append((path_prefix, items))
+        self._injections.inject(path_prefix, responses)
 
     def fail_queries(self, object_name: str | None = None, count: int = 1, error: str = "QUERY_TIMEOUT") -> None:
         """The next ``count`` REST queries (of ``object_name``, or any) fail with ``error`` (HTTP 400)."""
@@ -391,41 +377,6 @@ class SalesforceSimulator:
             table = self.org.tables[spec.name]
             return sorted(table.id(i) for i in range(len(table)) if table.state[i] == PURGED)
 
-    def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
-        """Serve in a daemon thread; returns the base URL (login host and instance URL alike)."""
-        if self._server is None:
-            sim = self
-
-            class Handler(_Handler):
-                simulator = sim
-
-            server = _Server((host, port), Handler)
-            thread = threading.Thread(target=server.serve_forever, name="salesforce-simulator", daemon=True)
-            thread.start()
-            self._server, self._thread = server, thread
-            bound_host, bound_port = server.server_address[:2]
-            self.base_url = f"http://{bound_host!s}:{bound_port}"
-        assert self.base_url is not None
-        return self.base_url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join(timeout=5)
-            self._server = self._thread = None
-            self.base_url = None
-
-    @contextmanager
-    def serve(self, port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
-        """Serve for the duration of the ``with`` block, yielding the base URL."""
-        base_url = self.start(port, host)
-        try:
-            yield base_url
-        finally:
-            self.stop()
-
     # ------------------------------------------------------------------ helpers
 
     def _spec(self, name: str) -> S.ObjectSpec:
@@ -443,22 +394,31 @@ class SalesforceSimulator:
         """The server's time: the org's clock."""
         return self.org.clock
 
+    def server_time(self) -> float:
+        """The ``Date`` header: the org's clock, not the machine's."""
+        return self._now()
+
+    def internal_error(self, exc: Exception) -> Response:
+        return _errors(500, "UNKNOWN_EXCEPTION", f"{type(exc).__name__}: {exc}")
+
     def _limit_header(self) -> tuple[str, str]:
         return ("Sforce-Limit-Info", f"api-usage={self.stats.api_usage}/{self.daily_limit}")
 
     # ------------------------------------------------------------------ request handling
 
-    def _respond(self, method: str, raw_path: str, headers: Any, body: bytes) -> _Response:
+    def respond(self, request: Request) -> Response:
+        return self._respond(request.method, request.target, request.headers, request.body)
+
+    def _respond(self, method: str, raw_path: str, headers: Any, body: bytes) -> Response:
         parts = urlsplit(raw_path)
         path = parts.path
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         key = path
         for rx, repl in _PATH_NORMALISERS:
             key = rx.sub(repl, key)
-        with self._lock:
-            self.stats.requests[key] += 1
+        self.stats.count_request(key)
         if len(raw_path) > self.max_uri_length:
-            return _Response(414, _URI_TOO_LONG, "text/html;charset=iso-8859-1", close=True)
+            return Response(414, _URI_TOO_LONG, "text/html;charset=iso-8859-1", close=True)
         if self.latency_ms > 0:
             time.sleep(self.latency_ms / 1000)
         with self._lock:
@@ -473,23 +433,23 @@ class SalesforceSimulator:
         if fault is not None and not truncate:
             with self._lock:
                 return self._fault_response(fault)
+        if truncate:
+            self.stats.count_fault("truncate")
         with self._lock:
-            if truncate:
-                self.stats.faults["truncate"] += 1
             response = self._answer(method, path, params, headers, body)
         if truncate:
             response.action = "truncate"
         return response
 
-    def _answer(self, method: str, path: str, params: dict[str, str], headers: Any, body: bytes) -> _Response:
+    def _answer(self, method: str, path: str, params: dict[str, str], headers: Any, body: bytes) -> Response:
         if path == "/services/oauth2/token" and method == "POST":
             return self._token(params, headers, body)
         if path == "/services/oauth2/revoke" and method == "POST":
             form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
             self._tokens.pop(form.get("token", params.get("token", "")), None)
-            return _Response(200)
+            return Response(200)
         if path.rstrip("/") == "/services/data" and method == "GET":
-            return _Response(200, dumps(self._versions()))
+            return Response(200, dumps(self._versions()))
         if path.startswith("/id/"):
             return self._identity(headers)
         m = re.match(r"^/services/data/(v\d+\.\d)(/.*)?$", path)
@@ -514,29 +474,26 @@ class SalesforceSimulator:
         return response
 
     def _next_fault(self, path: str) -> Any:
-        for n, (prefix, items) in enumerate(self._injections):
-            if path.startswith(prefix) and items:
-                item = items.pop(0)
-                if not items:
-                    del self._injections[n]
-                return item
-        if self.drop_rate and self._fault_rng.random() < self.drop_rate:
-            return "drop"
-        if self.truncate_rate and self._fault_rng.random() < self.truncate_rate:
-            return "truncate"
-        if self.error_rate and self._fault_rng.random() < self.error_rate:
-            return self._fault_rng.choice((500, 502, 503))
-        return None
+        queued = self._injections.take(path, _NO_FAULT)
+        if queued is not _NO_FAULT:
+            return queued  # None among them: answer this one normally
+        return roll_fault(
+            self._fault_rng,
+            drop_rate=self.drop_rate,
+            truncate_rate=self.truncate_rate,
+            error_rate=self.error_rate,
+            error_statuses=(500, 502, 503),
+        )
 
-    def _fault_response(self, fault: Any) -> _Response:
+    def _fault_response(self, fault: Any) -> Response:
         kind = str(fault.get("status", "custom")) if isinstance(fault, dict) else str(fault)
-        self.stats.faults[kind] += 1
+        self.stats.count_fault(kind)
         if isinstance(fault, str) and fault.isdigit():
             fault = int(fault)
         if fault == "badjson":
-            return _Response(200, b'{"totalSize":5000,"done":false,"records":[{"attributes":{"type":')
+            return Response(200, b'{"totalSize":5000,"done":false,"records":[{"attributes":{"type":')
         if fault == "drop":
-            return _Response(0, action="drop")
+            return Response(0, action="drop")
         if fault == "QUERY_TIMEOUT":
             return _errors(400, "QUERY_TIMEOUT", "Your query request was running for too long.")
         if fault == "INVALID_SESSION_ID":
@@ -554,9 +511,7 @@ class SalesforceSimulator:
             else:
                 payload = dumps(raw)
             status = int(fault.get("status", 500))
-            if status == 429:
-                self.stats.rate_limited += 1
-            return _Response(
+            return Response(
                 status,
                 payload,
                 str(fault.get("content_type", JSON_TYPE)),
@@ -564,7 +519,6 @@ class SalesforceSimulator:
             )
         status = int(fault)
         if status == 429:
-            self.stats.rate_limited += 1
             # Salesforce documents no 429 for REST; a neutral code keeps it apart from the daily quota's
             # REQUEST_LIMIT_EXCEEDED, which a client must treat as final.
             return _errors(
@@ -575,7 +529,7 @@ class SalesforceSimulator:
             )
         if status in (502, 504):
             text = "Bad Gateway" if status == 502 else "Gateway Timeout"
-            return _Response(status, f"<html><body><h1>{status} {text}</h1></body></html>".encode(), "text/html")
+            return Response(status, f"<html><body><h1>{status} {text}</h1></body></html>".encode(), "text/html")
         if status == 503:
             return _errors(
                 503,
@@ -609,7 +563,7 @@ class SalesforceSimulator:
 
     # ------------------------------------------------------------------ OAuth
 
-    def _issue(self, grant: str, refresh: bool = False, sign: bool = True) -> _Response:
+    def _issue(self, grant: str, refresh: bool = False, sign: bool = True) -> Response:
         base = self.base_url or "http://127.0.0.1"
         token = f"{self.org_id[:15]}!AQ" + "".join(self._token_rng.choice(B62 + ".") for _ in range(96))
         self._tokens[token] = grant
@@ -625,24 +579,22 @@ class SalesforceSimulator:
             body["signature"] = base64.b64encode(digest).decode()
         body["scope"] = "api refresh_token" if refresh or grant == "refresh_token" else "api"
         no_store = ("Cache-Control", "no-cache,must-revalidate,max-age=0,no-store,private")
-        return _Response(200, dumps(body), headers=[no_store])
+        return Response(200, dumps(body), headers=[no_store])
 
-    def _token(self, params: dict[str, str], headers: Any, body: bytes) -> _Response:
+    def _token(self, params: dict[str, str], headers: Any, body: bytes) -> Response:
         form = dict(params)
         form.update({k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()})
-        auth = headers.get("Authorization") or ""
-        if auth.lower().startswith("basic "):
-            with suppress(binascii.Error, UnicodeDecodeError, ValueError):
-                user, _, secret = base64.b64decode(auth[6:].strip()).decode().partition(":")
-                form.setdefault("client_id", user)
-                form.setdefault("client_secret", secret)
+        basic = basic_credentials(headers.get("Authorization"))
+        if basic is not None:
+            form.setdefault("client_id", basic[0])
+            form.setdefault("client_secret", basic[1])
         grant = form.get("grant_type", "")
         response = self._grant(grant, form)
         if response.status != 200:
             self.stats.auth_failures += 1
         return response
 
-    def _grant(self, grant: str, form: dict[str, str]) -> _Response:
+    def _grant(self, grant: str, form: dict[str, str]) -> Response:
         if grant not in ("client_credentials", "password", "refresh_token", JWT_BEARER):
             return _oauth_error("unsupported_grant_type", "grant type not supported")
         if grant == JWT_BEARER:
@@ -666,7 +618,7 @@ class SalesforceSimulator:
             return _oauth_error("invalid_grant", "authentication failure")
         return self._issue(grant)
 
-    def _jwt_grant(self, assertion: str) -> _Response:
+    def _jwt_grant(self, assertion: str) -> Response:
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -703,12 +655,12 @@ class SalesforceSimulator:
             return _oauth_error("invalid_grant", "expired authorization code")
         return self._issue(JWT_BEARER, sign=False)
 
-    def _identity(self, headers: Any) -> _Response:
+    def _identity(self, headers: Any) -> Response:
         if self._tokens.get(self._bearer(headers)) is None:
-            return _Response(403, b"Bad_OAuth_Token", "text/plain")
+            return Response(403, b"Bad_OAuth_Token", "text/plain")
         base = self.base_url or ""
         user = self.org.build("User", 0)
-        return _Response(
+        return Response(
             200,
             dumps(
                 {
@@ -736,14 +688,14 @@ class SalesforceSimulator:
 
     def _data(
         self, method: str, version: str, rest: str, params: dict[str, str], headers: Any, body: bytes
-    ) -> _Response:
+    ) -> Response:
         if rest == "" and method == "GET":
             names = ("sobjects", "query", "queryAll", "limits", "jobs")
-            return _Response(200, dumps({n: f"/services/data/{version}/{n}" for n in names}))
+            return Response(200, dumps({n: f"/services/data/{version}/{n}" for n in names}))
         if rest == "/limits" and method == "GET":
-            return _Response(200, dumps(self._limits()))
+            return Response(200, dumps(self._limits()))
         if rest == "/sobjects" and method == "GET":
-            return _Response(
+            return Response(
                 200,
                 dumps(
                     {
@@ -762,9 +714,9 @@ class SalesforceSimulator:
                 return _errors(404, "NOT_FOUND", _NOT_FOUND)
             sub = m.group(2)
             if sub is None:
-                return _Response(200, dumps({"objectDescribe": spec.global_entry(version), "recentItems": []}))
+                return Response(200, dumps({"objectDescribe": spec.global_entry(version), "recentItems": []}))
             if sub == "describe":
-                return _Response(200, dumps(spec.describe(version, S.child_relationships(spec.name))))
+                return Response(200, dumps(spec.describe(version, S.child_relationships(spec.name))))
             if sub == "deleted":
                 return self._get_deleted(spec, params)
             return self._retrieve(spec, sub, params, version)
@@ -797,7 +749,7 @@ class SalesforceSimulator:
         out.update(render_json(spec, rec, fields))
         return out
 
-    def _retrieve(self, spec: S.ObjectSpec, record_id: str, params: dict[str, str], version: str) -> _Response:
+    def _retrieve(self, spec: S.ObjectSpec, record_id: str, params: dict[str, str], version: str) -> Response:
         table = self.org.tables[spec.name]
         idx = table.index(record_id)
         if idx is None or table.state[idx] != LIVE:
@@ -812,7 +764,7 @@ class SalesforceSimulator:
                         400, "INVALID_FIELD", f"No such column '{name.strip()}' on sobject of type {spec.name}"
                     )
                 fields.append(f.name)
-        return _Response(200, dumps(self._record_json(spec, idx, fields, version)))
+        return Response(200, dumps(self._record_json(spec, idx, fields, version)))
 
     def _getter(self, spec: S.ObjectSpec) -> Any:
         table = self.org.tables[spec.name]
@@ -862,7 +814,7 @@ class SalesforceSimulator:
             rows = soql.order_rows(q, rows, getter)
         return soql.select(rows, q)
 
-    def _query(self, resource: str, params: dict[str, str], headers: Any, version: str) -> _Response:
+    def _query(self, resource: str, params: dict[str, str], headers: Any, version: str) -> Response:
         text = params.get("q")
         if text is None:
             return _errors(400, "MALFORMED_QUERY", "A query string has to be specified")
@@ -870,13 +822,13 @@ class SalesforceSimulator:
         for n, (obj, error) in enumerate(self._query_failures):
             if obj is None or obj == q.object.name.lower():
                 del self._query_failures[n]
-                self.stats.faults[error] += 1
+                self.stats.count_fault(error)
                 message = "Your query request was running for too long." if error == "QUERY_TIMEOUT" else error
                 return _errors(400, error, message)
         rows = self._run(q, include_deleted=resource == "queryAll")
         if q.count:
             self.stats.queries[f"count:{q.object.name}"] += 1
-            return _Response(200, dumps({"totalSize": len(rows), "done": True, "records": []}))
+            return Response(200, dumps({"totalSize": len(rows), "done": True, "records": []}))
         self.stats.queries[f"{resource}:{q.object.name}"] += 1
         batch = self.batch_size
         m = re.search(r"batchSize\s*=\s*(\d+)", headers.get("Sforce-Query-Options") or "")
@@ -885,7 +837,7 @@ class SalesforceSimulator:
         cursor = _Cursor(q.object.name, q.fields, rows, batch)
         return self._page(cursor, None, 0, version)
 
-    def _page(self, cursor: _Cursor, locator: str | None, start: int, version: str) -> _Response:
+    def _page(self, cursor: _Cursor, locator: str | None, start: int, version: str) -> Response:
         spec = S.BY_NAME[cursor.object]
         table = self.org.tables[spec.name]
         chunk = [i for i in cursor.rows[start : start + cursor.batch] if table.state[i] != PURGED]
@@ -899,9 +851,9 @@ class SalesforceSimulator:
                     self._cursors.popitem(last=False)
             body["nextRecordsUrl"] = f"/services/data/{version}/query/{locator}-{start + cursor.batch}"
         body["records"] = [self._record_json(spec, i, cursor.fields, version) for i in chunk]
-        return _Response(200, dumps(body))
+        return Response(200, dumps(body))
 
-    def _query_more(self, token: str, version: str) -> _Response:
+    def _query_more(self, token: str, version: str) -> Response:
         locator, _, offset = token.rpartition("-")
         cursor = self._cursors.get(locator)
         if cursor is None or not offset.isdigit():
@@ -910,7 +862,7 @@ class SalesforceSimulator:
         self.stats.queries[f"more:{cursor.object}"] += 1
         return self._page(cursor, locator, int(offset), version)
 
-    def _get_deleted(self, spec: S.ObjectSpec, params: dict[str, str]) -> _Response:
+    def _get_deleted(self, spec: S.ObjectSpec, params: dict[str, str]) -> Response:
         if "start" not in params or "end" not in params:
             missing = "start" if "start" not in params else "end"
             return _errors(400, "MISSING_ARGUMENT", f"Missing required parameter: {missing}")
@@ -932,7 +884,7 @@ class SalesforceSimulator:
         log = [(t, idx) for idx, t in table.deleted_at.items() if t >= horizon]
         hits = sorted((t, table.id(idx)) for t, idx in log if start <= t <= end)
         earliest = min((t for t, _ in log), default=horizon)
-        return _Response(
+        return Response(
             200,
             dumps(
                 {
@@ -974,12 +926,12 @@ class SalesforceSimulator:
             info["errorMessage"] = job.error
         return info
 
-    def _bulk(self, method: str, version: str, rest: str, params: dict[str, str], body: bytes) -> _Response:
+    def _bulk(self, method: str, version: str, rest: str, params: dict[str, str], body: bytes) -> Response:
         if rest == "" and method == "POST":
             return self._bulk_create(version, body)
         if rest == "" and method == "GET":
             jobs = [self._job_info(j, full=False) for j in self._jobs.values()]
-            return _Response(200, dumps({"done": True, "records": jobs, "nextRecordsUrl": None}))
+            return Response(200, dumps({"done": True, "records": jobs, "nextRecordsUrl": None}))
         m = re.match(r"^/([^/]+)(/results)?$", rest)
         job = self._jobs.get(m.group(1)) if m else None
         if m is None or job is None:
@@ -990,7 +942,7 @@ class SalesforceSimulator:
             return self._bulk_results(job, params, version)
         if method == "GET":
             self._advance(job)
-            return _Response(200, dumps(self._job_info(job)))
+            return Response(200, dumps(self._job_info(job)))
         if method == "PATCH":
             try:
                 wanted = json.loads(body or b"{}").get("state")
@@ -1001,13 +953,13 @@ class SalesforceSimulator:
             if job.state in ("JobComplete", "Failed", "Aborted"):
                 return _errors(400, "INVALIDJOBSTATE", f"Job {job.id} is already in state {job.state}")
             job.state = "Aborted"
-            return _Response(200, dumps(self._job_info(job, full=False)))
+            return Response(200, dumps(self._job_info(job, full=False)))
         if method == "DELETE":
             del self._jobs[job.id]
-            return _Response(204)
+            return Response(204)
         return _errors(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are GET,PATCH,DELETE")
 
-    def _bulk_create(self, version: str, body: bytes) -> _Response:
+    def _bulk_create(self, version: str, body: bytes) -> Response:
         try:
             spec = json.loads(body or b"{}")
         except ValueError:
@@ -1038,7 +990,7 @@ class SalesforceSimulator:
             del self._jobs[next(iter(self._jobs))]
         self.stats.bulk_jobs += 1
         self.stats.queries[f"bulk:{q.object.name}"] += 1
-        return _Response(200, dumps(self._job_info(job, full=False)))
+        return Response(200, dumps(self._job_info(job, full=False)))
 
     def _advance(self, job: _BulkJob) -> None:
         if job.state not in ("UploadComplete", "InProgress"):
@@ -1053,12 +1005,12 @@ class SalesforceSimulator:
                 del self._bulk_failures[n]
                 job.state, job.error = "Failed", message
                 self.stats.bulk_jobs_failed += 1
-                self.stats.faults["bulk_failed"] += 1
+                self.stats.count_fault("bulk_failed")
                 return
         job.rows = self._run(job.query, include_deleted=job.operation == "queryAll")
         job.state = "JobComplete"
 
-    def _bulk_results(self, job: _BulkJob, params: dict[str, str], version: str) -> _Response:
+    def _bulk_results(self, job: _BulkJob, params: dict[str, str], version: str) -> Response:
         if version != job.version:
             return _errors(409, "API_ERROR", "Use the same API version to get results that created the job")
         if job.state != "JobComplete" or job.rows is None:
@@ -1095,7 +1047,7 @@ class SalesforceSimulator:
             writer.writerow([_csv_value(t, rec[f]) for f, t in zip(fields, types, strict=True)])
             n += 1
         self.stats.bulk_result_pages += 1
-        return _Response(
+        return Response(
             200, out.getvalue().encode(), "text/csv", [("Sforce-Locator", locator), ("Sforce-NumberOfRecords", str(n))]
         )
 
@@ -1108,62 +1060,3 @@ def _csv_value(field_type: str, value: Any) -> Any:
     if field_type == "boolean":
         return "true" if value else "false"
     return value
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "SalesforceSimulator/1.0"
-    disable_nagle_algorithm = True
-    """Headers and body are two writes: without TCP_NODELAY, delayed ACKs add ~40 ms to every request."""
-    simulator: SalesforceSimulator
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def date_time_string(self, timestamp: float | None = None) -> str:
-        """The ``Date`` header: the org's clock, not the machine's."""
-        return super().date_time_string(self.simulator._now() if timestamp is None else timestamp)
-
-    def _handle(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        try:
-            response = self.simulator._respond(method, self.path, self.headers, body)
-        except Exception as exc:  # the simulator must answer like a server, not die
-            response = _errors(500, "UNKNOWN_EXCEPTION", f"{type(exc).__name__}: {exc}")
-        if response.action == "drop":
-            self.close_connection = True
-            return
-        with self.simulator._lock:
-            self.simulator.stats.statuses[response.status] += 1
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers:
-            self.send_header(name, value)
-        if response.close or response.action == "truncate":
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        if response.action == "truncate":
-            self.wfile.write(response.body[: max(1, len(response.body) // 2)])
-            self.wfile.flush()
-            return
-        self.wfile.write(response.body)
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
