@@ -6,10 +6,10 @@ import base64
 import datetime as dt
 import hashlib
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
 from simulators.clock import NOW
+from simulators.shared import Stats
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 250
@@ -85,19 +85,25 @@ class Content:
 
 
 @dataclass
-class SimulatorStats:
-    """What the simulator served: requests per path (every request, answered or not), 429s sent,
-    faults served, 401s sent (``scope_refused``: of those, for a missing scope)."""
+class SimulatorStats(Stats):
+    """What the simulator served: requests per path (every request, answered or not), statuses,
+    429s sent, faults served by kind (``faults_served``: how many), 401s sent
+    (``scope_refused``: of those, for a missing scope)."""
 
-    requests: Counter[str] = field(default_factory=Counter)
-    rate_limited: int = 0
-    faults: int = 0
     unauthorized: int = 0
     scope_refused: int = 0
 
+    def count_unauthorized(self, scope: bool = False) -> None:
+        with self._lock:
+            self.unauthorized += 1
+            self.scope_refused += scope
+
     def reset(self) -> None:
-        self.requests.clear()
-        self.rate_limited = self.faults = self.unauthorized = self.scope_refused = 0
+        with self._lock:
+            self.requests.clear()
+            self.statuses.clear()
+            self.faults.clear()
+            self.rate_limited = self.unauthorized = self.scope_refused = 0
 
 
 @dataclass
