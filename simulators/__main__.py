@@ -13,34 +13,38 @@ import signal
 import sys
 import threading
 from types import FrameType
-from typing import Any
+
+from simulators.shared import HttpSimulator
 
 log = logging.getLogger("simulators")
+
+
+def _common(parser: argparse.ArgumentParser, port: int) -> None:
+    """The switches every simulator takes."""
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=port, help=f"0 picks a free port (default {port})")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--error-rate", type=float, default=0.0, help="share of requests failed with a 5xx")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
+    parser.add_argument("--log-level", default="WARNING")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m simulators", description=__doc__.splitlines()[0])
     systems = parser.add_subparsers(dest="system", required=True)
     zd = systems.add_parser("zendesk", help="the Zendesk Support API (and Talk's incremental calls export)")
-    zd.add_argument("--host", default="127.0.0.1")
-    zd.add_argument("--port", type=int, default=8123, help="0 picks a free port (default 8123)")
+    _common(zd, 8123)
     zd.add_argument("--tickets", type=int, default=2000, help="number of tickets (default 2000)")
-    zd.add_argument("--seed", type=int, default=1)
     zd.add_argument("--export-rpm", type=int, default=10, help="incremental export requests a minute (default 10)")
     zd.add_argument("--account-rpm", type=int, default=700, help="requests a minute for the account (default 700)")
     zd.add_argument("--rate-window", type=float, default=60.0, help="rate-limit window in seconds (default 60)")
     zd.add_argument("--email", default="admin@example.com")
     zd.add_argument("--token", default="sim-token", help="API token")
     zd.add_argument("--oauth-token", default="sim-oauth-token")
-    zd.add_argument("--error-rate", type=float, default=0.0)
-    zd.add_argument("--latency-ms", type=float, default=0.0)
     zd.add_argument("--disable", action="append", default=[], choices=["talk", "slas", "csat"])
-    zd.add_argument("--log-level", default="WARNING")
     sf = systems.add_parser("salesforce", help="Salesforce: OAuth, REST (SOQL, describe, deleted) and Bulk API 2.0")
-    sf.add_argument("--host", default="127.0.0.1")
-    sf.add_argument("--port", type=int, default=8124, help="0 picks a free port (default 8124)")
+    _common(sf, 8124)
     sf.add_argument("--cases", type=int, default=3000, help="number of cases (default 3000)")
-    sf.add_argument("--seed", type=int, default=1)
     sf.add_argument("--daily-limit", type=int, default=100_000, help="API requests a day (default 100000)")
     sf.add_argument("--api-version", default="v62.0")
     sf.add_argument("--client-id", default="sim-client-id")
@@ -50,22 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     sf.add_argument("--security-token", default="SIMTOKEN")
     sf.add_argument("--refresh-token", default="sim-refresh-token")
     sf.add_argument("--jwt-public-key", default=None, help="PEM file of the public key JWT bearer assertions use")
-    sf.add_argument("--error-rate", type=float, default=0.0)
-    sf.add_argument("--latency-ms", type=float, default=0.0)
-    sf.add_argument("--log-level", default="WARNING")
     cf = systems.add_parser("confluence", help="Confluence Cloud: REST API v2 (and v1 CQL search)")
-    cf.add_argument("--host", default="127.0.0.1")
-    cf.add_argument("--port", type=int, default=8125, help="0 picks a free port (default 8125)")
+    _common(cf, 8125)
     cf.add_argument("--pages", type=int, default=600, help="generated pages on top of the world's articles")
     cf.add_argument("--blogposts", type=int, default=30)
-    cf.add_argument("--seed", type=int, default=1)
     cf.add_argument("--email", default="sync-bot@supportlake-demo.com")
     cf.add_argument("--token", default="confluence-sim-token", help="the API token of --email (Basic auth)")
     cf.add_argument("--oauth-token", default="confluence-sim-oauth", help="the Bearer token")
     cf.add_argument("--rate-limit", type=int, default=None, help="requests per --rate-window (default: no limit)")
     cf.add_argument("--rate-window", type=float, default=60.0)
-    cf.add_argument("--error-rate", type=float, default=0.0)
-    cf.add_argument("--latency-ms", type=int, default=0)
     cf.add_argument(
         "--without-scope",
         action="append",
@@ -73,7 +70,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SCOPE",
         help="a scope the token lacks, e.g. read:label (repeatable): its endpoints answer 401",
     )
-    cf.add_argument("--log-level", default="WARNING")
     return parser
 
 
@@ -93,13 +89,7 @@ def _run_confluence(args: argparse.Namespace) -> int:
         latency_ms=args.latency_ms,
         without_scopes=args.without_scope,
     )
-    stop = _stop_event()
-    with sim.serve(port=args.port, host=args.host) as base_url:
-        print(base_url, flush=True)  # the one line a parent process reads
-        log.info("serving Confluence at %s", base_url)
-        while not stop.wait(0.5):
-            pass
-    return 0
+    return _serve(sim, args, "Confluence")
 
 
 def _stop_event() -> threading.Event:
@@ -139,7 +129,7 @@ def _run_salesforce(args: argparse.Namespace) -> int:
     return _serve(sim, args, f"{sim.n_cases} cases")
 
 
-def _serve(sim: Any, args: argparse.Namespace, what: str) -> int:
+def _serve(sim: HttpSimulator, args: argparse.Namespace, what: str) -> int:
     """Serve until SIGTERM or SIGINT, printing the base URL as the first line of stdout."""
     stop = _stop_event()
     base_url = sim.start(port=args.port, host=args.host)

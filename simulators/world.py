@@ -333,6 +333,7 @@ def build_world(seed: int = 1, n_accounts: int = 300) -> World:
     customers = _customers(rng, accounts, taken)
     return World(seed, COMPANY_DOMAIN, accounts, agents, admins, articles, customers)
 
+
 def weighted(table: tuple[tuple[Any, float], ...]) -> Callable[[float], Any]:
     """A function from a uniform number in [0, 1) to a value of ``table`` by weight."""
     total = sum(w for _, w in table)

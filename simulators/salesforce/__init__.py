@@ -2,6 +2,7 @@
 Bulk API 2.0 query jobs, serving the seeded company world shared with the Zendesk and Confluence
 simulators. See :class:`SalesforceSimulator`."""
 
-from .server import SalesforceSimulator, SalesforceStats
+from .core import SalesforceStats
+from .server import SalesforceSimulator
 
 __all__ = ["SalesforceSimulator", "SalesforceStats"]

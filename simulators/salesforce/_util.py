@@ -1,32 +1,16 @@
-"""Small, fast helpers: Salesforce Ids, timestamp formats, seeded randomness, JSON."""
+"""Small, fast helpers: Salesforce Ids, timestamp formats, seeded randomness."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import re
 import time
-from typing import Any
 
 from simulators.world import (
     salesforce_id18,
     weighted,  # noqa: F401 - re-exported for the modules here
 )
-
-try:  # orjson is faster; the standard library is the fallback
-    import orjson
-
-    def dumps(obj: Any) -> bytes:
-        """Compact JSON bytes."""
-        return orjson.dumps(obj)
-
-except ImportError:  # pragma: no cover - exercised only without orjson
-
-    def dumps(obj: Any) -> bytes:
-        """Compact JSON bytes."""
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
-
 
 MINUTE = 60
 HOUR = 3600
@@ -143,5 +127,3 @@ def rng_for(seed: int, *parts: int) -> random.Random:
     for part in parts:
         key = (key * 1_000_003) ^ (part & 0xFFFFFFFFFFFF)
     return random.Random(key)
-
-

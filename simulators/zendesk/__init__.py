@@ -3,7 +3,8 @@
 See :class:`ZendeskSimulator`. Data comes from the shared :mod:`simulators.world`.
 """
 
-from .server import Stats
+from simulators.shared import Stats
+
 from .simulator import DEFAULT_NOW, FAULT_KINDS, RECORD_KINDS, ZendeskSimulator
 
 __all__ = ["DEFAULT_NOW", "FAULT_KINDS", "RECORD_KINDS", "Stats", "ZendeskSimulator"]

@@ -1,27 +1,11 @@
-"""Small, fast helpers: timestamps, business hours, seeded randomness, JSON, opaque cursors."""
+"""Small, fast helpers: timestamps, business hours, seeded randomness, opaque cursors."""
 
 from __future__ import annotations
 
 import _random
 import base64
 import binascii
-import json
 import time
-from typing import Any
-
-try:  # orjson is faster; the standard library is the fallback
-    import orjson
-
-    def dumps(obj: Any) -> bytes:
-        """Compact JSON bytes."""
-        return orjson.dumps(obj)
-
-except ImportError:  # pragma: no cover - exercised only without orjson
-
-    def dumps(obj: Any) -> bytes:
-        """Compact JSON bytes."""
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
-
 
 MINUTE = 60
 HOUR = 3600
@@ -81,8 +65,6 @@ def rng_for(seed: int, *parts: int) -> _random.Random:
     for part in parts:
         key = ((key * 1_000_003) ^ part) & 0xFFFFFFFFFFFFFFFF
     return _random.Random(key)
-
-
 
 
 def encode_cursor(*parts: int) -> str:

@@ -14,8 +14,6 @@ how the ticket export side-loads metric sets) and :meth:`ZendeskSimulator.inject
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import datetime as dt
 import gc
@@ -24,33 +22,40 @@ import random
 import threading
 import time
 import zlib
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from simulators.clock import NOW
+from simulators.shared import (
+    JSON,
+    TEXT,
+    FaultQueue,
+    HttpSimulator,
+    RateWindow,
+    Request,
+    Response,
+    Stats,
+    basic_credentials,
+    bearer_token,
+    dumps,
+    roll_fault,
+)
 from simulators.world import World, build_world
 
 from . import catalog as cat
 from . import endpoints as ep
-from ._util import dumps
-from .server import (
+from .errors import (
     ACCOUNT_LIMITED,
     BAD_JSON,
     EXPORT_LIMITED,
     FORBIDDEN,
     INVALID_TOKEN,
-    JSON,
     NOT_FOUND,
-    TEXT,
     UNAUTHORIZED,
-    App,
-    HttpServer,
-    RateWindow,
-    Response,
-    Stats,
     error_response,
+    limit_headers,
 )
 from .store import Store, public
 from .views import audit_json, call_json, comment_record, metric_event_json, metric_set_json, rating_json, ticket_json
@@ -102,7 +107,7 @@ def _epoch(value: dt.datetime | int) -> int:
     return int(value)
 
 
-class ZendeskSimulator(App):
+class ZendeskSimulator(HttpSimulator):
     """A local Zendesk Support API over generated data.
 
     ``seed`` fixes everything (the same seed and the same calls give byte-identical responses);
@@ -111,6 +116,8 @@ class ZendeskSimulator(App):
     Credentials, faults and limits are attributes that can be changed while serving; ``stats``
     counts what was served.
     """
+
+    server_name = "zendesk-simulator"
 
     def __init__(
         self,
@@ -158,13 +165,10 @@ class ZendeskSimulator(App):
         self.stats = Stats()
         self._lock = threading.Lock()
         self._fault_rng = random.Random(f"zendesk-faults:{seed}")
-        self._injected: deque[tuple[str, str]] = deque()
+        self._injected: FaultQueue[str] = FaultQueue(_valid_fault)
         self._account_window = RateWindow()
         self._export_window = RateWindow()
-        self._server: HttpServer | None = None
         self._pages = PageCache(cache_mb * 1024 * 1024)
-        self.base_url: str | None = None
-        """Where the simulator listens while it serves (``http://127.0.0.1:PORT``), else None."""
 
     # ------------------------------------------------------------------------------------------
     # lifecycle
@@ -188,28 +192,6 @@ class ZendeskSimulator(App):
         self.email = value.get("email", self.email)
         self.api_token = value.get("api_token", self.api_token)
         self.oauth_token = value.get("oauth_token", self.oauth_token)
-
-    def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
-        """Serve in a daemon thread; returns the base URL (``http://127.0.0.1:PORT``)."""
-        if self._server is None:
-            self._server = HttpServer(self, host, port)
-            self.base_url = self._server.base_url
-        return self._server.base_url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-            self.base_url = None
-
-    @contextlib.contextmanager
-    def serve(self, port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
-        """Serve for the duration of the ``with`` block, yielding the base URL."""
-        base_url = self.start(port, host)
-        try:
-            yield base_url
-        finally:
-            self.stop()
 
     # ------------------------------------------------------------------------------------------
     # data
@@ -273,35 +255,29 @@ class ZendeskSimulator(App):
         """Queue faults for the next requests whose path starts with ``path_prefix``, one each:
         an HTTP status (``"503"``, ``"500"``, ``"429"``, ...), ``"drop"`` (close the connection
         without answering), ``"truncate"`` (close half-way through the body) or ``"badjson"``."""
-        with self._lock:
-            for fault in faults:
-                if fault not in FAULT_KINDS and not (fault.isdigit() and len(fault) == 3):
-                    raise ValueError(f"unknown fault {fault!r}")
-                self._injected.append((path_prefix, fault))
+        self._injected.inject(path_prefix, faults)
 
     def reset_stats(self) -> None:
-        with self._lock:
-            self.stats = Stats()
+        self.stats = Stats()
 
     # ------------------------------------------------------------------------------------------
     # requests
 
+    def respond(self, request: Request) -> Response:
+        return self.handle(request.target, dict(request.headers.items()), request.host_url)
+
     def handle(self, path: str, headers: dict[str, str], base_url: str) -> Response:
-        """Answer one GET request (transport-independent; the HTTP server calls this)."""
+        """Answer one GET request (transport-independent; :meth:`respond` calls this)."""
         parts = urlsplit(path)
         raw_path = parts.path
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
         route_key = raw_path.rstrip("/").removesuffix(".json")
-        with self._lock:
-            self.stats.requests[raw_path] += 1
+        self.stats.count_request(raw_path)
         if self.latency_ms > 0:
             time.sleep(self.latency_ms / 1000)
-        response = self._answer(raw_path, route_key, params, headers, base_url)
-        with self._lock:
-            self.stats.statuses[response.status] += 1
-        return response
+        return self._route(raw_path, route_key, params, headers, base_url)
 
-    def _answer(
+    def _route(
         self, raw_path: str, route_key: str, params: dict[str, str], headers: dict[str, str], base: str
     ) -> Response:
         route = ROUTES.get(route_key)
@@ -321,7 +297,7 @@ class ZendeskSimulator(App):
     ) -> Response:
         """Scripted fault, authentication, routing, plan features, rate limit, random fault, data."""
         export = bool(route and route[1])
-        injected = self._take_injected(raw_path)
+        injected = self._injected.take(raw_path)
         if injected is not None and injected not in ("429", "truncate"):
             return self._fault(injected)
         auth_failure = self._authenticate(headers)
@@ -337,13 +313,12 @@ class ZendeskSimulator(App):
         if limited is not None:
             return limited
         fault = injected if injected == "truncate" else self._random_fault()
-        if fault in ("500", "502", "503", "504", "drop"):
-            return self._fault(str(fault))
+        if fault is not None and fault != "truncate":
+            return self._fault(fault)
         response = self._call(endpoint, params, base)
         if fault == "truncate":
             response.action = "truncate"
-            with self._lock:
-                self.stats.faults["truncate"] += 1
+            self.stats.count_fault("truncate")
         return response
 
     def _call(self, endpoint: Endpoint, params: dict[str, str], base: str) -> Response:
@@ -374,42 +349,26 @@ class ZendeskSimulator(App):
 
     def _authenticate(self, headers: dict[str, str]) -> Response | None:
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
-        scheme, _, credential = auth.partition(" ")
-        if scheme.lower() == "bearer":
-            return None if credential.strip() == self.oauth_token else Response(401, INVALID_TOKEN)
-        if scheme.lower() == "basic":
-            try:
-                user, _, secret = base64.b64decode(credential.strip()).decode().partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                return Response(401, UNAUTHORIZED, headers=[("WWW-Authenticate", 'Basic realm="Web Password"')])
-            if user == f"{self.email}/token" and secret == self.api_token:
-                return None
+        token = bearer_token(auth)
+        if token is not None:
+            return None if token == self.oauth_token else Response(401, INVALID_TOKEN)
+        basic = basic_credentials(auth)
+        if basic is not None and basic == (f"{self.email}/token", self.api_token):
+            return None
         return Response(401, UNAUTHORIZED, headers=[("WWW-Authenticate", 'Basic realm="Web Password"')])
-
-    def _take_injected(self, raw_path: str) -> str | None:
-        with self._lock:
-            for i, (prefix, fault) in enumerate(self._injected):
-                if raw_path.startswith(prefix):
-                    del self._injected[i]
-                    return fault
-        return None
 
     def _random_fault(self) -> str | None:
         with self._lock:
-            roll = self._fault_rng.random()
-            if roll < self.drop_rate:
-                return "drop"
-            roll -= self.drop_rate
-            if roll < self.truncate_rate:
-                return "truncate"
-            roll -= self.truncate_rate
-            if roll < self.error_rate:
-                return self._fault_rng.choice(("500", "502", "503", "504"))
-        return None
+            fault = roll_fault(
+                self._fault_rng,
+                drop_rate=self.drop_rate,
+                truncate_rate=self.truncate_rate,
+                error_rate=self.error_rate,
+            )
+        return None if fault is None else str(fault)
 
     def _fault(self, fault: str) -> Response:
-        with self._lock:
-            self.stats.faults[fault] += 1
+        self.stats.count_fault(fault)
         if fault == "drop":
             return Response(0, action="drop")
         if fault == "truncate":
@@ -434,31 +393,30 @@ class ZendeskSimulator(App):
         window = self.rate_window_seconds
         with self._lock:
             if forced:
-                self.stats.rate_limited += 1
-                self.stats.faults["429"] += 1
+                self.stats.count_fault("429")
                 return self._too_many(export, 1)
             ok, _, retry = self._account_window.acquire(now, self.account_rpm, window)
             if ok and export:
                 ok, _, retry = self._export_window.acquire(now, self.export_rpm, window)
                 if not ok:  # give the account slot back: a refused request does not count
-                    self._account_window.stamps.pop()
+                    self._account_window.release()
             if ok:
                 return None
-            self.stats.rate_limited += 1
+            self.stats.count_rate_limited()
         return self._too_many(export, retry)
 
     def _too_many(self, export: bool, retry_after: int) -> Response:
         body = EXPORT_LIMITED if export else ACCOUNT_LIMITED
         response = Response(429, body, TEXT, [("Retry-After", str(retry_after))])
         limit = self.export_rpm if export else self.account_rpm
-        response.headers += _limit_headers(limit, 0, retry_after)
+        response.headers += limit_headers(limit, 0, retry_after)
         return response
 
     def _add_limit_headers(self, response: Response, export: bool) -> None:
         window, limit = self._limits(export)
         with self._lock:
             remaining, reset = window.peek(time.monotonic(), limit, self.rate_window_seconds)
-        response.headers += _limit_headers(limit, remaining, reset)
+        response.headers += limit_headers(limit, remaining, reset)
 
 
 @contextlib.contextmanager
@@ -511,14 +469,8 @@ class PageCache:
             self.size -= len(old)
 
 
-def _limit_headers(limit: int, remaining: int, reset: int) -> list[tuple[str, str]]:
-    return [
-        ("X-Rate-Limit", str(limit)),
-        ("X-Rate-Limit-Remaining", str(remaining)),
-        ("ratelimit-limit", str(limit)),
-        ("ratelimit-remaining", str(remaining)),
-        ("ratelimit-reset", str(reset)),
-    ]
+def _valid_fault(fault: str) -> bool:
+    return fault in FAULT_KINDS or (fault.isdigit() and len(fault) == 3)
 
 
 __all__ = ["DEFAULT_NOW", "FAULT_KINDS", "JSON", "RECORD_KINDS", "ZendeskSimulator"]

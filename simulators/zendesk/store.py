@@ -31,18 +31,7 @@ from simulators.world import World
 
 from . import catalog as cat
 from ._util import DAY, iso
-from .history import (
-    ACT_DELETE,
-    ACT_RERATE,
-    ACT_UPDATE,
-    Action,
-    Context,
-    TicketHistory,
-    agent_user_id,
-    build_history,
-    customer_user_id,
-    organization_id,
-)
+from .history import build_history
 from .plan import (
     CLOSED,
     CLOSED_UNSOLVED,
@@ -56,6 +45,17 @@ from .plan import (
     REOPENED,
     SOLVED,
     plan_ticket,
+)
+from .timeline import (
+    ACT_DELETE,
+    ACT_RERATE,
+    ACT_UPDATE,
+    Action,
+    Context,
+    TicketHistory,
+    agent_user_id,
+    customer_user_id,
+    organization_id,
 )
 from .views import MetricEvent, metric_events
 

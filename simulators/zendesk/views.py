@@ -17,8 +17,8 @@ from typing import Any
 
 from . import catalog as cat
 from ._util import business_before, business_seconds, iso, minutes
-from .history import Audit, Call, Comment, Rating, TicketHistory
 from .plan import VOICE
+from .timeline import Audit, Call, Comment, Rating, TicketHistory
 
 _VIA_NAMES = {
     "web": "Web form",

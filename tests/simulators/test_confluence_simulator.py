@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -389,7 +390,10 @@ def test_injected_faults_in_order(own_sim: ConfluenceSimulator) -> None:
     assert "X-RateLimit-Reset" in r.headers
     assert get(own_sim, f"{V2}/pages").status_code == 200  # "ok"
     assert get(own_sim, f"{V2}/pages").status_code == 200  # the queue is empty
-    assert own_sim.stats.faults == 7
+    assert own_sim.stats.faults_served == 7
+    assert own_sim.stats.faults == Counter(
+        {"503": 1, "500": 1, "502": 1, "drop": 1, "bad_json": 1, "truncate": 1, "429": 1}
+    )
     assert own_sim.stats.requests[f"{V2}/pages"] == 10
 
 
