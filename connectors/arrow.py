@@ -23,6 +23,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from common.coltypes import TIMESTAMP, arrow_type, dlt_type
+
 try:
     import orjson
 
@@ -36,17 +38,6 @@ except ImportError:  # pragma: no cover
 
 
 log = logging.getLogger("supportlake.arrow")
-
-TIMESTAMP = pa.timestamp("us", tz="UTC")
-
-_ARROW_TYPES: dict[str, pa.DataType] = {
-    "text": pa.string(),
-    "bigint": pa.int64(),
-    "double": pa.float64(),
-    "bool": pa.bool_(),
-    "timestamp": TIMESTAMP,
-    "json": pa.string(),
-}
 
 
 def flatten(record: Mapping[str, Any], max_depth: int = 4) -> dict[str, Any]:
@@ -94,7 +85,7 @@ class TableBuilder:
 
     def __post_init__(self) -> None:
         for col, kind in self.columns.items():
-            self._types[col] = _ARROW_TYPES[kind]
+            self._types[col] = arrow_type(kind)
         self._json_keys = tuple(c for c, kind in self.columns.items() if kind == "json")
 
     def build(self, rows: Sequence[Mapping[str, Any]], extra: Mapping[str, pa.Array] | None = None) -> pa.Table:
@@ -237,15 +228,7 @@ def _as_type(values: list[Any], typ: pa.DataType, table: str, column: str) -> pa
 
 def dlt_columns(columns: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     """Declared column types as dlt column hints, so the columns exist even while all null."""
-    mapping = {
-        "text": "text",
-        "bigint": "bigint",
-        "double": "double",
-        "bool": "bool",
-        "timestamp": "timestamp",
-        "json": "text",
-    }
-    return {name: {"data_type": mapping[kind], "nullable": True} for name, kind in columns.items()}
+    return {name: {"data_type": dlt_type(kind), "nullable": True} for name, kind in columns.items()}
 
 
 def sequence(start: int, n: int) -> pa.Array:

@@ -8,7 +8,6 @@ The same annotations give the warehouse column types (:func:`column_types`).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import types
 from collections.abc import Iterable, Mapping
@@ -16,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from common.coltypes import PAYLOAD_KINDS
 
 log = logging.getLogger("supportlake.schemas")
 
@@ -29,15 +30,6 @@ class Payload(BaseModel):
     nested_columns: ClassVar[dict[str, str]] = {}
 
 
-_SCALARS: dict[Any, str] = {
-    int: "bigint",
-    float: "double",
-    bool: "bool",
-    str: "text",
-    dt.datetime: "timestamp",
-}
-
-
 def column_types(model: type[Payload]) -> dict[str, str]:
     """Warehouse column types of a payload model: scalars from annotations, plus nested ones."""
     out: dict[str, str] = {}
@@ -48,7 +40,7 @@ def column_types(model: type[Payload]) -> dict[str, str]:
         if get_origin(hint) in (Union, types.UnionType):
             args = [a for a in get_args(hint) if a is not type(None)]
             base = args[0] if len(args) == 1 else None
-        kind = _SCALARS.get(base)
+        kind = PAYLOAD_KINDS.get(base)
         if kind is not None:
             out[name] = kind
     out.update(model.nested_columns)

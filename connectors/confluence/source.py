@@ -59,6 +59,7 @@ from urllib.parse import quote
 import dlt
 from dlt.sources import DltResource
 
+from common.dates import parse_start_date, parse_time
 from connectors.arrow import TableBuilder, flatten, sequence
 from connectors.confluence.credentials import ConfluenceApiTokenCredentials, ConfluenceOAuthCredentials
 from connectors.confluence.deletions import DELETIONS
@@ -73,12 +74,11 @@ from connectors.confluence.endpoints import (
     ContentStream,
 )
 from connectors.confluence.settings import (
+    START_DATE,
     make_client,
     parse_space_keys,
-    parse_start_date,
     resolve_base_url,
 )
-from connectors.confluence.settings import parse_time as _parse_time
 from connectors.confluence.spaces import SpaceDirectory
 from connectors.confluence.spaces import results as _results
 from connectors.deletions import flag_arrow
@@ -133,7 +133,7 @@ def confluence_source(
     ctx = ConfluenceContext(
         client=client,
         directory=SpaceDirectory(client, parse_space_keys(space_keys)),
-        start=parse_start_date(start_date),
+        start=parse_start_date(start_date, START_DATE),
         overlap=dt.timedelta(minutes=overlap_minutes),
         detect_deletions=detect_deletions,
         detect_label_changes=detect_label_changes,
@@ -260,7 +260,7 @@ class ContentWalk:
         finally:
             self.writer.count_rejections(self.client, self.stream.name)
         self.state["v"] = STATE_VERSION
-        watermark = _parse_time(self.state.get("watermark"))
+        watermark = parse_time(self.state.get("watermark"))
         if self.newest is not None and (watermark is None or self.newest > watermark):
             self.state["watermark"] = self.newest.isoformat()
         if known is not None:
@@ -271,7 +271,7 @@ class ContentWalk:
 
     def cutoff(self) -> dt.datetime | None:
         """Content whose version is older than this was loaded by an earlier run."""
-        watermark = _parse_time(self.state.get("watermark"))
+        watermark = parse_time(self.state.get("watermark"))
         candidates = [t for t in (watermark - self.ctx.overlap if watermark else None, self.ctx.start) if t]
         return max(candidates) if candidates else None
 
@@ -599,7 +599,7 @@ def _column(name: str) -> str:
 
 def _changed_at(record: Mapping[str, Any]) -> dt.datetime:
     """``version.createdAt`` of a validated record, as an aware datetime."""
-    parsed = _parse_time(record["version"]["createdAt"])
+    parsed = parse_time(record["version"]["createdAt"])
     assert parsed is not None
     return parsed
 
@@ -617,7 +617,7 @@ def _inventory_entry(record: Mapping[str, Any]) -> tuple[list[Any], dt.datetime]
     if not isinstance(version, Mapping) or not isinstance(version.get("number"), int):
         return None
     try:
-        changed = _parse_time(version.get("createdAt"))
+        changed = parse_time(version.get("createdAt"))
     except ValueError:
         return None
     if changed is None:

@@ -54,6 +54,7 @@ import pyarrow as pa
 import requests
 from dlt.sources import DltResource
 
+from common.dates import parse_start_date
 from connectors.arrow import TableBuilder, sequence
 from connectors.deletions import DLT_COLUMNS as DELETION_COLUMNS
 from connectors.deletions import flag_arrow
@@ -97,6 +98,7 @@ from schemas.payload import Payload, Validator
 log = logging.getLogger("supportlake.salesforce")
 
 SOURCE = "salesforce"
+START_DATE = "SOURCES__SALESFORCE__START_DATE"
 DEFAULT_API_VERSION = "v62.0"
 STATE_KEY = "salesforce_v1"
 """Each resource's state lives under this key of its dlt resource state (versioned layout)."""
@@ -324,7 +326,7 @@ def make_context(
         auth=SalesforceOAuth(credentials, login),
         objects=configured,
         api_version=parse_api_version(api_version),
-        start_date=parse_start_date(start_date),
+        start_date=parse_start_date(start_date, START_DATE),
         lookback=dt.timedelta(minutes=int(lookback_minutes)),
         bulk_threshold=int(bulk_threshold),
         bulk_max_records=int(bulk_max_records),
@@ -375,21 +377,6 @@ def parse_api_version(value: str) -> str:
     if not match:
         raise ConfigError(f"SOURCES__SALESFORCE__API_VERSION must look like v62.0, got {value!r}")
     return f"v{match.group(1)}.{match.group(2) or 0}"
-
-
-def parse_start_date(value: str | dt.datetime | None) -> dt.datetime | None:
-    """``start_date`` as an aware UTC datetime; ``None`` means all history."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(
-            f"SOURCES__SALESFORCE__START_DATE must be an ISO date (2024-01-31) or datetime, got {value!r}"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 # --------------------------------------------------------------------------------------------

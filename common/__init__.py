@@ -1,0 +1,1 @@
+"""Neutral building blocks every package may import: errors, secrets, column types, dates."""
