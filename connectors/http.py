@@ -20,10 +20,11 @@ from __future__ import annotations
 import collections
 import gc
 import logging
+import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,7 +47,7 @@ from connectors.errors import (
     RetriableAPIError,
     RetriesExhausted,
 )
-from connectors.paginators import BasePaginator, Request
+from connectors.paginators import BasePaginator, Position, Request
 from connectors.secrets import redact, redact_url
 
 try:  # orjson is a dlt dependency and parses ~3x faster; the standard library is the fallback.
@@ -344,6 +345,8 @@ class HttpResult:
     url: str = ""
     elapsed: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    position: Position | None = None
+    """Where the paginator stood right after this page (set by :meth:`HttpClient.paginate`)."""
 
 
 class HttpClient:
@@ -527,8 +530,30 @@ class HttpClient:
         paginator: BasePaginator,
         params: Mapping[str, Any] | None = None,
         rate_group: str = "default",
+        prefetch: int = 0,
     ) -> Iterator[HttpResult]:
-        """Walk every page of ``path``; yields each page's result as soon as it arrives."""
+        """Walk every page of ``path``; yields each page's result as soon as it arrives.
+
+        Each result carries ``position``, where the paginator stood right after that page (what
+        a caller stores once the page is loaded). ``prefetch`` > 0: a producer thread fetches and
+        parses up to that many pages ahead while the caller works on the current one (the
+        requests are the same, made in the same order; an error reaches the caller after the
+        pages before it, and stopping early stops the producer)."""
+        pages = self._pages(path, endpoint=endpoint, paginator=paginator, params=params, rate_group=rate_group)
+        if prefetch <= 0:
+            yield from pages
+            return
+        yield from _prefetched(pages, prefetch, f"{self.name}.{endpoint}")
+
+    def _pages(
+        self,
+        path: str,
+        *,
+        endpoint: str,
+        paginator: BasePaginator,
+        params: Mapping[str, Any] | None,
+        rate_group: str,
+    ) -> Generator[HttpResult, None, None]:
         request = Request(url=path, params=dict(params or {}))
         paginator.init_request(request)
         seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
@@ -544,6 +569,7 @@ class HttpClient:
             seen.add(key)
             result = self.get_json(url, endpoint=endpoint, params=request.params, rate_group=rate_group)
             paginator.update_state(result.response, result.data)
+            result.position = paginator.position()
             yield result
             if not paginator.has_next_page:
                 return
@@ -655,6 +681,49 @@ class HttpClient:
                 "not available to this account or user", endpoint=where, url=url, status=status, body=text
             )
         raise FatalAPIError("request failed", endpoint=where, url=url, status=status, body=text)
+
+
+_DONE = object()
+
+
+def _prefetched(pages: Generator[HttpResult, None, None], depth: int, name: str) -> Iterator[HttpResult]:
+    """``pages`` produced by a thread up to ``depth`` ahead of the consumer, in order."""
+    box: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not put(page):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, raised there in order
+            put(exc)
+        finally:
+            pages.close()
+
+    thread = threading.Thread(target=produce, name=f"prefetch {name}", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = box.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 @contextmanager

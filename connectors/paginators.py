@@ -32,12 +32,25 @@ class Request:
     server_link: bool = False
 
 
+@dataclass(frozen=True)
+class Position:
+    """Where a paginator stands after a page: what an incremental stream keeps in its state
+    (:mod:`connectors.incremental`) once the page is loaded."""
+
+    after_cursor: str | None = None
+    end_time: int | None = None
+
+
 class BasePaginator:
     """The protocol. Subclasses override :meth:`update_state` (and, when needed, the others)."""
 
     def __init__(self) -> None:
         self.has_next_page = True
         self._next_url: str | None = None
+
+    def position(self) -> Position:
+        """A snapshot of where the walk is (read while later pages may already be fetched)."""
+        return Position(after_cursor=getattr(self, "after_cursor", None), end_time=getattr(self, "end_time", None))
 
     def init_request(self, request: Request) -> None:
         """Adjust the first request (page size, ...). Default: leave it as declared."""

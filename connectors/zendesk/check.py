@@ -89,8 +89,8 @@ def _probe(client: HttpClient, endpoint: Endpoint, start: int) -> Probe:
     extra: dict[str, Any] = {}
     if endpoint.rate_group == EXPORT and endpoint.incremental != "start_time_then_cursor":
         extra["per_page"] = 1  # the cursor-paginated form takes page[size], set by first_page
-    if endpoint.incremental in ("cursor_export", "start_time", "start_time_then_cursor"):
-        extra["start_time"] = start
+    if endpoint.mode.start_param:
+        extra[endpoint.mode.start_param] = start
     params = first_page(endpoint, **extra)
 
     def request() -> str | None:
