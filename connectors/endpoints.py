@@ -14,7 +14,7 @@ from typing import Any, Literal
 from connectors.arrow import TableBuilder, dlt_columns
 from connectors.deletions import NEVER, Deletion, SourceDeletions
 from connectors.errors import AuthError, NotAvailableError
-from connectors.http import HttpClient
+from connectors.http import HttpClient, gc_paused
 from connectors.incremental import MODES
 from connectors.incremental import Incremental as IncrementalMode
 from connectors.paginators import BasePaginator
@@ -147,47 +147,48 @@ def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterato
         mode.advance(state, released, newest, endpoint.overlap_seconds)
         newest = None
 
-    try:
-        for page in client.paginate(
-            endpoint.path,
-            endpoint=endpoint.name,
-            paginator=paginator,
-            params=params,
-            rate_group=endpoint.rate_group,
-            prefetch=ctx.prefetch,
-        ):
-            released = page.position
-            n_records = 0
-            split = endpoint.records(page.data)
-            if endpoint.page_check is not None:
-                warning = endpoint.page_check(page.data, split)
-                if warning:
-                    client.stats.warn(source, endpoint.name, warning)
-            for table_name, records in split.items():
-                good = writer.validate(table_name, records)
-                n_records += len(records)
-                if table_name == endpoint.table.name and endpoint.cursor_field:
-                    for r in good:
-                        v = r.get(endpoint.cursor_field)
-                        if v is not None and (newest is None or v > newest):
-                            newest = v
-                if not good:
-                    continue
-                hook = ctx.page_hooks.get(table_name)
-                extra = hook(good) if hook is not None else None  # type: ignore[arg-type]
-                writer.add(table_name, writer.build(table_name, good, extra))
-            client.stats.add(source, endpoint.name, records=n_records, pages=1)
-            if writer.full:
-                yield from release()
-        yield from release()
-    except (NotAvailableError, AuthError) as exc:
-        # An optional enrichment the account may not read (401/403/404: a missing scope or
-        # permission, a feature not enabled) is skipped with the reason; only primary streams fail.
-        if not endpoint.optional:
-            raise
-        # Pages read before the refusal still load, with the state that matches them.
-        yield from release()
-        client.stats.skip(source, endpoint.name, f"skipped: {exc}")
-        return
-    finally:
-        writer.count_rejections(client, endpoint.name)
+    with gc_paused():  # pages are acyclic; see gc_paused
+        try:
+            for page in client.paginate(
+                endpoint.path,
+                endpoint=endpoint.name,
+                paginator=paginator,
+                params=params,
+                rate_group=endpoint.rate_group,
+                prefetch=ctx.prefetch,
+            ):
+                released = page.position
+                n_records = 0
+                split = endpoint.records(page.data)
+                if endpoint.page_check is not None:
+                    warning = endpoint.page_check(page.data, split)
+                    if warning:
+                        client.stats.warn(source, endpoint.name, warning)
+                for table_name, records in split.items():
+                    good = writer.validate(table_name, records)
+                    n_records += len(records)
+                    if table_name == endpoint.table.name and endpoint.cursor_field:
+                        for r in good:
+                            v = r.get(endpoint.cursor_field)
+                            if v is not None and (newest is None or v > newest):
+                                newest = v
+                    if not good:
+                        continue
+                    hook = ctx.page_hooks.get(table_name)
+                    extra = hook(good) if hook is not None else None  # type: ignore[arg-type]
+                    writer.add(table_name, writer.build(table_name, good, extra))
+                client.stats.add(source, endpoint.name, records=n_records, pages=1)
+                if writer.full:
+                    yield from release()
+            yield from release()
+        except (NotAvailableError, AuthError) as exc:
+            # An optional enrichment the account may not read (401/403/404: a missing scope or
+            # permission, a feature not enabled) is skipped with the reason; only primary streams fail.
+            if not endpoint.optional:
+                raise
+            # Pages read before the refusal still load, with the state that matches them.
+            yield from release()
+            client.stats.skip(source, endpoint.name, f"skipped: {exc}")
+            return
+        finally:
+            writer.count_rejections(client, endpoint.name)
