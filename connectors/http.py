@@ -723,7 +723,9 @@ def _prefetched(pages: Generator[HttpResult, None, None], depth: int, name: str)
             yield item
     finally:
         stop.set()
-        thread.join()
+        # A producer inside a request (or a retry's wait) ends it, sees the stop and exits; a
+        # reader that failed does not wait for that.
+        thread.join(timeout=1.0)
 
 
 _gc_lock = threading.Lock()
