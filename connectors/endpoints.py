@@ -14,10 +14,11 @@ from typing import Any, Literal
 from connectors.arrow import TableBuilder, dlt_columns
 from connectors.deletions import NEVER, Deletion, SourceDeletions
 from connectors.errors import AuthError, NotAvailableError
-from connectors.http import HttpClient, gc_paused
+from connectors.http import HttpClient
 from connectors.incremental import MODES
 from connectors.incremental import Incremental as IncrementalMode
 from connectors.paginators import BasePaginator
+from connectors.prefetch import gc_paused
 from connectors.writer import SEQ_COLUMN, Sink, StreamWriter, table_hints
 from schemas.payload import Payload, Validator, column_types
 
