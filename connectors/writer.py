@@ -26,11 +26,11 @@ from typing import Any
 import dlt
 import pyarrow as pa
 
-from connectors.arrow import TableBuilder, dlt_columns, sequence
+from connectors.arrow import TableBuilder, sequence
 from connectors.deletions import DLT_COLUMNS as DELETION_COLUMNS
 from connectors.deletions import NEVER, Deletion, flag_arrow
 from connectors.http import HttpClient
-from schemas.payload import Payload, Validator, column_types
+from schemas.payload import Validator
 
 SEQ_COLUMN = "_sl_seq"
 """Extraction order within a run; merge keeps the highest, i.e. the latest version of a key."""
@@ -68,27 +68,6 @@ class Sink:
     not_null: tuple[str, ...] = ()
     """Columns made non-nullable Arrow fields, as their hints declare them (rows without them
     were rejected)."""
-
-    @classmethod
-    def of_model(
-        cls,
-        name: str,
-        model: type[Payload],
-        *,
-        primary_key: str = "id",
-        write_disposition: str = "merge",
-        deletion: Deletion = NEVER,
-        extra_columns: Mapping[str, str] | None = None,
-    ) -> Sink:
-        """A table declared by a payload model: columns typed from its annotations."""
-        kinds = column_types(model)
-        return cls(
-            name=name,
-            hints=table_hints(dlt_columns(kinds), primary_key, write_disposition),
-            builder=TableBuilder(name, {**kinds, **(extra_columns or {})}),
-            validator=Validator(name, model, primary_key),
-            deletion=deletion,
-        )
 
 
 @dataclass
