@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from connectors.errors import ConfigError
+from connectors.errors import ConfigError  # common.errors once it lands (helper layout moves it there)
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
