@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from common.coltypes import TIMESTAMP, arrow_type, dlt_type
 
@@ -171,9 +172,22 @@ def _arrow_columns(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, pa.Arra
     for name, col in zip(table.column_names, table.columns, strict=True):
         arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
         if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
-            arr = pa.array([None if v is None else _dumps(v) for v in arr.to_pylist()], pa.string())
+            arr = _list_json(arr)
         out.append((name.replace(".", "__"), arr))
     return out
+
+
+def _list_json(arr: pa.Array) -> pa.Array:
+    """A list column as JSON text, as :func:`_dumps` writes each list. Lists of whole numbers or
+    booleans without null elements (ids, flags; most are empty) are written by Arrow itself, whose
+    text of those values is JSON's; any other list goes through Python."""
+    value_type = arr.type.value_type
+    simple = pa.types.is_integer(value_type) or pa.types.is_boolean(value_type) or pa.types.is_null(value_type)
+    if simple and pc.list_flatten(arr).null_count == 0:
+        text = pa.large_list(pa.string()) if pa.types.is_large_list(arr.type) else pa.list_(pa.string())
+        joined = pc.binary_join(arr.cast(text), ",")
+        return pc.binary_join_element_wise(pa.scalar("["), joined, pa.scalar("]"), "")
+    return pa.array([None if v is None else _dumps(v) for v in arr.to_pylist()], pa.string())
 
 
 def _normalise(arr: pa.Array) -> pa.Array:
