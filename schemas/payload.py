@@ -12,9 +12,10 @@ import logging
 import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from common.coltypes import PAYLOAD_KINDS
 
@@ -54,6 +55,11 @@ class Rejection:
     problems: str
 
 
+@cache
+def _list_adapter(model: type[Payload]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
 @dataclass
 class Validator:
     """Validates records against a payload model, collecting rejections instead of failing."""
@@ -64,6 +70,14 @@ class Validator:
     rejections: list[Rejection] = field(default_factory=list)
 
     def filter(self, records: Iterable[Any]) -> list[Mapping[str, Any]]:
+        records = records if isinstance(records, list) else list(records)
+        try:
+            # The usual page, every record good: one call validates the list (the same schema
+            # per item); only a page with a bad record is gone through record by record.
+            _list_adapter(self.model).validate_python(records)
+            return list(records)
+        except ValidationError:
+            pass
         good: list[Mapping[str, Any]] = []
         validate = self.model.model_validate
         for record in records:
