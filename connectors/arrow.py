@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+
+from common.coltypes import TIMESTAMP, arrow_type, dlt_type
 
 try:
     import orjson
@@ -36,17 +39,6 @@ except ImportError:  # pragma: no cover
 
 
 log = logging.getLogger("supportlake.arrow")
-
-TIMESTAMP = pa.timestamp("us", tz="UTC")
-
-_ARROW_TYPES: dict[str, pa.DataType] = {
-    "text": pa.string(),
-    "bigint": pa.int64(),
-    "double": pa.float64(),
-    "bool": pa.bool_(),
-    "timestamp": TIMESTAMP,
-    "json": pa.string(),
-}
 
 
 def flatten(record: Mapping[str, Any], max_depth: int = 4) -> dict[str, Any]:
@@ -94,7 +86,7 @@ class TableBuilder:
 
     def __post_init__(self) -> None:
         for col, kind in self.columns.items():
-            self._types[col] = _ARROW_TYPES[kind]
+            self._types[col] = arrow_type(kind)
         self._json_keys = tuple(c for c, kind in self.columns.items() if kind == "json")
 
     def build(self, rows: Sequence[Mapping[str, Any]], extra: Mapping[str, pa.Array] | None = None) -> pa.Table:
@@ -180,9 +172,22 @@ def _arrow_columns(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, pa.Arra
     for name, col in zip(table.column_names, table.columns, strict=True):
         arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
         if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
-            arr = pa.array([None if v is None else _dumps(v) for v in arr.to_pylist()], pa.string())
+            arr = _list_json(arr)
         out.append((name.replace(".", "__"), arr))
     return out
+
+
+def _list_json(arr: pa.Array) -> pa.Array:
+    """A list column as JSON text, as :func:`_dumps` writes each list. Lists of whole numbers or
+    booleans without null elements (ids, flags; most are empty) are written by Arrow itself, whose
+    text of those values is JSON's; any other list goes through Python."""
+    value_type = arr.type.value_type
+    simple = pa.types.is_integer(value_type) or pa.types.is_boolean(value_type) or pa.types.is_null(value_type)
+    if simple and pc.list_flatten(arr).null_count == 0:
+        text = pa.large_list(pa.string()) if pa.types.is_large_list(arr.type) else pa.list_(pa.string())
+        joined = pc.binary_join(arr.cast(text), ",")
+        return pc.binary_join_element_wise(pa.scalar("["), joined, pa.scalar("]"), "")
+    return pa.array([None if v is None else _dumps(v) for v in arr.to_pylist()], pa.string())
 
 
 def _normalise(arr: pa.Array) -> pa.Array:
@@ -237,15 +242,7 @@ def _as_type(values: list[Any], typ: pa.DataType, table: str, column: str) -> pa
 
 def dlt_columns(columns: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     """Declared column types as dlt column hints, so the columns exist even while all null."""
-    mapping = {
-        "text": "text",
-        "bigint": "bigint",
-        "double": "double",
-        "bool": "bool",
-        "timestamp": "timestamp",
-        "json": "text",
-    }
-    return {name: {"data_type": mapping[kind], "nullable": True} for name, kind in columns.items()}
+    return {name: {"data_type": dlt_type(kind), "nullable": True} for name, kind in columns.items()}
 
 
 def sequence(start: int, n: int) -> pa.Array:

@@ -37,7 +37,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.arrow import TIMESTAMP
+from common.coltypes import TIMESTAMP, dlt_type
 
 DELETED = "_sl_deleted"
 DELETED_AT = "_sl_deleted_at"
@@ -45,8 +45,8 @@ DELETED_AT = "_sl_deleted_at"
 DLT_COLUMNS: dict[str, dict[str, Any]] = {
     # nullable in the hints only so that dlt can add the columns to tables loaded before they
     # existed; the load step fills those rows, and every new row arrives with a value.
-    DELETED: {"data_type": "bool", "nullable": True},
-    DELETED_AT: {"data_type": "timestamp", "nullable": True},
+    DELETED: {"data_type": dlt_type("bool"), "nullable": True},
+    DELETED_AT: {"data_type": dlt_type("timestamp"), "nullable": True},
 }
 """The two columns as dlt column hints (every raw table's hints include them)."""
 

@@ -18,13 +18,11 @@
 from __future__ import annotations
 
 import collections
-import gc
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -47,7 +45,8 @@ from common.errors import (
 )
 from common.secrets import redact, redact_url
 from connectors.auth import RefreshableAuth
-from connectors.paginators import BasePaginator, Request
+from connectors.paginators import BasePaginator, Position, Request
+from connectors.prefetch import gc_paused, prefetched
 
 try:  # orjson is a dlt dependency and parses ~3x faster; the standard library is the fallback.
     import orjson
@@ -344,6 +343,8 @@ class HttpResult:
     url: str = ""
     elapsed: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    position: Position | None = None
+    """Where the paginator stood right after this page (set by :meth:`HttpClient.paginate`)."""
 
 
 class HttpClient:
@@ -527,8 +528,30 @@ class HttpClient:
         paginator: BasePaginator,
         params: Mapping[str, Any] | None = None,
         rate_group: str = "default",
+        prefetch: int = 0,
     ) -> Iterator[HttpResult]:
-        """Walk every page of ``path``; yields each page's result as soon as it arrives."""
+        """Walk every page of ``path``; yields each page's result as soon as it arrives.
+
+        Each result carries ``position``, where the paginator stood right after that page (what
+        a caller stores once the page is loaded). ``prefetch`` > 0: a producer thread fetches and
+        parses up to that many pages ahead while the caller works on the current one (the
+        requests are the same, made in the same order; an error reaches the caller after the
+        pages before it, and stopping early stops the producer)."""
+        pages = self._pages(path, endpoint=endpoint, paginator=paginator, params=params, rate_group=rate_group)
+        if prefetch <= 0:
+            yield from pages
+            return
+        yield from prefetched(pages, prefetch, f"{self.name}.{endpoint}")
+
+    def _pages(
+        self,
+        path: str,
+        *,
+        endpoint: str,
+        paginator: BasePaginator,
+        params: Mapping[str, Any] | None,
+        rate_group: str,
+    ) -> Generator[HttpResult, None, None]:
         request = Request(url=path, params=dict(params or {}))
         paginator.init_request(request)
         seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
@@ -544,6 +567,7 @@ class HttpClient:
             seen.add(key)
             result = self.get_json(url, endpoint=endpoint, params=request.params, rate_group=rate_group)
             paginator.update_state(result.response, result.data)
+            result.position = paginator.position()
             yield result
             if not paginator.has_next_page:
                 return
@@ -603,7 +627,7 @@ class HttpClient:
                 status=response.status_code,
             )
         try:
-            with _gc_paused():
+            with gc_paused():
                 return _loads(body)
         except _JSONDecodeError as exc:
             snippet = body[:120].decode("utf-8", "replace")
@@ -655,20 +679,6 @@ class HttpClient:
                 "not available to this account or user", endpoint=where, url=url, status=status, body=text
             )
         raise FatalAPIError("request failed", endpoint=where, url=url, status=status, body=text)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a page is parsed. A page is ~100k new objects
-    with no cycles among them, yet each burst of allocations triggers collections that walk every
-    live object of a process full of dlt's modules: measured, this doubled the cost of parsing."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _safe_text(response: requests.Response) -> str:

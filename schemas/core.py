@@ -13,13 +13,10 @@ from typing import ClassVar
 
 from sqlmodel import Field, SQLModel
 
+from common.coltypes import ENGINES, TABLE_KINDS, info_names
+
 SQL_TYPE_NAMES: dict[type, dict[str, str]] = {
-    str: {"duckdb": "varchar", "postgres": "text"},
-    int: {"duckdb": "bigint", "postgres": "bigint"},
-    float: {"duckdb": "double", "postgres": "double precision"},
-    bool: {"duckdb": "boolean", "postgres": "boolean"},
-    dt.datetime: {"duckdb": "timestamp", "postgres": "timestamp without time zone"},
-    dt.date: {"duckdb": "date", "postgres": "date"},
+    py: {engine: info_names(engine)[kind] for engine in ENGINES} for py, kind in TABLE_KINDS.items()
 }
 """Python annotation → ``information_schema.columns.data_type`` on each engine (lower case)."""
 

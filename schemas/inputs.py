@@ -24,6 +24,8 @@ from typing import Any, ClassVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from common.coltypes import TABLE_KINDS
+
 INPUT_SCHEMA = "inputs"
 """The warehouse schema of every input table."""
 
@@ -320,14 +322,6 @@ LOADER_COLUMNS: Mapping[str, tuple[str, str]] = {
 }
 """Columns the loader adds to every input table: name → (kind, description)."""
 
-_KINDS_OF_TYPES: dict[Any, str] = {
-    str: "text",
-    int: "bigint",
-    float: "double",
-    dt.datetime: "naive_timestamp",
-    dt.date: "date",
-}
-
 
 def _base_type(annotation: Any) -> Any:
     if get_origin(annotation) in (Union, types.UnionType):
@@ -340,7 +334,7 @@ def _base_type(annotation: Any) -> Any:
 def column_kinds(kind: InputKind) -> dict[str, str]:
     """The table's columns in order (the CSV columns, then :data:`LOADER_COLUMNS`) with their type
     kinds, as the transforms runner names them (``transforms.runner.SQL_TYPES``)."""
-    out = {name: _KINDS_OF_TYPES[_base_type(f.annotation)] for name, f in kind.model.model_fields.items()}
+    out = {name: TABLE_KINDS[_base_type(f.annotation)] for name, f in kind.model.model_fields.items()}
     out.update({name: k for name, (k, _) in LOADER_COLUMNS.items()})
     return out
 

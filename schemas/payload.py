@@ -8,14 +8,16 @@ The same annotations give the warehouse column types (:func:`column_types`).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from common.coltypes import PAYLOAD_KINDS
 
 log = logging.getLogger("supportlake.schemas")
 
@@ -29,15 +31,6 @@ class Payload(BaseModel):
     nested_columns: ClassVar[dict[str, str]] = {}
 
 
-_SCALARS: dict[Any, str] = {
-    int: "bigint",
-    float: "double",
-    bool: "bool",
-    str: "text",
-    dt.datetime: "timestamp",
-}
-
-
 def column_types(model: type[Payload]) -> dict[str, str]:
     """Warehouse column types of a payload model: scalars from annotations, plus nested ones."""
     out: dict[str, str] = {}
@@ -48,7 +41,7 @@ def column_types(model: type[Payload]) -> dict[str, str]:
         if get_origin(hint) in (Union, types.UnionType):
             args = [a for a in get_args(hint) if a is not type(None)]
             base = args[0] if len(args) == 1 else None
-        kind = _SCALARS.get(base)
+        kind = PAYLOAD_KINDS.get(base)
         if kind is not None:
             out[name] = kind
     out.update(model.nested_columns)
@@ -62,6 +55,11 @@ class Rejection:
     problems: str
 
 
+@cache
+def _list_adapter(model: type[Payload]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
 @dataclass
 class Validator:
     """Validates records against a payload model, collecting rejections instead of failing."""
@@ -72,6 +70,14 @@ class Validator:
     rejections: list[Rejection] = field(default_factory=list)
 
     def filter(self, records: Iterable[Any]) -> list[Mapping[str, Any]]:
+        records = records if isinstance(records, list) else list(records)
+        try:
+            # The usual page, every record good: one call validates the list (the same schema
+            # per item); only a page with a bad record is gone through record by record.
+            _list_adapter(self.model).validate_python(records)
+            return list(records)
+        except ValidationError:
+            pass
         good: list[Mapping[str, Any]] = []
         validate = self.model.model_validate
         for record in records:

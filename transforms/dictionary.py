@@ -7,7 +7,6 @@ and the classes disagree, so the dictionary Tableau users read is the contract t
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import types
 from pathlib import Path
@@ -15,13 +14,14 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from sqlmodel import SQLModel
 
+from common.coltypes import TABLE_KINDS, sql_types
 from schemas.core import CORE_TABLES
 from schemas.marts import MART_TABLES
 from transforms.kpis import DEFINITIONS_VERSION, KPIS
 
 DICTIONARY = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
 
-_TYPES = {str: "VARCHAR", int: "BIGINT", float: "DOUBLE", bool: "BOOLEAN", dt.datetime: "TIMESTAMP", dt.date: "DATE"}
+_TYPES = {py: sql_types("duckdb")[kind] for py, kind in TABLE_KINDS.items()}
 
 _ACRONYMS = {
     "arr": "ARR", "csat": "CSAT", "fcr": "FCR", "kb": "KB", "sla": "SLA", "id": "Id", "url": "URL", "kpi": "KPI",

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
+from common.coltypes import ENGINES, sql_types
 from common.errors import ConfigError
 from connectors import registry
 from connectors.registry import SourceSpec
@@ -96,28 +97,8 @@ deletion flag and time (:mod:`connectors.deletions`). (Pages go to dlt as Arrow 
 no ``_dlt_load_id``/``_dlt_id``; a stand-in must not offer columns the real table lacks, or a model
 would pass on the stand-in and fail on real data.)"""
 
-SQL_TYPES: Mapping[str, Mapping[str, str]] = {
-    "duckdb": {
-        "text": "VARCHAR",
-        "bigint": "BIGINT",
-        "double": "DOUBLE",
-        "bool": "BOOLEAN",
-        "timestamp": "TIMESTAMP WITH TIME ZONE",
-        "json": "VARCHAR",  # connectors/arrow.py loads lists and deep objects as JSON text
-        "date": "DATE",  # input tables (schemas/inputs.py)
-        "naive_timestamp": "TIMESTAMP",
-    },
-    "postgres": {
-        "text": "TEXT",
-        "bigint": "BIGINT",
-        "double": "DOUBLE PRECISION",
-        "bool": "BOOLEAN",
-        "timestamp": "TIMESTAMP WITH TIME ZONE",
-        "json": "TEXT",
-        "date": "DATE",
-        "naive_timestamp": "TIMESTAMP WITHOUT TIME ZONE",
-    },
-}
+SQL_TYPES: Mapping[str, Mapping[str, str]] = {engine: sql_types(engine) for engine in ENGINES}
+"""Kind → DDL per engine (stand-ins and input tables), from :data:`common.coltypes.COLUMN_TYPES`."""
 
 
 @dataclass(frozen=True)

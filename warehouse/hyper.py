@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from common.coltypes import hyper_types
 from common.errors import SupportlakeError
 from warehouse.sql import quote_ident as _quote
 from warehouse.target import Target, home, parse_target
@@ -56,22 +57,10 @@ SKIPPED_SUFFIX = "__sl_new"  # transforms.graph.RESERVED_SUFFIX: a model being b
 # The command's exit codes, as in warehouse.cli: 0 success, 1 an export failed, 2 bad usage.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
-HYPER_TYPES: dict[str, str] = {
-    # information_schema.columns.data_type (lower case; DuckDB's and PostgreSQL's spellings)
-    # → the tableauhyperapi.SqlType factory
-    "date": "date",
-    "timestamp": "timestamp",
-    "timestamp without time zone": "timestamp",
-    "double": "double",
-    "double precision": "double",
-    "bigint": "big_int",
-    "integer": "int",
-    "boolean": "bool",
-    "varchar": "text",
-    "character varying": "text",
-    "text": "text",
-}
-"""The Tableau-ready warehouse types and the Hyper type each becomes; nothing else is exported."""
+HYPER_TYPES: dict[str, str] = hyper_types()
+"""The Tableau-ready warehouse types and the Hyper type each becomes; nothing else is exported:
+``information_schema.columns.data_type`` (lower case; DuckDB's and PostgreSQL's spellings) → the
+``tableauhyperapi.SqlType`` factory, from :data:`common.coltypes.COLUMN_TYPES`."""
 
 
 class HyperExportError(SupportlakeError):

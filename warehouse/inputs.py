@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from common.coltypes import sql_types
 from common.errors import SupportlakeError
 from common.secrets import redact
 from schemas.inputs import INPUT_SCHEMA, KINDS, LOADER_COLUMNS, InputKind, InputRow, column_kinds, nullable
@@ -308,9 +309,7 @@ def read_input(kind: InputKind | str, path: Path) -> list[ParsedRow]:
 
 
 def _sql_types(con: Connection) -> dict[str, str]:
-    from transforms.runner import SQL_TYPES  # the runner's stand-ins use the same types
-
-    return dict(SQL_TYPES[con.kind])
+    return sql_types(con.kind)  # the runner's stand-ins use the same types
 
 
 def _table_exists(con: Connection, kind: InputKind) -> bool:
@@ -326,9 +325,7 @@ def table_ddl(kind: InputKind, engine: str) -> str:
     of :func:`schemas.inputs.column_kinds`, NOT NULL where the row model never gives None, the
     natural key as primary key; ``source_file`` and ``loaded_at`` default to ``'sql'`` and now, so a
     row inserted with plain SQL needs only the CSV columns."""
-    from transforms.runner import SQL_TYPES
-
-    types = SQL_TYPES[engine]
+    types = sql_types(engine)
     cols = []
     for name, k in column_kinds(kind).items():
         not_null = name in LOADER_COLUMNS or not nullable(kind.model, name)

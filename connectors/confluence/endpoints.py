@@ -65,9 +65,9 @@ class ChildTable(Table):
 class ContentStream:
     """Pages or blog posts: listed newest-modified first, reconciled by an id inventory.
 
-    ``endpoint`` says where and what it fills; its incremental mode is this connector's own
-    (newest-first, stopped at the watermark: :func:`connectors.confluence.source.walk_content`),
-    so the generic ``walk`` modes do not apply.
+    ``endpoint`` says where and what it fills; its incremental mode is ``newest_first``
+    (:data:`connectors.incremental.NEWEST_FIRST`: stopped at the watermark minus the overlap,
+    walked by :class:`connectors.confluence.source.ContentWalk`).
     """
 
     endpoint: Endpoint
@@ -132,6 +132,7 @@ PAGES_STREAM = ContentStream(
         params=_CONTENT_PARAMS,
         paginator=lambda: ConfluenceCursorPaginator(PAGE_SIZE),
         cursor_field="version.createdAt",
+        incremental="newest_first",
     ),
     content_type="page",
     statuses=("current", "archived", "trashed", "deleted"),
@@ -149,6 +150,7 @@ BLOGPOSTS_STREAM = ContentStream(
         params=_CONTENT_PARAMS,
         paginator=lambda: ConfluenceCursorPaginator(PAGE_SIZE),
         cursor_field="version.createdAt",
+        incremental="newest_first",
         optional=True,
     ),
     content_type="blogpost",

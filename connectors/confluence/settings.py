@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 from urllib.parse import urlsplit
 
 from common.errors import ConfigError
@@ -51,16 +49,7 @@ def resolve_base_url(base_url: str | None) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
-def parse_start_date(value: str | None) -> dt.datetime | None:
-    """``start_date`` as an aware datetime; ``None`` means all history."""
-    if value is None or value == "":
-        return None
-    try:
-        return parse_time(str(value))
-    except ValueError:
-        raise ConfigError(
-            f"SOURCES__CONFLUENCE__START_DATE must be an ISO date (2024-01-31) or datetime, got {value!r}"
-        ) from None
+START_DATE = "SOURCES__CONFLUENCE__START_DATE"
 
 
 def parse_space_keys(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
@@ -81,15 +70,3 @@ def parse_space_keys(value: str | Sequence[str] | None) -> tuple[str, ...] | Non
         items = [str(k) for k in value]
     keys = tuple(dict.fromkeys(k.strip() for k in items if k.strip()))
     return keys or None
-
-
-def parse_time(value: Any) -> dt.datetime | None:
-    """An ISO time (``Z`` accepted) or datetime as an aware datetime (UTC when naive); ``None``
-    for nothing."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        parsed = value
-    else:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

@@ -59,8 +59,9 @@ from urllib.parse import quote
 import dlt
 from dlt.sources import DltResource
 
+from common.dates import parse_start_date, parse_time
 from common.errors import AuthError, ConfigError, NotAvailableError
-from connectors.arrow import TableBuilder, flatten, sequence
+from connectors.arrow import flatten
 from connectors.confluence.credentials import ConfluenceApiTokenCredentials, ConfluenceOAuthCredentials
 from connectors.confluence.deletions import DELETIONS
 from connectors.confluence.endpoints import (
@@ -74,20 +75,17 @@ from connectors.confluence.endpoints import (
     ContentStream,
 )
 from connectors.confluence.settings import (
+    START_DATE,
     make_client,
     parse_space_keys,
-    parse_start_date,
     resolve_base_url,
 )
-from connectors.confluence.settings import parse_time as _parse_time
 from connectors.confluence.spaces import SpaceDirectory
 from connectors.confluence.spaces import results as _results
-from connectors.deletions import flag_arrow
-from connectors.endpoints import SEQ_COLUMN, Endpoint, mark_table
 from connectors.http import HttpClient, HttpResult, RetryPolicy
+from connectors.incremental import window_start
 from connectors.paginators import ConfluenceCursorPaginator
 from schemas.confluence import DELETED_STATUSES
-from schemas.payload import Validator, column_types
 
 log = logging.getLogger("supportlake.confluence")
 
@@ -133,7 +131,7 @@ def confluence_source(
     ctx = ConfluenceContext(
         client=client,
         directory=SpaceDirectory(client, parse_space_keys(space_keys)),
-        start=parse_start_date(start_date),
+        start=parse_start_date(start_date, START_DATE),
         overlap=dt.timedelta(minutes=overlap_minutes),
         detect_deletions=detect_deletions,
         detect_label_changes=detect_label_changes,
@@ -154,7 +152,7 @@ def confluence_source(
 def spaces_resource(ctx: ConfluenceContext) -> Iterator[Any]:
     """A dlt resource body: every space in scope, read whole (spaces are few). Optional: refused
     (401/403/404), the table is skipped with the reason."""
-    writer = TableWriter(SPACES_ENDPOINT)
+    writer = SPACES_ENDPOINT.writer(DELETIONS)
     directory = ctx.directory
     directory.load()
     if directory.refused is not None:
@@ -164,7 +162,7 @@ def spaces_resource(ctx: ConfluenceContext) -> Iterator[Any]:
     if good:
         base = directory.base or ctx.default_base
         yield writer.write(SPACES_ENDPOINT.table.name, [space_row(r, base) for r in good])
-    writer.count_rejections(ctx.client)
+    writer.count_rejections(ctx.client, SPACES_ENDPOINT.name)
 
 
 def content_resource(stream: ContentStream, ctx: ConfluenceContext) -> Iterator[Any]:
@@ -232,7 +230,7 @@ class ContentWalk:
         self.ctx = ctx
         self.client = ctx.client
         self.state = state
-        self.writer = TableWriter(stream.endpoint)
+        self.writer = stream.endpoint.writer(DELETIONS)
         self.loaded: dict[str, list[Any]] = {}  # id → [version number, status] loaded by this run
         self.label_sets: dict[str, list[str]] = {}  # id → its label ids, read by this run
         self.newest: dt.datetime | None = None
@@ -260,7 +258,7 @@ class ContentWalk:
         finally:
             self.writer.count_rejections(self.client, self.stream.name)
         self.state["v"] = STATE_VERSION
-        watermark = _parse_time(self.state.get("watermark"))
+        watermark = parse_time(self.state.get("watermark"))
         if self.newest is not None and (watermark is None or self.newest > watermark):
             self.state["watermark"] = self.newest.isoformat()
         if known is not None:
@@ -271,9 +269,7 @@ class ContentWalk:
 
     def cutoff(self) -> dt.datetime | None:
         """Content whose version is older than this was loaded by an earlier run."""
-        watermark = _parse_time(self.state.get("watermark"))
-        candidates = [t for t in (watermark - self.ctx.overlap if watermark else None, self.ctx.start) if t]
-        return max(candidates) if candidates else None
+        return window_start(parse_time(self.state.get("watermark")), self.ctx.start, self.ctx.overlap)
 
     def read_changes(self) -> Iterator[Any]:
         """Newest-modified first, every status, bodies included; stops at the cutoff."""
@@ -539,32 +535,6 @@ class ContentWalk:
 # --------------------------------------------------------------------------------------------
 
 
-class TableWriter:
-    """Validated rows → marked Arrow tables for the tables of one endpoint, each carrying the
-    extraction sequence (``_sl_seq``) that merge uses to keep the latest duplicate."""
-
-    def __init__(self, endpoint: Endpoint) -> None:
-        self.endpoint = endpoint
-        self.builders = {t.name: TableBuilder(t.name, column_types(t.model)) for t in endpoint.tables}
-        self.validators = {t.name: Validator(t.name, t.model, "id") for t in endpoint.tables}
-        self._seq = dict.fromkeys(self.builders, 0)
-        self._hinted: set[str] = set()
-
-    def validate(self, table: str, records: Sequence[Any]) -> list[Mapping[str, Any]]:
-        return self.validators[table].filter(records)
-
-    def write(self, table: str, rows: list[dict[str, Any]]) -> Any:
-        tbl = self.builders[table].build(rows, {SEQ_COLUMN: sequence(self._seq[table], len(rows))})
-        tbl = flag_arrow(tbl, DELETIONS.of(table))
-        self._seq[table] += len(rows)
-        return mark_table(tbl, table, self.endpoint, self._hinted)
-
-    def count_rejections(self, client: HttpClient, endpoint: str | None = None) -> None:
-        rejected = sum(len(v.rejections) for v in self.validators.values())
-        if rejected:
-            client.stats.add(client.name, endpoint or self.endpoint.name, rejected=rejected)
-
-
 def content_row(record: Mapping[str, Any], base: str, key_of: Callable[[Any], str | None]) -> dict[str, Any]:
     """A page or blog post as a row: flattened, snake_case, plus space key, web link, is_deleted."""
     row = {_column(k): v for k, v in flatten(record).items()}
@@ -599,7 +569,7 @@ def _column(name: str) -> str:
 
 def _changed_at(record: Mapping[str, Any]) -> dt.datetime:
     """``version.createdAt`` of a validated record, as an aware datetime."""
-    parsed = _parse_time(record["version"]["createdAt"])
+    parsed = parse_time(record["version"]["createdAt"])
     assert parsed is not None
     return parsed
 
@@ -617,7 +587,7 @@ def _inventory_entry(record: Mapping[str, Any]) -> tuple[list[Any], dt.datetime]
     if not isinstance(version, Mapping) or not isinstance(version.get("number"), int):
         return None
     try:
-        changed = _parse_time(version.get("createdAt"))
+        changed = parse_time(version.get("createdAt"))
     except ValueError:
         return None
     if changed is None:

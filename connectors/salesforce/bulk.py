@@ -35,8 +35,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from common.coltypes import arrow_type
 from common.errors import AuthError, FatalAPIError, QuotaExhausted, RetriesExhausted
-from connectors.salesforce.describe import ARROW_TYPES, ObjectSchema
+from connectors.salesforce.describe import ObjectSchema
 from connectors.salesforce.query import Api, Page, parse_datetime, server_time, soql
 from connectors.salesforce.quota import QuotaGuard
 
@@ -260,7 +261,7 @@ def _parse_rows(body: bytes, schema: ObjectSchema) -> tuple[pa.Table, int]:
         for name in header:
             columns[name].append(values.get(name))
     arrays = {
-        name: pa.array(vals, ARROW_TYPES[kinds[name]] if name in kinds else pa.string())
+        name: pa.array(vals, arrow_type(kinds[name]) if name in kinds else pa.string())
         for name, vals in columns.items()
     }
     return pa.table(arrays), rejected

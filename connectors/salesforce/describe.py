@@ -31,8 +31,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from common.coltypes import arrow_type, dlt_type
 from common.errors import FatalAPIError
-from connectors.arrow import TIMESTAMP
 from connectors.salesforce.objects import SObject, column_name
 from connectors.salesforce.query import Api
 
@@ -54,24 +54,6 @@ EXCLUDED_TYPES: dict[str, str] = {
     "address": "compound field: its components are columns of their own",
     "location": "compound field: its latitude and longitude are columns of their own",
     "base64": "binary content (file body), not loaded",
-}
-
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "text": pa.string(),
-    "bigint": pa.int64(),
-    "double": pa.float64(),
-    "bool": pa.bool_(),
-    "timestamp": TIMESTAMP,
-    "date": pa.date32(),
-}
-
-DLT_TYPES: dict[str, str] = {
-    "text": "text",
-    "bigint": "bigint",
-    "double": "double",
-    "bool": "bool",
-    "timestamp": "timestamp",
-    "date": "date",
 }
 
 
@@ -110,7 +92,7 @@ class ObjectSchema:
         return {f.name: f.kind for f in self.fields}
 
     def arrow_types(self) -> dict[str, pa.DataType]:
-        return {f.name: ARROW_TYPES[f.kind] for f in self.fields}
+        return {f.name: arrow_type(f.kind) for f in self.fields}
 
     def columns(self) -> dict[str, str]:
         """Field name → column name (dlt's snake_case)."""
@@ -118,7 +100,7 @@ class ObjectSchema:
 
     def dlt_columns(self) -> dict[str, dict[str, Any]]:
         """Column hints, so every column exists with its type even while all its values are null."""
-        return {f.column: {"data_type": DLT_TYPES[f.kind], "nullable": f.name != "Id"} for f in self.fields}
+        return {f.column: {"data_type": dlt_type(f.kind), "nullable": f.name != "Id"} for f in self.fields}
 
 
 def describe_global(api: Api) -> dict[str, Mapping[str, Any]]:

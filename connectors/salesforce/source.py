@@ -54,12 +54,11 @@ import pyarrow as pa
 import requests
 from dlt.sources import DltResource
 
+from common.dates import parse_start_date
 from common.errors import AuthError, ConfigError, FatalAPIError, NotAvailableError
-from connectors.arrow import TableBuilder, sequence
-from connectors.deletions import DLT_COLUMNS as DELETION_COLUMNS
-from connectors.deletions import flag_arrow
-from connectors.endpoints import SEQ_COLUMN
+from connectors.arrow import TableBuilder
 from connectors.http import STATS, HttpClient, RetryPolicy, StatsRegistry
+from connectors.incremental import window_start
 from connectors.salesforce.auth import (
     CredentialsRejected,
     SalesforceClientCredentials,
@@ -91,12 +90,14 @@ from connectors.salesforce.query import (
     text_builder_kinds,
 )
 from connectors.salesforce.quota import QuotaGuard, QuotaReserved
+from connectors.writer import Sink, StreamWriter, table_hints
 from schemas import salesforce as m
 from schemas.payload import Payload, Validator
 
 log = logging.getLogger("supportlake.salesforce")
 
 SOURCE = "salesforce"
+START_DATE = "SOURCES__SALESFORCE__START_DATE"
 DEFAULT_API_VERSION = "v62.0"
 STATE_KEY = "salesforce_v1"
 """Each resource's state lives under this key of its dlt resource state (versioned layout)."""
@@ -324,7 +325,7 @@ def make_context(
         auth=SalesforceOAuth(credentials, login),
         objects=configured,
         api_version=parse_api_version(api_version),
-        start_date=parse_start_date(start_date),
+        start_date=parse_start_date(start_date, START_DATE),
         lookback=dt.timedelta(minutes=int(lookback_minutes)),
         bulk_threshold=int(bulk_threshold),
         bulk_max_records=int(bulk_max_records),
@@ -377,21 +378,6 @@ def parse_api_version(value: str) -> str:
     return f"v{match.group(1)}.{match.group(2) or 0}"
 
 
-def parse_start_date(value: str | dt.datetime | None) -> dt.datetime | None:
-    """``start_date`` as an aware UTC datetime; ``None`` means all history."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(
-            f"SOURCES__SALESFORCE__START_DATE must be an ISO date (2024-01-31) or datetime, got {value!r}"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
 # --------------------------------------------------------------------------------------------
 # One object
 # --------------------------------------------------------------------------------------------
@@ -422,13 +408,14 @@ def sync_object(obj: SObject, ctx: SalesforceContext, state: dict[str, Any]) -> 
         mine.pop("cursor", None)
     mine["cursor_field"] = cursor
     stored = parse_datetime(mine.get("cursor")) if cursor else None
-    lower = lower_bound(stored, ctx.start_date, ctx.lookback) if cursor else None
-    emitter = Emitter(obj, schema)
+    # CHANGED_SINCE (connectors.incremental): the stored cursor minus the lookback, never before start_date.
+    lower = window_start(stored, ctx.start_date, ctx.lookback) if cursor else None
+    writer = object_writer(obj, schema)
     try:
         for page in extract(ctx, obj, schema, lower):
-            table = emitter.table(page)
+            table = page_table(writer, obj, schema, page)
             if table.num_rows:
-                yield emitter.mark(table)
+                yield writer.mark(obj.table, table)
             seen = len(page.records) if page.records is not None else table.num_rows + page.rejected
             ctx.stats.add(SOURCE, obj.table, records=seen, pages=1, rejected=page.rejected)
             if page.newest is not None:
@@ -444,24 +431,13 @@ def sync_object(obj: SObject, ctx: SalesforceContext, state: dict[str, Any]) -> 
             raise
         ctx.refused(obj, str(exc), exc)
     finally:
-        if emitter.validator.rejections:
-            ctx.stats.add(SOURCE, obj.table, rejected=len(emitter.validator.rejections))
+        if writer.rejected:
+            ctx.stats.add(SOURCE, obj.table, rejected=writer.rejected)
 
 
 def _stopped(ctx: SalesforceContext, resource: str, reason: str) -> None:
     log.warning("%s: %s", resource, reason)
     ctx.stats.stop(SOURCE, resource, reason)
-
-
-def lower_bound(
-    stored: dt.datetime | None, start_date: dt.datetime | None, lookback: dt.timedelta
-) -> dt.datetime | None:
-    """Where a query starts: the stored cursor minus the lookback (never before ``start_date``);
-    without a stored cursor, ``start_date`` (``None``: all history)."""
-    if stored is None:
-        return start_date
-    lower = stored - lookback
-    return max(lower, start_date) if start_date is not None else lower
 
 
 def extract(ctx: SalesforceContext, obj: SObject, schema: ObjectSchema, lower: dt.datetime | None) -> Iterator[Page]:
@@ -578,53 +554,30 @@ def _rest(
             splits += 1
 
 
-class Emitter:
-    """Pages of one object → Arrow tables with warehouse column names, ``_sl_seq``, and the
-    table's hints on the first one (columns typed from ``describe``, key ``id``, merge)."""
-
-    def __init__(self, obj: SObject, schema: ObjectSchema) -> None:
-        self.obj = obj
-        self.schema = schema
-        self.validator = Validator(obj.table, _model_for(obj, schema), key="Id")
-        self.builder = TableBuilder(obj.table, text_builder_kinds(schema))
-        self.columns = schema.columns()
-        self.seq = 0
-        self.hinted = False
-
-    def table(self, page: Page) -> pa.Table:
-        if page.table is not None:
-            table = page.table
-        else:
-            good = self.validator.filter(page.records or [])
-            table = records_to_arrow(self.builder, self.schema, good)
-        table = table.rename_columns([self.columns.get(n, n) for n in table.column_names])
-        table = _not_null(table, "id")
-        table = table.append_column(SEQ_COLUMN, sequence(self.seq, table.num_rows))
-        self.seq += table.num_rows
-        return flag_arrow(table, DELETIONS.of(self.obj.table))
-
-    def mark(self, table: pa.Table) -> Any:
-        if self.hinted:
-            return dlt.mark.with_table_name(table, self.obj.table)
-        self.hinted = True
-        columns: dict[str, Any] = self.schema.dlt_columns()
-        columns[SEQ_COLUMN] = {"data_type": "bigint", "dedup_sort": "desc", "nullable": True}
-        columns.update(DELETION_COLUMNS)
-        hints = dlt.mark.make_hints(
-            table_name=self.obj.table, primary_key="id", write_disposition="merge", columns=columns
-        )
-        return dlt.mark.with_hints(table, hints, create_table_variant=True)
+def object_writer(obj: SObject, schema: ObjectSchema) -> StreamWriter:
+    """The stream writer of one object's table: columns typed from ``describe``, key ``id``, merge."""
+    sink = Sink(
+        name=obj.table,
+        hints=table_hints(schema.dlt_columns(), "id", "merge"),
+        builder=TableBuilder(obj.table, text_builder_kinds(schema)),
+        validator=Validator(obj.table, _model_for(obj, schema), key="Id"),
+        deletion=DELETIONS.of(obj.table),
+        not_null=("id",),
+    )
+    return StreamWriter({obj.table: sink})
 
 
-def _not_null(table: pa.Table, *names: str) -> pa.Table:
-    """Key columns as non-nullable Arrow fields, as their dlt hints declare them (rows without
-    them were rejected)."""
-    schema = table.schema
-    for name in names:
-        i = schema.get_field_index(name)
-        if i >= 0:
-            schema = schema.set(i, schema.field(i).with_nullable(False))
-    return table.cast(schema) if schema != table.schema else table
+def page_table(writer: StreamWriter, obj: SObject, schema: ObjectSchema, page: Page) -> pa.Table:
+    """A page (REST records, or Bulk's typed Arrow table) with warehouse column names and the
+    loader's columns."""
+    if page.table is not None:
+        table = page.table
+    else:
+        good = writer.validate(obj.table, page.records or [])
+        table = records_to_arrow(writer.sinks[obj.table].builder, schema, good)
+    columns = schema.columns()
+    table = table.rename_columns([columns.get(n, n) for n in table.column_names])
+    return writer.finish(obj.table, table)
 
 
 def _model_for(obj: SObject, schema: ObjectSchema) -> type[Payload]:
@@ -646,8 +599,6 @@ DELETED_COLUMNS: dict[str, Any] = {
     "object": {"data_type": "text", "nullable": False},
     "id": {"data_type": "text", "nullable": False},
     "deleted_date": {"data_type": "timestamp", "nullable": True},
-    SEQ_COLUMN: {"data_type": "bigint", "dedup_sort": "desc", "nullable": True},
-    **DELETION_COLUMNS,
 }
 
 
@@ -660,10 +611,18 @@ def sync_deleted(ctx: SalesforceContext, state: dict[str, Any]) -> Iterator[Any]
     """``GET /sobjects/{object}/deleted/?start=&end=`` per object, from where the last run's
     ``latestDateCovered`` left off; rows ``(object, id, deleted_date)``."""
     windows: dict[str, str] = state.setdefault(STATE_KEY, {}).setdefault("deleted", {})
-    validator = Validator(DELETED_RECORDS, m.DeletedRecord, key="id")
-    builder = TableBuilder(DELETED_RECORDS, {"object": "text", "id": "text", "deleted_date": "timestamp"})
-    seq = 0
-    hinted = False
+    writer = StreamWriter(
+        {
+            DELETED_RECORDS: Sink(
+                name=DELETED_RECORDS,
+                hints=table_hints(DELETED_COLUMNS, ("object", "id"), "merge"),
+                builder=TableBuilder(DELETED_RECORDS, {"object": "text", "id": "text", "deleted_date": "timestamp"}),
+                validator=Validator(DELETED_RECORDS, m.DeletedRecord, key="id"),
+                deletion=DELETIONS.of(DELETED_RECORDS),
+                not_null=("object", "id"),
+            )
+        }
+    )
     refusals: list[str] = []
     listed = 0
     try:
@@ -727,23 +686,10 @@ def sync_deleted(ctx: SalesforceContext, state: dict[str, Any]) -> Iterator[Any]
                 )
             records = [
                 {"object": schema.name, "id": r.get("id"), "deleted_date": r.get("deletedDate")}
-                for r in validator.filter(data.get("deletedRecords") or [])
+                for r in writer.validate(DELETED_RECORDS, data.get("deletedRecords") or [])
             ]
             if records:
-                table = builder.build(records, {SEQ_COLUMN: sequence(seq, len(records))})
-                table = _not_null(flag_arrow(table, DELETIONS.of(DELETED_RECORDS)), "object", "id")
-                seq += len(records)
-                if hinted:
-                    yield dlt.mark.with_table_name(table, DELETED_RECORDS)
-                else:
-                    hinted = True
-                    hints = dlt.mark.make_hints(
-                        table_name=DELETED_RECORDS,
-                        primary_key=["object", "id"],
-                        write_disposition="merge",
-                        columns=DELETED_COLUMNS,
-                    )
-                    yield dlt.mark.with_hints(table, hints, create_table_variant=True)
+                yield writer.write(DELETED_RECORDS, records)
             ctx.stats.add(SOURCE, DELETED_RECORDS, records=len(records), pages=1)
             listed += 1
             covered = parse_datetime(data.get("latestDateCovered")) or end
@@ -753,8 +699,8 @@ def sync_deleted(ctx: SalesforceContext, state: dict[str, Any]) -> Iterator[Any]
     except QuotaReserved as stop:
         _stopped(ctx, DELETED_RECORDS, str(stop))
     finally:
-        if validator.rejections:
-            ctx.stats.add(SOURCE, DELETED_RECORDS, rejected=len(validator.rejections))
+        if writer.rejected:
+            ctx.stats.add(SOURCE, DELETED_RECORDS, rejected=writer.rejected)
 
 
 def _deleted_start(name: str, stored: dt.datetime | None, end: dt.datetime) -> dt.datetime:

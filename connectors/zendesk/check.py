@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from common.dates import epoch, parse_start_date
 from connectors.check import (
     CHECK_POLICY,
     CHECK_TIMEOUT,
@@ -31,7 +32,7 @@ from connectors.check import (
 from connectors.endpoints import Endpoint
 from connectors.http import HttpClient
 from connectors.zendesk.endpoints import ENDPOINTS, EXPORT
-from connectors.zendesk.source import make_client, parse_start_date, resolve_base_url
+from connectors.zendesk.source import START_DATE, make_client, resolve_base_url
 
 SOURCE = "zendesk"
 ADDRESS = "SOURCES__ZENDESK__BASE_URL / SOURCES__ZENDESK__SUBDOMAIN"
@@ -73,7 +74,7 @@ def plan(settings: Mapping[str, Any]) -> Plan:
         policy=CHECK_POLICY,
     )
     client.timeout = CHECK_TIMEOUT
-    start = parse_start_date(settings.get("start_date"))
+    start = epoch(parse_start_date(settings.get("start_date"), START_DATE))
     probes = tuple(_probe(client, endpoint, start) for endpoint in _ordered(ENDPOINTS))
     # The settings a refused credential names are the ones the sync's own 401 message names.
     return Plan(source=SOURCE, credentials=client.auth_hint, address=ADDRESS, probes=probes)
@@ -86,10 +87,10 @@ def _ordered(endpoints: tuple[Endpoint, ...]) -> list[Endpoint]:
 
 def _probe(client: HttpClient, endpoint: Endpoint, start: int) -> Probe:
     extra: dict[str, Any] = {}
-    if endpoint.rate_group == EXPORT and endpoint.incremental != "start_time_then_cursor":
-        extra["per_page"] = 1  # the cursor-paginated form takes page[size], set by first_page
-    if endpoint.incremental in ("cursor_export", "start_time", "start_time_then_cursor"):
-        extra["start_time"] = start
+    if endpoint.rate_group == EXPORT:
+        extra["per_page"] = 1
+    if endpoint.mode.start_param:
+        extra[endpoint.mode.start_param] = start
     params = first_page(endpoint, **extra)
 
     def request() -> str | None:

@@ -18,7 +18,6 @@ exports: 10, or 30 with the High Volume add-on).
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Union
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 import dlt
 from dlt.sources import DltResource
 
+from common.dates import epoch, parse_start_date
 from common.errors import AuthError, ConfigError, NotAvailableError
 from connectors.arrow import _dumps
 from connectors.endpoints import Endpoint, WalkContext, walk
@@ -36,6 +36,7 @@ from connectors.zendesk.credentials import ZendeskApiTokenCredentials, ZendeskOA
 from connectors.zendesk.deletions import DELETIONS
 from connectors.zendesk.endpoints import BY_NAME, ENDPOINTS, EXPORT
 
+START_DATE = "SOURCES__ZENDESK__START_DATE"
 CUSTOM_FIELD_TYPES = {"checkbox": "bool", "integer": "bigint", "decimal": "double", "multiselect": "json"}
 
 
@@ -59,7 +60,7 @@ def zendesk_source(
         rate_window_seconds=rate_window_seconds,
         policy=RetryPolicy(max_attempts=max_attempts, deadline_seconds=deadline_seconds),
     )
-    ctx = WalkContext(client=client, start_time=parse_start_date(start_date), deletions=DELETIONS)
+    ctx = WalkContext(client=client, start_time=epoch(parse_start_date(start_date, START_DATE)), deletions=DELETIONS)
     for endpoint in ENDPOINTS:
         if resources and endpoint.name not in resources:
             continue
@@ -112,23 +113,6 @@ def resolve_base_url(base_url: str | None, subdomain: str | None) -> str:
     raise ConfigError(
         "Zendesk needs SOURCES__ZENDESK__BASE_URL (https://acme.zendesk.com) or SOURCES__ZENDESK__SUBDOMAIN (acme)"
     )
-
-
-def parse_start_date(value: str | int | None) -> int:
-    """``start_date`` as a Unix time; ``None`` means all history (0)."""
-    if value is None or value == "":
-        return 0
-    if isinstance(value, int) or str(value).isdigit():
-        return int(value)
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(
-            f"SOURCES__ZENDESK__START_DATE must be an ISO date (2024-01-31) or datetime, got {value!r}"
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return max(0, int(parsed.timestamp()))
 
 
 def snake(text: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from connectors.arrow import TIMESTAMP, TableBuilder
+from connectors.arrow import TIMESTAMP, TableBuilder, _dumps, _list_json
 
 
 def test_every_rows_keys_become_columns_not_only_the_first_rows() -> None:
@@ -53,3 +53,24 @@ def test_a_timestamp_that_is_not_one_is_an_error_naming_table_and_column() -> No
     builder = TableBuilder("tickets", {"updated_at": "timestamp"})
     with pytest.raises(ValueError, match=r"tickets\.updated_at"):
         builder.build([{"id": 1, "updated_at": "yesterday"}])
+
+
+@pytest.mark.parametrize(
+    "lists",
+    [
+        [[1, 2], [], None, [-3, 2**62]],
+        [[True, False], None, []],
+        [[], []],
+        [[None], [None, None]],
+        [[1, None]],
+        [["a", 'quote " and \\ and \n'], ["é"]],
+        [[1.5, 2.0]],
+        [[{"id": 1}, {"id": 2, "value": None}]],
+    ],
+)
+def test_list_columns_are_the_json_text_of_each_list(lists: list[Any]) -> None:
+    """Lists Arrow writes itself (whole numbers, booleans) read exactly as the Python path writes them."""
+    arr = pa.array(lists)
+    for part in (arr, arr.slice(1)):
+        expected = [None if v is None else _dumps(v) for v in part.to_pylist()]
+        assert _list_json(part).to_pylist() == expected

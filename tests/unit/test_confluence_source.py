@@ -10,16 +10,17 @@ import pytest
 import responses
 from responses import matchers
 
+from common.dates import parse_start_date
 from common.errors import AuthError, ConfigError, RetriesExhausted
 from connectors.confluence.credentials import ConfluenceApiTokenCredentials
 from connectors.confluence.endpoints import BLOGPOSTS_STREAM, PAGES_STREAM, TABLES
+from connectors.confluence.settings import START_DATE
 from connectors.confluence.source import (
     ConfluenceContext,
     ContentWalk,
     SpaceDirectory,
     make_client,
     parse_space_keys,
-    parse_start_date,
     resolve_base_url,
 )
 from connectors.http import STATS, HttpClient, RetryPolicy
@@ -242,7 +243,7 @@ def test_start_date_bounds_the_first_run(rsps: responses.RequestsMock, clock: Fa
     )
     add_labels(rsps, 2)
 
-    out = run(ContentWalk(PAGES_STREAM, context(client(clock), start=parse_start_date("2024-01-01")), {}))
+    out = run(ContentWalk(PAGES_STREAM, context(client(clock), start=parse_start_date("2024-01-01", START_DATE)), {}))
 
     assert [r["id"] for r in out["pages"]] == ["2"]
 
@@ -572,9 +573,9 @@ def test_space_keys_that_match_nothing_are_a_config_error(rsps: responses.Reques
 
 
 def test_start_date_must_be_iso() -> None:
-    assert parse_start_date("2024-01-31") == dt.datetime(2024, 1, 31, tzinfo=dt.UTC)
+    assert parse_start_date("2024-01-31", START_DATE) == dt.datetime(2024, 1, 31, tzinfo=dt.UTC)
     with pytest.raises(ConfigError, match="SOURCES__CONFLUENCE__START_DATE"):
-        parse_start_date("last tuesday")
+        parse_start_date("last tuesday", START_DATE)
 
 
 def test_tables_each_resource_fills() -> None:

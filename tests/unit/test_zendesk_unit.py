@@ -15,10 +15,11 @@ from dlt.extract.exceptions import ResourceExtractionError
 from dlt.pipeline.exceptions import PipelineStepFailed
 from responses import matchers
 
+from common.dates import epoch, parse_start_date
 from common.errors import AuthError, ConfigError, NotAvailableError
 from connectors.http import STATS
 from connectors.zendesk import zendesk_source
-from connectors.zendesk.source import parse_start_date, resolve_base_url
+from connectors.zendesk.source import START_DATE, resolve_base_url
 
 E = TypeVar("E", bound=BaseException)
 
@@ -415,13 +416,13 @@ def test_resolve_base_url_without_either_names_both_settings() -> None:
     ],
 )
 def test_parse_start_date(value: str | int | None, expected: int) -> None:
-    assert parse_start_date(value) == expected
+    assert epoch(parse_start_date(value, START_DATE)) == expected
 
 
 @pytest.mark.parametrize("bad", ["yesterday", "31/01/2024", "2024-13-01"])
 def test_parse_start_date_rejects_with_the_setting_named(bad: str) -> None:
     with pytest.raises(ConfigError, match="SOURCES__ZENDESK__START_DATE") as info:
-        parse_start_date(bad)
+        parse_start_date(bad, START_DATE)
     assert repr(bad) in str(info.value)
 
 

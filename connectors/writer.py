@@ -1,0 +1,166 @@
+"""The one stream writer: what every connector does between a page of records and dlt.
+
+For each warehouse table a stream fills, :class:`StreamWriter`:
+
+1. validates records against the table's payload model (rejections are counted, not fatal);
+2. builds an Arrow table (:class:`connectors.arrow.TableBuilder`), or takes one already built
+   (Salesforce Bulk CSV);
+3. appends ``_sl_seq``, the extraction order that merge uses to keep the latest duplicate;
+4. appends the deletion flags ``_sl_deleted``/``_sl_deleted_at`` (:func:`connectors.deletions.flag_arrow`);
+5. names the table of every item, the first one carrying the table's hints (columns, key,
+   de-duplication) as a dlt table *variant*; resource-level column hints would leak into every
+   table of the resource;
+6. batches pages into items of about :data:`BATCH_ROWS` rows: dlt's cost per item (schema
+   reconciliation, one Parquet row group) is constant, so fewer, larger tables load faster.
+
+Zendesk's endpoint walk (:mod:`connectors.endpoints`), Confluence's content walk and
+Salesforce's object sync all write through it; none builds Arrow tables or hints itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dlt
+import pyarrow as pa
+
+from connectors.arrow import TableBuilder, sequence
+from connectors.deletions import DLT_COLUMNS as DELETION_COLUMNS
+from connectors.deletions import NEVER, Deletion, flag_arrow
+from connectors.http import HttpClient
+from schemas.payload import Validator
+
+SEQ_COLUMN = "_sl_seq"
+"""Extraction order within a run; merge keeps the highest, i.e. the latest version of a key."""
+
+SEQ_HINT: dict[str, Any] = {"data_type": "bigint", "dedup_sort": "desc", "nullable": True}
+
+BATCH_ROWS = 10_000
+"""Pages are handed to dlt in batches of about this many rows; memory stays bounded."""
+
+
+def table_hints(
+    columns: Mapping[str, Mapping[str, Any]],
+    primary_key: str | Sequence[str] = "id",
+    write_disposition: str = "merge",
+) -> dict[str, Any]:
+    """The dlt hints of a raw table: its declared columns plus the loader's (``_sl_seq`` and the
+    deletion flags), its key and how it is written."""
+    return {
+        "primary_key": list(primary_key) if not isinstance(primary_key, str) else primary_key,
+        "write_disposition": write_disposition,
+        "columns": {**{k: dict(v) for k, v in columns.items()}, SEQ_COLUMN: SEQ_HINT, **DELETION_COLUMNS},
+    }
+
+
+@dataclass
+class Sink:
+    """One warehouse table a stream writes: how its rows become Arrow, and its dlt hints."""
+
+    name: str
+    hints: dict[str, Any]
+    """``primary_key``, ``write_disposition`` and ``columns`` (see :func:`table_hints`)."""
+    builder: TableBuilder
+    validator: Validator | None = None
+    deletion: Deletion = NEVER
+    not_null: tuple[str, ...] = ()
+    """Columns made non-nullable Arrow fields, as their hints declare them (rows without them
+    were rejected)."""
+
+
+@dataclass
+class StreamWriter:
+    """Records of one stream → marked, batched Arrow tables for dlt (see the module's text)."""
+
+    sinks: Mapping[str, Sink]
+    batch_rows: int = BATCH_ROWS
+    _seq: dict[str, int] = field(default_factory=dict, init=False)
+    _hinted: set[str] = field(default_factory=set, init=False)
+    _pending: dict[str, list[pa.Table]] = field(default_factory=dict, init=False)
+    _pending_rows: int = field(default=0, init=False)
+
+    # -- rows -----------------------------------------------------------------------------------
+
+    def validate(self, table: str, records: Sequence[Any]) -> list[Mapping[str, Any]]:
+        """The records that keep the table's contract; the others are rejected by name."""
+        validator = self.sinks[table].validator
+        if validator is None:
+            return [r for r in records if isinstance(r, Mapping)]
+        return validator.filter(records)
+
+    def build(
+        self, table: str, rows: Sequence[Mapping[str, Any]], extra: Mapping[str, list[Any]] | None = None
+    ) -> pa.Table:
+        """``rows`` (validated) as an Arrow table with the loader's columns. ``extra``: more
+        columns, one Python value per row (typed as the table declares them)."""
+        builder = self.sinks[table].builder
+        arrays: dict[str, pa.Array] = {}
+        for name, values in (extra or {}).items():
+            arr = builder.column(name, values)
+            if arr is not None:
+                arrays[name] = arr
+        return self.finish(table, builder.build(rows, arrays))
+
+    def finish(self, table: str, tbl: pa.Table) -> pa.Table:
+        """An Arrow table built elsewhere (column names final) with ``_sl_seq`` and the deletion
+        flags appended, and its key columns non-nullable."""
+        sink = self.sinks[table]
+        start = self._seq.get(table, 0)
+        self._seq[table] = start + tbl.num_rows
+        if SEQ_COLUMN in tbl.column_names:
+            tbl = tbl.drop_columns([SEQ_COLUMN])
+        tbl = tbl.append_column(pa.field(SEQ_COLUMN, pa.int64()), sequence(start, tbl.num_rows))
+        tbl = flag_arrow(tbl, sink.deletion)
+        return _not_null(tbl, sink.not_null) if sink.not_null else tbl
+
+    # -- items for dlt --------------------------------------------------------------------------
+
+    def mark(self, table: str, tbl: pa.Table) -> Any:
+        """Name the item's table; the first item of each table carries the table's hints."""
+        if table in self._hinted:
+            return dlt.mark.with_table_name(tbl, table)
+        self._hinted.add(table)
+        hints = dlt.mark.make_hints(table_name=table, **self.sinks[table].hints)
+        return dlt.mark.with_hints(tbl, hints, create_table_variant=True)
+
+    def write(self, table: str, rows: Sequence[Mapping[str, Any]]) -> Any:
+        """``rows`` as one item, at once (not batched)."""
+        return self.mark(table, self.build(table, rows))
+
+    def add(self, table: str, tbl: pa.Table) -> None:
+        """Keep a finished table for the next batch (see :meth:`drain`)."""
+        if tbl.num_rows:
+            self._pending.setdefault(table, []).append(tbl)
+            self._pending_rows += tbl.num_rows
+
+    @property
+    def full(self) -> bool:
+        return self._pending_rows >= self.batch_rows
+
+    def drain(self) -> Iterator[Any]:
+        """The kept tables, one item per warehouse table."""
+        pending, self._pending, self._pending_rows = self._pending, {}, 0
+        for table, tables in pending.items():
+            tbl = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
+            yield self.mark(table, tbl)
+
+    # -- counters -------------------------------------------------------------------------------
+
+    @property
+    def rejected(self) -> int:
+        return sum(len(s.validator.rejections) for s in self.sinks.values() if s.validator is not None)
+
+    def count_rejections(self, client: HttpClient, endpoint: str) -> None:
+        if self.rejected:
+            client.stats.add(client.name, endpoint, rejected=self.rejected)
+
+
+def _not_null(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    schema = table.schema
+    for name in names:
+        i = schema.get_field_index(name)
+        if i >= 0:
+            schema = schema.set(i, schema.field(i).with_nullable(False))
+    return table.cast(schema) if schema != table.schema else table
