@@ -13,9 +13,9 @@ from dlt.extract.items import TableNameMeta
 
 from common.coltypes import COLUMN_TYPES, PAYLOAD_KINDS, TABLE_KINDS, arrow_type, dlt_type, hyper_types, sql_types
 from common.dates import epoch, parse_start_date, parse_time
+from common.errors import ConfigError, NotAvailableError
 from connectors.deletions import DELETED, DELETED_AT, Deletion, RecordDeleted, SourceDeletions
 from connectors.endpoints import Endpoint, WalkContext, walk
-from connectors.errors import ConfigError, NotAvailableError
 from connectors.http import STATS, HttpClient, RetryPolicy
 from connectors.incremental import MODES, window_start
 from connectors.paginators import ZendeskCursorExportPaginator
