@@ -5,11 +5,9 @@
   408, dropped connections, timeouts, bodies cut off mid-way and bodies that are not valid JSON are
   retried with exponential backoff and jitter, within a bounded number of attempts and a total
   deadline; endpoint code never retries;
-- proactive pacing (:class:`RateLimiter`): a client-side sliding window per rate group (e.g.
-  Zendesk's incremental exports, 10 requests a minute) and the server's own
-  ``X-Rate-Limit-Remaining`` / ``ratelimit-remaining`` + ``ratelimit-reset`` headers, so a run
-  does not bounce off 429s;
-- per-endpoint counters (:class:`StatsRegistry`): requests, retries, 429s, seconds waited,
+- proactive pacing (:mod:`connectors.pacing`): a client-side sliding window per rate group and
+  the server's own rate-limit headers, so a run does not bounce off 429s;
+- per-endpoint counters (:mod:`connectors.stats`): requests, retries, 429s, seconds waited,
   records;
 - auth (:mod:`connectors.auth`), paginators (:mod:`connectors.paginators`), and errors mapped by
   what the caller should do (:mod:`common.errors`), with secrets redacted everywhere.
@@ -17,15 +15,11 @@
 
 from __future__ import annotations
 
-import collections
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -45,8 +39,10 @@ from common.errors import (
 )
 from common.secrets import redact, redact_url
 from connectors.auth import RefreshableAuth
+from connectors.pacing import RateLimit, RateLimiter, parse_retry_after
 from connectors.paginators import BasePaginator, Position, Request
 from connectors.prefetch import gc_paused, prefetched
+from connectors.stats import STATS, StatsRegistry
 
 try:  # orjson is a dlt dependency and parses ~3x faster; the standard library is the fallback.
     import orjson
@@ -59,17 +55,7 @@ except ImportError:  # pragma: no cover
     _loads = json.loads
     _JSONDecodeError = (ValueError,)
 
-__all__ = [
-    "STATS",
-    "EndpointStats",
-    "HttpClient",
-    "HttpResult",
-    "RateLimit",
-    "RateLimiter",
-    "RetryPolicy",
-    "StatsRegistry",
-    "user_agent",
-]
+__all__ = ["HttpClient", "HttpResult", "RetryPolicy", "user_agent"]
 
 log = logging.getLogger("supportlake.http")
 
@@ -84,215 +70,6 @@ def user_agent() -> str:
     except Exception:  # running from a source tree
         v = "0+unknown"
     return f"supportlake/{v} (+https://github.com/supportlake/supportlake) python-requests"
-
-
-# --------------------------------------------------------------------------------------------
-# Counters
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class EndpointStats:
-    """What one endpoint cost during a run."""
-
-    requests: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-    waited_seconds: float = 0.0
-    records: int = 0
-    pages: int = 0
-    bytes: int = 0
-    rejected: int = 0
-    seconds: float = 0.0
-    skipped: str = ""
-    stopped: str = ""
-    warnings: tuple[str, ...] = ()
-
-
-class StatsRegistry:
-    """Counters per ``(source, endpoint)``, shared by every client of a process.
-
-    The sync run resets it at the start and reads it for the summary and the run log; the
-    progress display reads it while the run goes on.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._stats: dict[tuple[str, str], EndpointStats] = collections.defaultdict(EndpointStats)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._stats.clear()
-
-    def add(self, source: str, endpoint: str, **increments: float) -> None:
-        with self._lock:
-            s = self._stats[(source, endpoint)]
-            for name, value in increments.items():
-                setattr(s, name, getattr(s, name) + value)
-
-    def skip(self, source: str, endpoint: str, reason: str) -> None:
-        """Record that an endpoint was skipped (not available to this account), and why."""
-        with self._lock:
-            self._stats[(source, endpoint)].skipped = reason
-
-    def stop(self, source: str, endpoint: str, reason: str) -> None:
-        """Record that an endpoint stopped early on purpose (e.g. a quota guard), and why: the
-        data before the stop is loaded with consistent cursors, but the run is not complete."""
-        with self._lock:
-            self._stats[(source, endpoint)].stopped = reason
-
-    def warn(self, source: str, endpoint: str, message: str) -> None:
-        """Record something the user must know although the endpoint succeeded (data it could
-        not read, a fallback it took): kept once per message, shown in the summary and stored
-        in the run log's ``warning`` column. Logged once, at WARNING."""
-        with self._lock:
-            s = self._stats[(source, endpoint)]
-            if message in s.warnings:
-                return
-            s.warnings = (*s.warnings, message)
-        log.warning("%s.%s: %s", source, endpoint, message)
-
-    def get(self, source: str, endpoint: str) -> EndpointStats:
-        with self._lock:
-            s = self._stats.get((source, endpoint))
-            return EndpointStats(**vars(s)) if s else EndpointStats()
-
-    def snapshot(self) -> dict[tuple[str, str], EndpointStats]:
-        with self._lock:
-            return {k: EndpointStats(**vars(v)) for k, v in self._stats.items()}
-
-
-STATS = StatsRegistry()
-
-
-# --------------------------------------------------------------------------------------------
-# Pacing
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """At most ``requests`` in any ``per_seconds`` window (a documented endpoint limit)."""
-
-    requests: int
-    per_seconds: float = 60.0
-
-
-class RateLimiter:
-    """Paces requests so the API's limits are used, not exceeded.
-
-    Two sources of knowledge, both honoured:
-
-    - declared limits per rate group: a sliding-window log of the last ``requests`` send times;
-      a request waits until the oldest falls out of the window. Bursts are allowed up to the
-      limit, and a server with a fixed or sliding window of the same size never sees an excess;
-    - the server's headers: when ``X-Rate-Limit-Remaining`` (or ``ratelimit-remaining``) reaches
-      zero, requests wait ``ratelimit-reset`` seconds (or, without it, one window / limit); a 429
-      with ``Retry-After`` blocks its group until then.
-    """
-
-    def __init__(
-        self,
-        limits: Mapping[str, RateLimit] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.limits = dict(limits or {})
-        self._sleep = sleep
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._sent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
-        self._blocked_until: dict[str, float] = {}
-
-    def acquire(self, group: str) -> float:
-        """Wait until a request in ``group`` may go; returns the seconds waited."""
-        waited = 0.0
-        while True:
-            with self._lock:
-                now = self._clock()
-                wait = max(0.0, self._blocked_until.get(group, 0.0) - now)
-                wait = max(wait, self._blocked_until.get("*", 0.0) - now)
-                limit = self.limits.get(group)
-                if limit is not None:
-                    sent = self._sent[group]
-                    while sent and sent[0] <= now - limit.per_seconds:
-                        sent.popleft()
-                    if len(sent) >= limit.requests:
-                        wait = max(wait, sent[0] + limit.per_seconds - now + 0.05)
-                if wait <= 0:
-                    if limit is not None:
-                        self._sent[group].append(now)
-                    return waited
-            log.debug("pacing %s: waiting %.2fs", group, wait)
-            self._sleep(wait)
-            waited += wait
-
-    def observe(self, group: str, response: requests.Response) -> None:
-        """Read the rate-limit headers of a response: Zendesk's ``X-Rate-Limit-*``, the IETF
-        draft's ``ratelimit-*`` and Atlassian's ``X-RateLimit-*`` (whose reset is a timestamp)."""
-        h = response.headers
-        remaining = _first_number(h, "X-Rate-Limit-Remaining", "ratelimit-remaining", "X-RateLimit-Remaining")
-        if remaining is None or remaining > 0:
-            return
-        reset = _first_number(h, "ratelimit-reset", "X-Rate-Limit-Reset", "Retry-After")
-        if reset is None:
-            reset = _seconds_until(h.get("X-RateLimit-Reset"))
-        if reset is None:
-            limit = _first_number(h, "X-Rate-Limit", "ratelimit-limit", "X-RateLimit-Limit") or 60.0
-            reset = 60.0 / max(limit, 1.0)
-        self.block("*", reset)
-
-    def block(self, group: str, seconds: float) -> None:
-        with self._lock:
-            until = self._clock() + max(0.0, seconds)
-            self._blocked_until[group] = max(self._blocked_until.get(group, 0.0), until)
-
-
-def _first_number(headers: Mapping[str, str], *names: str) -> float | None:
-    for name in names:
-        raw = headers.get(name)
-        if raw is None:
-            continue
-        try:
-            return float(raw.split(",")[0].strip())
-        except ValueError:
-            continue
-    return None
-
-
-def _seconds_until(value: str | None) -> float | None:
-    """Seconds until an ISO 8601 instant (Atlassian's ``X-RateLimit-Reset: 2024-01-31T10:05Z``);
-    a plain number is taken as seconds."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - time.time())
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when - (time.time() if now is None else now))
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from connectors.http import STATS, StatsRegistry
+from connectors.stats import STATS, StatsRegistry
 from warehouse.runlog import TableResult
 
 

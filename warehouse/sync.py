@@ -21,8 +21,8 @@ import dlt
 from common.errors import ConfigError, SupportlakeError
 from common.secrets import install_log_redaction, redact
 from connectors import registry
-from connectors.http import STATS
 from connectors.registry import SourceSpec
+from connectors.stats import STATS
 from warehouse import deletions
 from warehouse.lock import RunLock
 from warehouse.runlog import RunLog, TableResult

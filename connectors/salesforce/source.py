@@ -57,7 +57,7 @@ from dlt.sources import DltResource
 from common.dates import parse_start_date
 from common.errors import AuthError, ConfigError, FatalAPIError, NotAvailableError
 from connectors.arrow import TableBuilder
-from connectors.http import STATS, HttpClient, RetryPolicy, StatsRegistry
+from connectors.http import HttpClient, RetryPolicy
 from connectors.incremental import window_start
 from connectors.salesforce.auth import (
     CredentialsRejected,
@@ -90,6 +90,7 @@ from connectors.salesforce.query import (
     text_builder_kinds,
 )
 from connectors.salesforce.quota import QuotaGuard, QuotaReserved
+from connectors.stats import STATS, StatsRegistry
 from connectors.writer import Sink, StreamWriter, table_hints
 from schemas import salesforce as m
 from schemas.payload import Payload, Validator

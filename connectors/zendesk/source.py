@@ -30,7 +30,8 @@ from common.dates import epoch, parse_start_date
 from common.errors import AuthError, ConfigError, NotAvailableError
 from connectors.arrow import _dumps
 from connectors.endpoints import Endpoint, WalkContext, walk
-from connectors.http import HttpClient, RateLimit, RetryPolicy
+from connectors.http import HttpClient, RetryPolicy
+from connectors.pacing import RateLimit
 from connectors.paginators import ZendeskLinksPaginator
 from connectors.zendesk.credentials import ZendeskApiTokenCredentials, ZendeskOAuthCredentials
 from connectors.zendesk.deletions import DELETIONS

@@ -18,7 +18,8 @@ import responses
 from common.errors import AuthError, NotAvailableError
 from connectors.confluence import confluence_source
 from connectors.confluence.source import label_scope_warning, make_client
-from connectors.http import STATS, RetryPolicy
+from connectors.http import RetryPolicy
+from connectors.stats import STATS
 from tests.contracts.shapes import load
 from tests.unit.conftest import FakeClock
 from tests.unit.test_confluence_source import credentials

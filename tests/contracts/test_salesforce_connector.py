@@ -22,7 +22,7 @@ from responses import matchers
 from responses.registries import OrderedRegistry
 
 from common.errors import AuthError, FatalAPIError, NotAvailableError, QuotaExhausted
-from connectors.http import RetryPolicy, StatsRegistry
+from connectors.http import RetryPolicy
 from connectors.salesforce.auth import (
     CredentialsRejected,
     SalesforceClientCredentials,
@@ -36,6 +36,7 @@ from connectors.salesforce.objects import BY_NAME
 from connectors.salesforce.query import QueryTimeout
 from connectors.salesforce.quota import QuotaGuard, RequestLimitExceeded, reading_from_limits
 from connectors.salesforce.source import STATE_KEY, SalesforceContext, make_context, sync_deleted, sync_object
+from connectors.stats import StatsRegistry
 from tests.contracts.shapes import load
 
 LOGIN = "https://login.salesforce.com"

@@ -18,7 +18,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from responses import matchers
 
 from common.errors import AuthError
-from connectors.http import STATS
+from connectors.stats import STATS
 from connectors.zendesk import zendesk_source
 from simulators.zendesk import ZendeskSimulator
 from tests.contracts.shapes import load

@@ -21,7 +21,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from common.errors import AuthError, ConfigError
 from connectors.confluence import confluence_source
 from connectors.confluence.source import label_scope_warning
-from connectors.http import STATS
+from connectors.stats import STATS
 from tests.unit.test_confluence_pipeline import FakeSite, pipeline, query
 
 SCOPE_MISMATCH = {"code": 401, "message": "Unauthorized; scope does not match"}

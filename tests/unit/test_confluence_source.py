@@ -23,8 +23,9 @@ from connectors.confluence.source import (
     parse_space_keys,
     resolve_base_url,
 )
-from connectors.http import STATS, HttpClient, RetryPolicy
+from connectors.http import HttpClient, RetryPolicy
 from connectors.paginators import ConfluenceCursorPaginator
+from connectors.stats import STATS
 from tests.unit.conftest import FakeClock
 
 SITE = "https://acme.atlassian.net"

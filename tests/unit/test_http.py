@@ -21,7 +21,9 @@ from common.errors import (
     RetriesExhausted,
 )
 from connectors.auth import BasicAuth, RefreshableAuth
-from connectors.http import HttpClient, RateLimit, RateLimiter, RetryPolicy, StatsRegistry, user_agent
+from connectors.http import HttpClient, RetryPolicy, user_agent
+from connectors.pacing import RateLimit, RateLimiter
+from connectors.stats import StatsRegistry
 from tests.unit.conftest import FakeClock
 
 BASE = "https://acme.zendesk.com"
@@ -524,7 +526,7 @@ def test_atlassian_rate_limit_headers_pace_until_the_iso_reset() -> None:
     """X-RateLimit-Remaining: 0 with an ISO X-RateLimit-Reset (Confluence) blocks until then."""
     import datetime as dt
 
-    from connectors.http import RateLimiter
+    from connectors.pacing import RateLimiter
 
     slept: list[float] = []
     now = [1000.0]

@@ -9,7 +9,7 @@ import responses
 from responses import matchers
 
 from common.errors import FatalAPIError
-from connectors.http import HttpClient, RetryPolicy, StatsRegistry
+from connectors.http import HttpClient, RetryPolicy
 from connectors.paginators import (
     BasePaginator,
     JsonPathNextPaginator,
@@ -20,6 +20,7 @@ from connectors.paginators import (
     ZendeskLinksPaginator,
     ZendeskTimeExportPaginator,
 )
+from connectors.stats import StatsRegistry
 from tests.unit.conftest import FakeClock
 
 BASE = "https://acme.zendesk.com"

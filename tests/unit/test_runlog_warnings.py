@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from connectors.http import StatsRegistry
+from connectors.stats import StatsRegistry
 from warehouse.progress import summary_table
 from warehouse.runlog import TABLE, RunLog, TableResult
 from warehouse.sql import connection

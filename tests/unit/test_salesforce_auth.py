@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from responses import matchers
 
 from common.errors import AuthError, ConfigError
-from connectors.http import RetryPolicy, StatsRegistry
+from connectors.http import RetryPolicy
 from connectors.salesforce.auth import (
     JWT_GRANT,
     CredentialsRejected,
@@ -31,6 +31,7 @@ from connectors.salesforce.auth import (
 )
 from connectors.salesforce.describe import describe_global
 from connectors.salesforce.source import make_context, salesforce_source
+from connectors.stats import StatsRegistry
 
 LOGIN = "https://login.salesforce.com"
 TOKEN_URL = f"{LOGIN}/services/oauth2/token"

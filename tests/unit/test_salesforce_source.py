@@ -25,7 +25,7 @@ import responses
 from responses import matchers
 
 from common.errors import QuotaExhausted
-from connectors.http import RetryPolicy, StatsRegistry
+from connectors.http import RetryPolicy
 from connectors.salesforce.auth import SalesforceClientCredentials
 from connectors.salesforce.objects import BY_NAME, SObject, resolve, table_name
 from connectors.salesforce.query import QueryTimeout
@@ -37,6 +37,7 @@ from connectors.salesforce.source import (
     sync_deleted,
     sync_object,
 )
+from connectors.stats import StatsRegistry
 
 LOGIN = "https://login.salesforce.com"
 TOKEN_URL = f"{LOGIN}/services/oauth2/token"

@@ -16,10 +16,11 @@ from common.dates import epoch, parse_start_date, parse_time
 from common.errors import ConfigError, NotAvailableError
 from connectors.deletions import DELETED, DELETED_AT, Deletion, RecordDeleted, SourceDeletions
 from connectors.endpoints import Endpoint, WalkContext, walk
-from connectors.http import STATS, HttpClient, RetryPolicy
+from connectors.http import HttpClient, RetryPolicy
 from connectors.incremental import MODES, window_start
 from connectors.paginators import ZendeskCursorExportPaginator
 from connectors.prefetch import gc_paused
+from connectors.stats import STATS
 from connectors.writer import SEQ_COLUMN, StreamWriter
 from connectors.zendesk.endpoints import BY_NAME
 from schemas.payload import column_types

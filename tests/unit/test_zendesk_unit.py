@@ -17,7 +17,7 @@ from responses import matchers
 
 from common.dates import epoch, parse_start_date
 from common.errors import AuthError, ConfigError, NotAvailableError
-from connectors.http import STATS
+from connectors.stats import STATS
 from connectors.zendesk import zendesk_source
 from connectors.zendesk.source import START_DATE, resolve_base_url
 
