@@ -31,10 +31,10 @@ from connectors.check import (
     Unavailable,
     is_primary,
 )
+from connectors.salesforce.context import SalesforceContext, make_context
 from connectors.salesforce.describe import describe_global, describe_object
 from connectors.salesforce.objects import SObject
 from connectors.salesforce.query import Api, get_deleted
-from connectors.salesforce.source import SalesforceContext, make_context
 
 SOURCE = "salesforce"
 ADDRESS = "SOURCES__SALESFORCE__BASE_URL (the login host: production, sandbox or My Domain)"

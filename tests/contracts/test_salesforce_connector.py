@@ -31,11 +31,12 @@ from connectors.salesforce.auth import (
     SalesforceUsernamePasswordCredentials,
 )
 from connectors.salesforce.bulk import bulk_pages
+from connectors.salesforce.context import SalesforceContext, make_context
 from connectors.salesforce.describe import ObjectSchema, schema_from_describe
 from connectors.salesforce.objects import BY_NAME
 from connectors.salesforce.query import QueryTimeout
 from connectors.salesforce.quota import QuotaGuard, RequestLimitExceeded, reading_from_limits
-from connectors.salesforce.source import STATE_KEY, SalesforceContext, make_context, sync_deleted, sync_object
+from connectors.salesforce.source import STATE_KEY, sync_deleted, sync_object
 from connectors.stats import StatsRegistry
 from tests.contracts.shapes import load
 

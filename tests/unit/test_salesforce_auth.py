@@ -29,8 +29,9 @@ from connectors.salesforce.auth import (
     jwt_audience,
     resolve_login_url,
 )
+from connectors.salesforce.context import make_context
 from connectors.salesforce.describe import describe_global
-from connectors.salesforce.source import make_context, salesforce_source
+from connectors.salesforce.source import salesforce_source
 from connectors.stats import StatsRegistry
 
 LOGIN = "https://login.salesforce.com"

@@ -16,8 +16,9 @@ import pytest
 import responses
 
 from common.errors import QuotaExhausted
+from connectors.salesforce.context import PrimaryObjectUnavailable
 from connectors.salesforce.objects import BY_NAME, OBJECTS, PRIMARY
-from connectors.salesforce.source import PrimaryObjectUnavailable, sync_deleted, sync_object
+from connectors.salesforce.source import sync_deleted, sync_object
 from tests.contracts.shapes import load
 from tests.unit.test_salesforce_source import API, INSTANCE, QUERY_ALL, TOKEN_URL, context, describe, rows_of
 

@@ -27,16 +27,10 @@ from responses import matchers
 from common.errors import QuotaExhausted
 from connectors.http import RetryPolicy
 from connectors.salesforce.auth import SalesforceClientCredentials
+from connectors.salesforce.context import SalesforceContext, make_context
 from connectors.salesforce.objects import BY_NAME, SObject, resolve, table_name
 from connectors.salesforce.query import QueryTimeout
-from connectors.salesforce.source import (
-    STATE_KEY,
-    SalesforceContext,
-    make_context,
-    salesforce_source,
-    sync_deleted,
-    sync_object,
-)
+from connectors.salesforce.source import STATE_KEY, salesforce_source, sync_deleted, sync_object
 from connectors.stats import StatsRegistry
 
 LOGIN = "https://login.salesforce.com"
