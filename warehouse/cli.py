@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -99,7 +100,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+TELEMETRY_OPT_IN = "SUPPORTLAKE_DLT_TELEMETRY"
+"""``true`` lets dlt send its anonymous usage telemetry during supportlake's runs (off by default)."""
+
+
+def quiet_dlt_telemetry() -> None:
+    """Turn dlt's anonymous telemetry off for supportlake's own runs, unless the user asked for
+    it: ``SUPPORTLAKE_DLT_TELEMETRY=true``, or dlt's own ``RUNTIME__DLTHUB_TELEMETRY`` set in
+    the environment (either value is respected). The demo is meant to run offline, and a cron
+    job should not call home without being told to."""
+    if "RUNTIME__DLTHUB_TELEMETRY" in os.environ:
+        return
+    wanted = os.environ.get(TELEMETRY_OPT_IN, "").strip().lower() in ("1", "true", "yes", "on")
+    os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "true" if wanted else "false"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    quiet_dlt_telemetry()
     args = build_parser().parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
