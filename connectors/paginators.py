@@ -27,6 +27,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
+from common.dates import parse_time
+
 
 @dataclass
 class Request:
@@ -231,14 +233,13 @@ class ZendeskCrowdedSecondPaginator(BasePaginator):
 
 
 def _epoch(value: Any) -> int | None:
-    """A Zendesk time (ISO 8601 text or Unix seconds) as Unix seconds; ``None`` when absent."""
-    if value is None or value == "":
+    """A record's time as Unix seconds; ``None`` when absent or unreadable (the stream writer's
+    validation rejects such a record by name; paging goes by the records that have a time)."""
+    try:
+        parsed = parse_time(value)
+    except (TypeError, ValueError):
         return None
-    if isinstance(value, int | float):
-        return int(value)
-    from datetime import datetime
-
-    return int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp())
+    return None if parsed is None else int(parsed.timestamp())
 
 
 class ZendeskLinksPaginator(BasePaginator):
