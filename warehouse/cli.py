@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 a sync failed (the summary and ``supportlake.supportlake_runs`` say
 which table and why), or ``check`` found a primary object unreadable; 2 bad usage or
-configuration; 75 another run holds the warehouse.
+configuration; 75 the warehouse is busy (another run holds it, this run lost its lock, or
+another process has the DuckDB file open): try again later.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from common.errors import ConfigError
 from common.secrets import install_log_redaction, redact
 from connectors import registry
 from schemas.inputs import KINDS as INPUT_KINDS
-from warehouse.lock import EXIT_LOCKED, AlreadyRunning
+from warehouse.lock import EXIT_LOCKED, WarehouseBusy
 from warehouse.progress import Progress, summary_table
 from warehouse.target import DEFAULT_WAREHOUSE, ENV_WAREHOUSE, parse_target
 
@@ -142,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(args.warehouse, tickets=args.tickets, seed=args.seed, extracts=args.extracts or None)
         if args.command == "kpis":
             return cmd_kpis(args)
-    except AlreadyRunning as exc:
+    except WarehouseBusy as exc:  # another run, a reader, a lost lock, a busy file: try later
         print(f"supportlake: {exc}", file=sys.stderr)
         return EXIT_LOCKED
     except ConfigError as exc:

@@ -183,16 +183,22 @@ def _reader(target: Target) -> Iterator[_Reader]:
         assert target.path is not None
         if not target.path.exists():  # warehouse.sql would create an empty database file
             raise HyperExportError(f"no DuckDB warehouse at {target.path}: run `supportlake sync` and `build` first")
+        from warehouse.lock import RunLock, WarehouseBusy, busy_error
         from warehouse.sql import connect
 
-        try:
-            con = connect(target)
-        except Exception as exc:  # e.g. another process holds the file
-            raise HyperExportFailed(f"cannot open {target.display}: {exc}") from exc
-        try:
-            yield _DuckDBReader(con)
-        finally:
-            con.close()
+        # A reader: the run lock shared and the file read-only, so a sync or build running now
+        # stops this export at once (WarehouseBusy, exit 75) and one starting meanwhile waits.
+        with RunLock(target, shared=True):
+            try:
+                con = connect(target, read_only=True)
+            except WarehouseBusy:
+                raise
+            except Exception as exc:
+                raise busy_error(exc, target) or HyperExportFailed(f"cannot open {target.display}: {exc}") from exc
+            try:
+                yield _DuckDBReader(con)
+            finally:
+                con.close()
         return
     import psycopg2
 

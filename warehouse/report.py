@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from transforms import kpis
+from warehouse.lock import RunLock
 from warehouse.sql import Connection, connection
 from warehouse.target import Target
 
@@ -154,7 +155,10 @@ def render(lines: list[KpiLine], month: dt.date, shares: list[SystemShare] | Non
 
 
 def kpi_report(target: Target, month: dt.date | None = None) -> str:
-    with connection(target) as con:
+    """The report of ``month`` (default :func:`pick_month`). A reader: on DuckDB it opens the file
+    read-only under the shared run lock, so it stops at once (:class:`warehouse.lock.WarehouseBusy`)
+    while a sync or build writes, and a writer that starts meanwhile waits for it."""
+    with RunLock(target, shared=True), connection(target, read_only=True) as con:
         chosen = month or pick_month(con)
         if chosen is None:
             return "no KPI rows yet: run `supportlake sync` and `supportlake build` first"

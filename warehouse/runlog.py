@@ -2,7 +2,9 @@
 
 A run writes its rows with status ``running`` when it starts and completes them when it ends;
 a row still ``running`` when the next run takes the lock belongs to a run that was killed, and is
-marked ``killed``. Errors are stored redacted.
+marked ``killed`` — unless its ``holder`` (``pid N on HOST``) is a process still alive on this
+machine: a run that lost its lock goes on until its next check, then marks its own rows
+``failed`` (:meth:`RunLog.finish` with the lock). Errors are stored redacted.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from common.secrets import redact
+from warehouse.lock import LockLost, RunLock, holder_id, run_alive
 from warehouse.sql import Connection
 
 SCHEMA = "supportlake"
@@ -33,12 +36,14 @@ create table if not exists {TABLE} (
     seconds double precision,
     full_refresh boolean,
     error varchar,
-    warning varchar
+    warning varchar,
+    holder varchar
 )
 """
 MIGRATIONS = (
     # Columns added after the first release; older run logs gain them on the next run.
     f"alter table {TABLE} add column if not exists warning varchar",
+    f"alter table {TABLE} add column if not exists holder varchar",
 )
 
 
@@ -71,25 +76,49 @@ class RunLog:
             self.con.execute(statement)
 
     def mark_killed(self) -> int:
-        """Rows left ``running`` by a run that died (we hold the lock, so none is alive)."""
-        rows = self.con.query(f"select count(*) from {TABLE} where status = 'running'")
-        n = int(rows[0][0]) if rows else 0
-        if n:
+        """Rows left ``running`` by runs that died. We hold the lock, but a run that lost it may
+        still be going (:func:`warehouse.lock.run_alive`): its rows are left to it."""
+        runs = self.con.query(f"select run_id, holder, count(*) from {TABLE} where status = 'running' group by 1, 2")
+        n = 0
+        for run_id, holder, count in runs:
+            if run_alive(str(run_id), holder):
+                continue
             self.con.execute(
-                f"update {TABLE} set status = 'killed', error = %s where status = 'running'",
-                ["the run ended without finishing (killed or crashed); the next run resumed from the last load"],
+                f"update {TABLE} set status = 'killed', error = %s where status = 'running' and run_id = %s",
+                [
+                    "the run ended without finishing (killed or crashed); the next run resumed from the last load",
+                    run_id,
+                ],
             )
+            n += int(count)
         return n
 
     def start(self, run_id: str, started: dt.datetime, results: list[TableResult], full_refresh: bool) -> None:
         for r in results:
             self.con.execute(
-                f"insert into {TABLE} (run_id, source, resource, table_name, started_at, status, full_refresh) "
-                "values (%s, %s, %s, %s, %s, 'running', %s)",
-                [run_id, r.source, r.resource, r.table_name, started, full_refresh],
+                f"insert into {TABLE} (run_id, source, resource, table_name, started_at, status, full_refresh, holder) "
+                "values (%s, %s, %s, %s, %s, 'running', %s, %s)",
+                [run_id, r.source, r.resource, r.table_name, started, full_refresh, holder_id()],
             )
 
-    def finish(self, run_id: str, finished: dt.datetime, results: list[TableResult]) -> None:
+    def finish(
+        self, run_id: str, finished: dt.datetime, results: list[TableResult], lock: RunLock | None = None
+    ) -> None:
+        """Complete the run's rows. With ``lock``, check it first: a run that lost its lock
+        records every table ``failed`` with why (its own rows only) and raises :class:`LockLost`."""
+        lost: LockLost | None = None
+        if lock is not None:
+            try:
+                lock.verify()
+            except LockLost as exc:
+                lost = exc
+                for r in results:
+                    r.status, r.error = "failed", str(exc)
+        self._write(run_id, finished, results)
+        if lost is not None:
+            raise lost
+
+    def _write(self, run_id: str, finished: dt.datetime, results: list[TableResult]) -> None:
         for r in results:
             self.con.execute(
                 f"update {TABLE} set finished_at = %s, status = %s, rows = %s, requests = %s, retries = %s, "

@@ -4,10 +4,13 @@ tests and (later) the transforms. Parameters are written ``%s`` for both engines
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from common.errors import ConfigError
+from warehouse.lock import busy_error
 from warehouse.target import Target
 
 
@@ -29,20 +32,42 @@ class Connection(Protocol):
 SQL_DUCKDB_DEFAULTS = {"memory_limit": "1GB"}
 """DuckDB settings of :class:`DuckDBConnection` that the warehouse URL does not set."""
 
+BUSY_WAIT_SECONDS = 10.0
+"""How long a read-write DuckDB connection keeps trying to open a file another process has open."""
+
 
 class DuckDBConnection:
+    """A DuckDB file, read-write (created if missing), or ``read_only`` (it must exist; other
+    read-only processes may have it open at the same time, a writer may not). A file another
+    process holds is retried for :data:`BUSY_WAIT_SECONDS` (read-write) then
+    :class:`warehouse.lock.WarehouseBusy`; read-only fails at once."""
+
     kind = "duckdb"
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, *, read_only: bool = False) -> None:
         import duckdb
 
         assert target.path is not None
+        if read_only and not target.path.exists():
+            raise ConfigError(f"no DuckDB warehouse at {target.path}: run `supportlake sync` and `build` first")
         target.path.parent.mkdir(parents=True, exist_ok=True)
         # The URL's own settings (``?memory_limit=2GB&threads=2``) hold for builds, reports and
         # inputs too. The default cap is 1GB, not the loads' 128MB (a build's joins would spill
         # needlessly) nor DuckDB's 80% of RAM: the 1M-ticket build bench peaks at ~1.2 GB RSS with
         # it in the same time as without (bench/bench_build.py).
-        self._con = duckdb.connect(str(target.path), config={**SQL_DUCKDB_DEFAULTS, **dict(target.settings)})
+        config: dict[str, Any] = {**SQL_DUCKDB_DEFAULTS, **dict(target.settings)}
+        deadline = time.monotonic() + (0.0 if read_only else BUSY_WAIT_SECONDS)
+        while True:
+            try:
+                self._con = duckdb.connect(str(target.path), read_only=read_only, config=config)
+                return
+            except duckdb.Error as exc:
+                busy = busy_error(exc, target)
+                if busy is None:
+                    raise
+                if time.monotonic() >= deadline:
+                    raise busy from None
+            time.sleep(0.25)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._con.execute(sql.replace("%s", "?"), list(params))
@@ -60,13 +85,18 @@ class DuckDBConnection:
 
 
 class PostgresConnection:
+    """A PostgreSQL session in autocommit (``transaction`` groups statements); ``read_only``
+    makes it a read-only session."""
+
     kind = "postgres"
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, *, read_only: bool = False) -> None:
         import psycopg2
 
         self._con = psycopg2.connect(target.dsn, connect_timeout=15)
         self._con.autocommit = True
+        if read_only:
+            self._con.set_session(readonly=True, autocommit=True)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._con.cursor() as cur:
@@ -86,15 +116,18 @@ class PostgresConnection:
         self._con.close()
 
 
-def connect(target: Target) -> Connection:
+def connect(target: Target, *, read_only: bool = False) -> Connection:
+    """A connection to ``target``; ``read_only`` for readers (``kpis``, ``export-hyper``): on
+    DuckDB several may read at once, and they hold the run lock shared meanwhile
+    (:class:`warehouse.lock.RunLock`), so a writer waits for them instead of failing."""
     if target.kind == "duckdb":
-        return DuckDBConnection(target)
-    return PostgresConnection(target)
+        return DuckDBConnection(target, read_only=read_only)
+    return PostgresConnection(target, read_only=read_only)
 
 
 @contextmanager
-def connection(target: Target) -> Iterator[Connection]:
-    con = connect(target)
+def connection(target: Target, *, read_only: bool = False) -> Iterator[Connection]:
+    con = connect(target, read_only=read_only)
     try:
         yield con
     finally:

@@ -24,7 +24,7 @@ from connectors import registry
 from connectors.registry import SourceSpec
 from connectors.stats import STATS
 from warehouse import deletions
-from warehouse.lock import RunLock
+from warehouse.lock import RunLock, busy_error, verify_held
 from warehouse.runlog import RunLog, TableResult
 from warehouse.sql import connection
 from warehouse.target import Target, pipelines_dir
@@ -106,9 +106,10 @@ def sync(
 ) -> SyncResult:
     """Sync ``sources`` (all their resources, or those named) into ``target``.
 
-    Raises :class:`warehouse.lock.AlreadyRunning` when another run holds the warehouse, and
-    :class:`ConfigError` for settings that cannot work; failures of a source are recorded in the
-    result (and the run log) and the other sources still run.
+    Raises :class:`warehouse.lock.AlreadyRunning` when another run holds the warehouse,
+    :class:`warehouse.lock.LockLost` when this run lost the lock on the way (its tables are logged
+    ``failed``), and :class:`ConfigError` for settings that cannot work; failures of a source are
+    recorded in the result (and the run log) and the other sources still run.
     """
     install_log_redaction()
     specs = [registry.get(s) for s in sources]
@@ -124,7 +125,7 @@ def sync(
 
     result = SyncResult(run_id=uuid.uuid4().hex[:12])
     t_run = time.monotonic()
-    with RunLock(target):
+    with RunLock(target, run_id=result.run_id) as lock:
         with connection(target) as con:
             runlog = RunLog(con)
             runlog.ensure()
@@ -137,6 +138,7 @@ def sync(
                         if t not in listed:  # a table several resources fill is listed once
                             listed.add(t)
                             result.tables.append(TableResult(spec.name, r, t))
+            lock.verify()
             runlog.start(result.run_id, started, result.tables, full_refresh)
         if on_start:
             on_start(result.tables)
@@ -144,7 +146,7 @@ def sync(
         for spec in specs:
             _sync_source(target, spec, tables[spec.name], selections[spec.name], full_refresh, result)
         with connection(target) as con:
-            RunLog(con).finish(result.run_id, dt.datetime.now(dt.UTC), result.tables)
+            RunLog(con).finish(result.run_id, dt.datetime.now(dt.UTC), result.tables, lock=lock)
     result.seconds = time.monotonic() - t_run
     return result
 
@@ -162,6 +164,7 @@ def _sync_source(
     counts: dict[str, int] = {}
     try:
         pipeline = pipeline_for(target, spec.name)
+        verify_held(target)
         complete_pending(pipeline)
         source = spec.build(selected)
         if full_refresh:
@@ -169,6 +172,7 @@ def _sync_source(
         else:
             pipeline.run(source)
         # Purges and deleted parents flag rows the load just wrote (or left alone), every run.
+        verify_held(target)
         with connection(target) as con:
             deletions.apply(con, spec.name)
         trace = pipeline.last_trace
@@ -218,6 +222,9 @@ def _is_config_error(exc: BaseException) -> bool:
 
 def _explain(exc: BaseException) -> str:
     """The most useful message of an exception chain: our own error if dlt wrapped it."""
+    busy = busy_error(exc)
+    if busy is not None:
+        return str(busy)
     seen: set[int] = set()
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in seen:
