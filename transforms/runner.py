@@ -1,17 +1,27 @@
 """The transforms runner: build every model inside the warehouse, in dependency order.
 
 ``build(target)`` loads the models (:mod:`transforms.graph`), transpiles each for the warehouse
-(:mod:`transforms.dialect`) and materialises it as a table, atomically:
+(:mod:`transforms.dialect`) and materialises it as a table; a build is published as a whole:
 
-1. in one transaction: ``CREATE TABLE <schema>.<name>__sl_new AS <select>``, count its rows,
-   (PostgreSQL) copy the old table's grants onto it, ``DROP TABLE <schema>.<name>``,
-   ``ALTER TABLE <name>__sl_new RENAME TO <name>``; then ``COMMIT``;
-2. on any error: ``ROLLBACK`` — the previous table is untouched — and the run stops with a
-   :class:`TransformError` naming the model, its file and the engine's message.
+1. *stage*: every selected model, in dependency order, becomes ``<schema>.<name>__sl_new``
+   (``CREATE TABLE … AS <select>``, its rows counted). A model reading another selected model
+   reads that model's new table (the query is rewritten, :func:`render`); one reading a model not
+   selected (``--select``) reads the published table;
+2. *publish*: in one transaction, for each staged model (PostgreSQL) copy the published table's
+   grants onto the new one, ``DROP TABLE <schema>.<name>``, ``ALTER TABLE <name>__sl_new RENAME
+   TO <name>``; the run lock is verified (:func:`warehouse.lock.verify_held`); ``COMMIT``;
+3. on any error, or a kill, before the commit: nothing is published — every table is still the
+   previous build's — and the staged tables are dropped (a ``kill -9`` leaves them, and the next
+   build drops them first). The run stops with a :class:`TransformError` naming the model, its
+   file and the engine's message.
 
-Both engines have transactional DDL, so a reader (Tableau) sees the old table or the new one,
-never a missing or half-built one; PostgreSQL takes the exclusive lock on the old table only for
-the drop and rename at the end, not while the new table is computed.
+Both engines have transactional DDL, so a reader (Tableau, ``kpis``, ``export-hyper``) sees the
+previous build or the new one, never a mix of the two (``core.tickets`` from one build beside
+``marts.fct_tickets`` from the other) nor a missing table. PostgreSQL takes the exclusive locks on
+the published tables only for the publishing transaction, not while the new tables are computed;
+a reader's query that holds one of them past :data:`PUBLISH_LOCK_TIMEOUT` makes the build give up
+with :class:`warehouse.lock.WarehouseBusy` (exit 75), the previous build still published. While
+a build runs, the warehouse holds both builds' tables.
 
 Every model is a table, never a view: a PostgreSQL view binds to the tables it reads, so it would
 block the swap of anything upstream (or be dropped by a cascade) and would keep reading a stand-in
@@ -64,6 +74,7 @@ from transforms.graph import (
     tables_read,
 )
 from transforms.settings import Settings, load_settings, write_settings
+from warehouse.lock import WarehouseBusy, busy_error, verify_held
 from warehouse.sql import Connection, connection, transaction
 from warehouse.sql import quote_ident as _quote
 from warehouse.target import Target
@@ -96,6 +107,9 @@ LOADER_COLUMNS: Mapping[str, str] = {"_sl_seq": "bigint", "_sl_deleted": "bool",
 deletion flag and time (:mod:`connectors.deletions`). (Pages go to dlt as Arrow tables, so dlt adds
 no ``_dlt_load_id``/``_dlt_id``; a stand-in must not offer columns the real table lacks, or a model
 would pass on the stand-in and fail on real data.)"""
+
+PUBLISH_LOCK_TIMEOUT = "60s"
+"""PostgreSQL: how long publishing a build waits for a table a reader is using."""
 
 SQL_TYPES: Mapping[str, Mapping[str, str]] = {engine: sql_types(engine) for engine in ENGINES}
 """Kind → DDL per engine (stand-ins and input tables), from :data:`common.coltypes.COLUMN_TYPES`."""
@@ -165,9 +179,12 @@ def _standin_name(raw: str) -> str:
     return f"{schema}__{table}"
 
 
-def render(model: Model, kind: str, standins: Iterable[str] = ()) -> str:
-    """The model's SQL for warehouse ``kind``, reading the stand-ins of the raw tables named."""
-    replace = set(standins)
+def render(model: Model, kind: str, standins: Iterable[str] = (), staged: Iterable[str] = ()) -> str:
+    """The model's SQL for warehouse ``kind``, reading the stand-ins of the raw tables named in
+    ``standins`` and the new tables (``<name>__sl_new``) of the models named in ``staged``."""
+    swaps = {raw: (STANDIN_SCHEMA, _standin_name(raw)) for raw in standins}
+    swaps.update({key: (key.split(".", 1)[0], key.split(".", 1)[1] + RESERVED_SUFFIX) for key in staged})
+    replace = set(swaps)
     query = model.query.copy()
     if replace:
         for table in tables_read(query):
@@ -178,8 +195,8 @@ def render(model: Model, kind: str, standins: Iterable[str] = ()) -> str:
             if not table.alias:
                 # quoted: raw names may be SQL keywords (Salesforce's case, user, group)
                 table.set("alias", exp.TableAlias(this=exp.to_identifier(name, quoted=True)))
-            table.set("db", exp.to_identifier(STANDIN_SCHEMA))
-            table.set("this", exp.to_identifier(_standin_name(raw)))
+            table.set("db", exp.to_identifier(swaps[raw][0]))
+            table.set("this", exp.to_identifier(swaps[raw][1]))
         # ``zendesk.tickets.id`` written out in full: keep ``tickets.id`` (the alias set above).
         for column in query.find_all(exp.Column):
             db = column.args.get("db")
@@ -286,18 +303,54 @@ def _copy_grants(con: Connection, schema: str, old: str, new: str) -> None:
         con.execute(f"grant {privilege} on {_table(schema, new)} to {grantee}{option}")
 
 
-def _swap_in(con: Connection, model: Model, sql: str) -> int:
-    """Build ``model`` under a temporary name and swap it in, in one transaction; its row count."""
-    schema, name, tmp = model.schema, model.name, model.name + RESERVED_SUFFIX
+def _stage(con: Connection, model: Model, sql: str) -> int:
+    """Build ``model`` under its new name (``<name>__sl_new``), not yet published; its row count."""
+    schema, tmp = model.schema, model.name + RESERVED_SUFFIX
     with transaction(con):
         con.execute(f"drop table if exists {_table(schema, tmp)}")
         con.execute_verbatim(f"create table {_table(schema, tmp)} as\n{sql}")
-        rows = int(con.query(f"select count(*) from {_table(schema, tmp)}")[0][0])
-        if con.kind == "postgres":
-            _copy_grants(con, schema, name, tmp)
-        con.execute(f"drop table if exists {_table(schema, name)}")
-        con.execute(f"alter table {_table(schema, tmp)} rename to {_quote(name)}")
-    return rows
+        return int(con.query(f"select count(*) from {_table(schema, tmp)}")[0][0])
+
+
+def _publish(con: Connection, target: Target, models: Sequence[Model]) -> None:
+    """Swap every staged model in for its published table, in one transaction, once the run lock
+    is verified: readers see the previous build or this one, never a mix."""
+    try:
+        with transaction(con):
+            if con.kind == "postgres":
+                con.execute(f"set local lock_timeout = '{PUBLISH_LOCK_TIMEOUT}'")
+            for model in models:
+                schema, name, tmp = model.schema, model.name, model.name + RESERVED_SUFFIX
+                if con.kind == "postgres":
+                    _copy_grants(con, schema, name, tmp)
+                con.execute(f"drop table if exists {_table(schema, name)}")
+                con.execute(f"alter table {_table(schema, tmp)} rename to {_quote(name)}")
+            verify_held(target)
+    except WarehouseBusy:
+        raise
+    except Exception as exc:
+        busy = busy_error(exc, target)
+        if busy is not None:
+            raise WarehouseBusy(f"the build was not published (the previous one stays): {busy}") from exc
+        raise TransformError(f"the build was not published (the previous one stays): {_engine_message(exc)}") from exc
+
+
+def _staged_leftovers(con: Connection) -> list[tuple[str, str]]:
+    """``(schema, table)`` of every ``<name>__sl_new`` in the model schemas."""
+    placeholders = ", ".join(["%s"] * len(MODEL_SCHEMAS))
+    rows = con.query(
+        f"select table_schema, table_name from information_schema.tables where table_schema in ({placeholders})",
+        list(MODEL_SCHEMAS),
+    )
+    return sorted((str(s), str(t)) for s, t in rows if str(t).endswith(RESERVED_SUFFIX))
+
+
+def _drop_staged(con: Connection, tables: Iterable[tuple[str, str]]) -> None:
+    for schema, table in tables:
+        try:
+            con.execute(f"drop table if exists {_table(schema, table)}")
+        except Exception:  # never hide the error that ended the build; the next build drops them
+            log.warning("could not drop %s.%s", schema, table, exc_info=True)
 
 
 def _engine_message(exc: BaseException) -> str:
@@ -324,9 +377,11 @@ def build(
 
     ``models_dir`` replaces the default models (:func:`default_models`).
 
-    Stops at the first failing model with a :class:`TransformError` naming it, its file and the
-    engine's message; the models built before it stay built, the failing one keeps its previous
-    table.
+    The build is published as a whole (the module's docstring): a ``select`` publishes the
+    selected models together. Stops at the first failing model with a :class:`TransformError`
+    naming it, its file and the engine's message; nothing is published then, every table stays
+    the previous build's. Raises :class:`warehouse.lock.WarehouseBusy` when the lock was lost or
+    (PostgreSQL) a reader kept a table past :data:`PUBLISH_LOCK_TIMEOUT`.
     """
     models = select_models(load_models(models_dir) if models_dir else default_models(), select)
     settings = load_settings() if settings is None else settings
@@ -355,14 +410,23 @@ def _build(
         _set_utc(con)
         write_settings(con, settings)
         standins = _prepare_standins(con, models, declared)
+        staged: list[Model] = []
+        published = False
         try:
             for schema in sorted({m.schema for m in models}, key=MODEL_SCHEMAS.index):
                 con.execute(f"create schema if not exists {_quote(schema)}")
+            _drop_staged(con, _staged_leftovers(con))  # a killed build's; we hold the lock
+            selected = {m.key for m in models}
             for model in models:
-                results.append(_build_one(con, model, standins))
+                results.append(_build_one(con, model, standins, selected))
+                staged.append(model)
                 if on_result is not None:
                     on_result(results[-1])
+            _publish(con, target, staged)
+            published = True
         finally:
+            if not published:
+                _drop_staged(con, [(m.schema, m.name + RESERVED_SUFFIX) for m in staged])
             if standins:
                 _drop_standins(con)
     return results
@@ -394,11 +458,11 @@ def _set_utc(con: Connection) -> None:
     con.execute("set time zone 'UTC'" if con.kind == "postgres" else "set TimeZone = 'UTC'")
 
 
-def _build_one(con: Connection, model: Model, standins: Mapping[str, str]) -> ModelResult:
+def _build_one(con: Connection, model: Model, standins: Mapping[str, str], selected: set[str]) -> ModelResult:
     used = tuple(t for t in model.sources if t in standins)
     started = time.perf_counter()
     try:
-        sql = render(model, con.kind, used)
+        sql = render(model, con.kind, used, [d for d in model.depends_on if d in selected])
     except Exception as exc:
         raise TransformError(
             f"model {model.key} ({model.path}) cannot be written for {con.kind}: {_engine_message(exc)}",
@@ -406,7 +470,7 @@ def _build_one(con: Connection, model: Model, standins: Mapping[str, str]) -> Mo
             path=model.path,
         ) from exc
     try:
-        rows = _swap_in(con, model, sql)
+        rows = _stage(con, model, sql)
     except Exception as exc:
         hint = f" (absent sources read as empty stand-ins: {', '.join(used)})" if used else ""
         raise TransformError(
