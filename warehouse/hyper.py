@@ -23,17 +23,30 @@ BOOLEAN and VARCHAR/TEXT (:data:`HYPER_TYPES`). Any other type stops the export 
 is written, naming the table and the column, so a model is fixed instead of an extract silently
 differing from the warehouse.
 
-Each extract is built as ``DIR/<table>.hyper.tmp-<random>``, flushed to disk, then renamed over
+Each extract is built as ``DIR/<table>.hyper.tmp-<host>-<pid>-<random>``, flushed to disk, given
+the mode the user's umask says (Hyper itself creates files ``0640``), then renamed over
 ``DIR/<table>.hyper`` (``os.replace``): a Tableau that has the old file open never sees half a
-file. The temporary Parquet/CSV files and a half-built extract are deleted on any failure. One
-Hyper process serves the whole export. On PostgreSQL every table is read in one REPEATABLE READ
-transaction, so the extracts form one consistent snapshot even while ``supportlake build`` swaps
-tables.
+file. The temporary Parquet/CSV files (in ``DIR/.supportlake-export-<host>-<pid>-…/``) and a
+half-built extract are deleted on any failure; what a killed export left behind is deleted at
+the start of the next export (:func:`remove_leftovers`), except the files of an export still
+running (its process is alive, or it runs on another machine). One Hyper process serves the
+whole export.
+
+The export is a reader: on DuckDB it holds the run lock shared and opens the file read-only
+(:mod:`warehouse.lock`), so a sync or build running meanwhile makes it stop at once (exit 75)
+and one starting meanwhile waits for it. On PostgreSQL every table is read in one REPEATABLE
+READ transaction, so the extracts form one consistent snapshot even while ``supportlake build``
+publishes a new build.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
+import re
+import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -53,6 +66,14 @@ INSTALL_HINT = "Tableau extracts need Tableau's Hyper API: pip install 'supportl
 EXTRACT_SCHEMA = "Extract"
 DEFAULT_SCHEMA = "marts"
 SKIPPED_SUFFIX = "__sl_new"  # transforms.graph.RESERVED_SUFFIX: a model being built, not a table yet
+
+WORK_PREFIX = ".supportlake-export-"
+"""The export's working folder in ``--out``: ``.supportlake-export-<host>-<pid>-<random>``."""
+PARTIAL_MARK = ".hyper.tmp-"
+"""An extract being written: ``<table>.hyper.tmp-<host>-<pid>-<random>``."""
+_OWNER = re.compile(r"^([0-9a-f]{8})-(\d+)-")
+
+log = logging.getLogger("supportlake.hyper")
 
 # The command's exit codes, as in warehouse.cli: 0 success, 1 an export failed, 2 bad usage.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -301,10 +322,64 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _export_table(hyper: Any, endpoint: Any, reader: _Reader, table: Table, out_dir: Path, work: Path) -> HyperExport:
+def _owner_tag() -> str:
+    """``<host>-<pid>``: whose temporary files these are (the host as 8 hex digits)."""
+    return f"{hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]}-{os.getpid()}"
+
+
+def _owner_alive(tag: str) -> bool:
+    """Whether the export that named a file ``…<host>-<pid>-…`` may still be running: a live
+    process on this machine, or any process on another one (it cannot be asked). Files named
+    otherwise (older versions) belong to no live export."""
+    m = _OWNER.match(tag)
+    if m is None:
+        return False
+    host, pid = m.group(1), int(m.group(2))
+    if host != _owner_tag().split("-", 1)[0]:
+        return True
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(out_dir: Path) -> list[Path]:
+    """Delete what killed exports left in ``out_dir`` (working folders, half-written extracts),
+    sparing those of exports still running; the paths deleted."""
+    removed: list[Path] = []
+    for path in sorted(out_dir.iterdir()):
+        if path.name.startswith(WORK_PREFIX) and path.is_dir() and not path.is_symlink():
+            tag = path.name[len(WORK_PREFIX) :]
+            if not _owner_alive(tag):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+        elif PARTIAL_MARK in path.name and path.is_file():
+            tag = path.name.rsplit(PARTIAL_MARK, 1)[1]
+            if not _owner_alive(tag):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    if removed:
+        log.warning("removed %d file(s) a killed export left in %s", len(removed), out_dir)
+    return removed
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _export_table(
+    hyper: Any, endpoint: Any, reader: _Reader, table: Table, out_dir: Path, work: Path, mode: int = 0o644
+) -> HyperExport:
     started = time.monotonic()
     final = out_dir / f"{table.name}.hyper"
-    partial = out_dir / f"{table.name}.hyper.tmp-{uuid.uuid4().hex[:12]}"
+    partial = out_dir / f"{table.name}{PARTIAL_MARK}{_owner_tag()}-{uuid.uuid4().hex[:12]}"
     data = work / f"{uuid.uuid4().hex}.{reader.data_format}"
     try:
         reader.dump(table, data)
@@ -319,6 +394,7 @@ def _export_table(hyper: Any, endpoint: Any, reader: _Reader, table: Table, out_
                 )
             )
         _fsync(partial)
+        os.chmod(partial, mode)
         os.replace(partial, final)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -339,23 +415,27 @@ def export_hyper(
 
     Raises :class:`HyperExportError` before writing anything when the export cannot start, and
     :class:`HyperExportFailed` naming the table when one fails (the extracts written before it
-    stay; the failed table's previous extract is untouched)."""
+    stay; the failed table's previous extract is untouched); :class:`warehouse.lock.WarehouseBusy`
+    when a sync or build is writing the DuckDB file. First deletes what killed exports left in
+    ``out_dir`` (:func:`remove_leftovers`). Extracts get mode ``0666`` less the umask."""
     hyper = import_hyper()
     out = Path(out_dir).expanduser().resolve()
     results: list[HyperExport] = []
     with _reader(target) as reader:
         tables = describe_schema(reader, schema, target)
         out.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(out)
+        mode = 0o666 & ~_umask()
         logs = home() / "hyper"
         logs.mkdir(parents=True, exist_ok=True)
         parameters = {"log_dir": str(logs), "log_file_max_count": "2", "log_file_size_limit": "10M"}
         with (
-            tempfile.TemporaryDirectory(prefix=".supportlake-export-", dir=out) as work,
+            tempfile.TemporaryDirectory(prefix=f"{WORK_PREFIX}{_owner_tag()}-", dir=out) as work,
             hyper.HyperProcess(hyper.Telemetry.DO_NOT_SEND_USAGE_DATA_TO_TABLEAU, parameters=parameters) as process,
         ):
             for table in tables:
                 try:
-                    result = _export_table(hyper, process.endpoint, reader, table, out, Path(work))
+                    result = _export_table(hyper, process.endpoint, reader, table, out, Path(work), mode)
                 except (hyper.HyperException, OSError) as exc:
                     raise HyperExportFailed(f"{table.qualified}: {exc}") from exc
                 except Exception as exc:  # the warehouse driver's own errors (duckdb, psycopg2)
