@@ -425,6 +425,7 @@ class ContentWalk:
         base = paginator.base or self.ctx.directory.base or self.ctx.default_base
         directory = self.ctx.directory
         yield self.writer.write(self.table, [content_row(r, base, directory.key_of) for r in records])
+        self.writer.accept(self.client.name, self.table, records)
         for r in records:
             self.loaded[str(r["id"])] = [r["version"]["number"], r["status"]]
             changed = _changed_at(r)

@@ -39,7 +39,7 @@ from common.errors import APIError, AuthError, FatalAPIError, NotAvailableError,
 from common.secrets import redact_url
 from connectors.arrow import TableBuilder
 from connectors.http import HttpClient
-from connectors.paginators import JsonPathNextPaginator
+from connectors.paginators import SalesforceQueryPaginator
 from connectors.salesforce.quota import QuotaGuard, RequestLimitExceeded
 
 if TYPE_CHECKING:
@@ -288,8 +288,22 @@ def plan_chunks(
 def count(api: Api, endpoint: str, schema: ObjectSchema, *, lower: dt.datetime | None) -> int:
     """``SELECT COUNT() FROM <object> WHERE <cursor> >= lower`` through ``queryAll`` (deleted rows count)."""
     query = soql(["COUNT()"], schema.name, cursor=schema.cursor_field, lower=lower, order=False)
-    result = api.client.get_json(api.path("queryAll"), endpoint=endpoint, params={"q": query})
+    result = api.client.get_json(
+        api.path("queryAll"), endpoint=endpoint, params={"q": query}, check=_envelope("totalSize")
+    )
     return int((result.data or {}).get("totalSize") or 0)
+
+
+def _envelope(*keys: str) -> Callable[[Any], str | None]:
+    """A body check: the keys the documentation says every answer has."""
+
+    def check(data: Any) -> str | None:
+        if not isinstance(data, Mapping):
+            return f"the body is {type(data).__name__}, not a JSON object"
+        missing = [k for k in keys if k not in data]
+        return "the answer has no " + ", ".join(repr(k) for k in missing) if missing else None
+
+    return check
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,7 +350,7 @@ def rest_pages(
         if len(chunks) > 1:
             log.info("%s: SELECT list too long for one URI: %d field chunks joined on Id", schema.name, len(chunks))
         query = soql(chunks[0], schema.name, cursor=cursor, lower=lower, upper=upper)
-        paginator = JsonPathNextPaginator("nextRecordsUrl")
+        paginator = SalesforceQueryPaginator()
         started: dt.datetime | None = None
         if quota is not None:
             quota.check()
@@ -399,7 +413,7 @@ def _read_by_ids(
         for result in api.client.paginate(
             api.path("queryAll"),
             endpoint=endpoint,
-            paginator=JsonPathNextPaginator("nextRecordsUrl"),
+            paginator=SalesforceQueryPaginator(),
             params={"q": query},
         ):
             yield from (r for r in (result.data or {}).get("records") or [] if isinstance(r, Mapping))
@@ -449,7 +463,10 @@ def get_deleted(
     path = api.path("sobjects", sobject, "deleted") + "/"
     try:
         result = api.client.get_json(
-            path, endpoint=endpoint, params={"start": deleted_param(start), "end": deleted_param(end)}
+            path,
+            endpoint=endpoint,
+            params={"start": deleted_param(start), "end": deleted_param(end)},
+            check=_envelope("deletedRecords", "latestDateCovered"),
         )
     except IdLimitExceeded:
         if end - start <= dt.timedelta(minutes=4):

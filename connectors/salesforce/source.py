@@ -248,8 +248,7 @@ def sync_object(obj: SObject, ctx: SalesforceContext, state: dict[str, Any]) -> 
             raise
         ctx.refused(obj, str(exc), exc)
     finally:
-        if writer.rejected:
-            ctx.stats.add(SOURCE, obj.table, rejected=writer.rejected)
+        writer.hand_over(SOURCE, ctx.stats, obj.table)
 
 
 def _stopped(ctx: SalesforceContext, resource: str, reason: str) -> None:
@@ -391,7 +390,14 @@ def page_table(writer: StreamWriter, obj: SObject, schema: ObjectSchema, page: P
         table = page.table
     else:
         good = writer.validate(obj.table, page.records or [])
-        table = records_to_arrow(writer.sinks[obj.table].builder, schema, good)
+        builder = writer.sinks[obj.table].builder
+        # A value its column cannot hold rejects the record, not the page.
+        table = writer.salvage(
+            obj.table,
+            good,
+            lambda idx: records_to_arrow(builder, schema, good if idx is None else [good[i] for i in idx]),
+        )
+        writer.accept(SOURCE, obj.table, good)
     columns = schema.columns()
     table = table.rename_columns([columns.get(n, n) for n in table.column_names])
     return writer.finish(obj.table, table)
@@ -516,8 +522,7 @@ def sync_deleted(ctx: SalesforceContext, state: dict[str, Any]) -> Iterator[Any]
     except QuotaReserved as stop:
         _stopped(ctx, DELETED_RECORDS, str(stop))
     finally:
-        if writer.rejected:
-            ctx.stats.add(SOURCE, DELETED_RECORDS, rejected=writer.rejected)
+        writer.hand_over(SOURCE, ctx.stats, DELETED_RECORDS)
 
 
 def _deleted_start(name: str, stored: dt.datetime | None, end: dt.datetime) -> dt.datetime:
