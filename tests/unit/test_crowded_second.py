@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 import responses
+from requests.auth import HTTPBasicAuth
 from responses import matchers
 from responses.registries import OrderedRegistry
-
-from requests.auth import HTTPBasicAuth
 
 from connectors.endpoints import WalkContext, walk
 from connectors.http import HttpClient, RetryPolicy
@@ -27,11 +26,11 @@ from connectors.stats import STATS, StatsRegistry
 from connectors.zendesk.endpoints import BY_NAME
 from simulators.zendesk import ZendeskSimulator
 from simulators.zendesk.endpoints import _IndexTimes
+from tests.unit.conftest import FakeClock
 from warehouse.cli import main
 from warehouse.runlog import TABLE as RUNS
 from warehouse.sql import connection
 from warehouse.target import parse_target
-from tests.unit.conftest import FakeClock
 
 BASE = "https://acme.zendesk.com"
 EVENTS = f"{BASE}/api/v2/incremental/ticket_events.json"

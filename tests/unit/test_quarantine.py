@@ -196,3 +196,37 @@ def test_rejected_records_are_quarantined_refetched_and_resolved(
     assert _rows(url, "select count(*) from zendesk.tickets") == [(3,)]
     statuses = _rows(url, f"select status from {RUNS} where table_name = 'tickets' order by started_at")
     assert [s for (s,) in statuses] == ["partial", "partial", "success"]
+
+
+# -- the table on both warehouses ------------------------------------------------------------------
+
+
+def test_the_quarantine_table_on_duckdb_and_postgres(warehouse_url: str) -> None:
+    import datetime as dt
+
+    from schemas.payload import Rejection
+
+    t0 = dt.datetime(2024, 3, 1, 10, tzinfo=dt.UTC)
+    t1 = t0 + dt.timedelta(hours=1)
+    first = [Rejection("tickets", 2, "tickets.is_public: 'yes'", {"id": 2}), Rejection("users", None, "no id", 5)]
+    with connection(parse_target(warehouse_url)) as con:
+        quarantine.ensure(con)
+        quarantine.ensure(con)  # idempotent
+        assert quarantine.store(con, "zendesk", "r1", t0, first) == 2
+        assert quarantine.held(con, "zendesk") == {"tickets": ["2"], "users": [""]}
+        # the same record rejected again: one row, first_seen kept, last_seen and run moved
+        quarantine.store(con, "zendesk", "r2", t1, [Rejection("tickets", 2, "tickets.is_public: 'no'", {"id": 2})])
+        # read valid later: resolved; a key both read valid and rejected in one run stays held
+        n = quarantine.resolve(con, "zendesk", t1, {"tickets": ["2"], "users": [""]}, [Rejection("users", None, "x")])
+        assert n == 1
+        rows = con.query(
+            f"select table_name, record_key, reason, first_seen, last_seen, run_id, resolved_at "
+            f"from {quarantine.TABLE} order by table_name"
+        )
+        assert quarantine.held_counts(con, "zendesk") == {"users": 1}
+    (tickets, users) = rows
+    assert tickets[:3] == ("tickets", "2", "tickets.is_public: 'no'")
+    assert (tickets[3], tickets[4], tickets[5]) == (t0, t1, "r2")
+    assert tickets[6] == t1
+    assert users[1] == ""
+    assert users[6] is None
