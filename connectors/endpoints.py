@@ -150,6 +150,7 @@ def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterato
         yield from writer.drain()
         mode.advance(state, released, newest, endpoint.overlap_seconds)
         newest = None
+        writer.count_rejections(client, endpoint.name)  # rejected records leave with their batch
 
     with gc_paused():  # pages are acyclic; see gc_paused
         try:

@@ -20,7 +20,11 @@ from typing import Any
 
 from schemas.payload import Rejection
 
-__all__ = ["REJECTS", "Rejects"]
+__all__ = ["MAX_PAYLOADS", "REJECTS", "Rejects"]
+
+MAX_PAYLOADS = 10_000
+"""Rejections of one source per run kept with their payload; later ones keep key and reason."""
+PAYLOAD_DROPPED = f"more than {MAX_PAYLOADS:,} records of this source were rejected in one run"
 
 
 def key_text(value: Any) -> str:
@@ -50,8 +54,14 @@ class Rejects:
     # -- rejections ---------------------------------------------------------------------------
 
     def add(self, source: str, rejections: Iterable[Rejection]) -> None:
+        """Keep ``rejections`` of ``source``; past :data:`MAX_PAYLOADS` a run keeps their keys and
+        reasons only (a source whose every record breaks the contract must not fill the memory)."""
         with self._lock:
-            self._rejected.setdefault(source, []).extend(rejections)
+            kept = self._rejected.setdefault(source, [])
+            for r in rejections:
+                if len(kept) >= MAX_PAYLOADS and r.payload is not None:
+                    r = Rejection(r.table, r.record_id, r.problems, {"not kept": PAYLOAD_DROPPED})
+                kept.append(r)
 
     def take(self, source: str) -> list[Rejection]:
         """The source's rejections of this run (and forget them)."""
@@ -77,7 +87,7 @@ class Rejects:
             held = self._held.get((source, table))
             if not held:
                 return
-            found = {k for k in (key_text(r.get(key)) for r in records) if k in held}
+            found = {k for k in (key_text(r.get(key)) for r in records) if k and k in held}
             if found:
                 self._accepted.setdefault((source, table), set()).update(found)
 

@@ -230,3 +230,18 @@ def test_the_quarantine_table_on_duckdb_and_postgres(warehouse_url: str) -> None
     assert tickets[6] == t1
     assert users[1] == ""
     assert users[6] is None
+
+
+def test_a_run_keeps_a_bounded_number_of_payloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors import rejects
+    from schemas.payload import Rejection
+
+    monkeypatch.setattr(rejects, "MAX_PAYLOADS", 2)
+    collector = rejects.Rejects()
+    collector.add("zendesk", [Rejection("tickets", i, "bad", {"id": i, "body": "x" * 100}) for i in range(5)])
+
+    kept = collector.take("zendesk")
+
+    assert [r.record_id for r in kept] == [0, 1, 2, 3, 4]  # every rejection is kept, by key and reason
+    assert [r.payload["id"] for r in kept[:2]] == [0, 1]
+    assert all("not kept" in r.payload for r in kept[2:])
