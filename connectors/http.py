@@ -185,8 +185,11 @@ class HttpClient:
         endpoint: str,
         params: Mapping[str, Any] | None = None,
         rate_group: str = "default",
+        check: Callable[[Any], str | None] | None = None,
     ) -> HttpResult:
-        return self.request("GET", path_or_url, endpoint=endpoint, params=params, rate_group=rate_group)
+        return self.request(
+            "GET", path_or_url, endpoint=endpoint, params=params, rate_group=rate_group, check=check
+        )
 
     def request(
         self,
@@ -201,8 +204,12 @@ class HttpClient:
         rate_group: str = "default",
         expect_json: bool = True,
         auth: AuthBase | None = None,
+        check: Callable[[Any], str | None] | None = None,
     ) -> HttpResult:
         """Send one request with the retry policy; returns the parsed body or raises.
+
+        ``check`` reads the parsed body and says what it lacks of its documented envelope (or
+        ``None``): such a body is retried like a cut-off one, then reported by name.
 
         Raises :class:`AuthError`, :class:`NotAvailableError`, :class:`FatalAPIError` at once,
         and :class:`RetriesExhausted` when the retry budget runs out.
@@ -213,7 +220,7 @@ class HttpClient:
         policy = self.policy
 
         def send() -> HttpResult:
-            return self._send_once(
+            result = self._send_once(
                 method,
                 url,
                 endpoint=endpoint,
@@ -225,6 +232,15 @@ class HttpClient:
                 expect_json=expect_json,
                 auth=auth,
             )
+            problem = check(result.data) if check is not None else None
+            if problem:
+                raise InvalidResponseError(
+                    f"malformed page: {problem}",
+                    endpoint=f"{self.name}.{endpoint}",
+                    url=redact_url(result.url or url),
+                    status=result.response.status_code,
+                )
+            return result
 
         def attempt() -> HttpResult:
             try:
@@ -342,7 +358,11 @@ class HttpClient:
                     url=redact_url(key[0]),
                 )
             seen.add(key)
-            result = self.get_json(url, endpoint=endpoint, params=request.params, rate_group=rate_group)
+            # A page that is not its documented envelope is retried, then fails the stream: it is
+            # never read as an empty or last page (which would move a cursor past lost records).
+            result = self.get_json(
+                url, endpoint=endpoint, params=request.params, rate_group=rate_group, check=paginator.envelope_problem
+            )
             paginator.update_state(result.response, result.data)
             result.position = paginator.position()
             yield result

@@ -51,11 +51,34 @@ class Position:
 
 
 class BasePaginator:
-    """The protocol. Subclasses override :meth:`update_state` (and, when needed, the others)."""
+    """The protocol. Subclasses override :meth:`update_state` (and, when needed, the others).
+
+    :meth:`envelope_problem` says what a page lacks of its documented envelope (the records key,
+    the keys the paginator reads to go on); the client retries such a page and then fails the
+    stream (:meth:`connectors.http.HttpClient.paginate`): a page that did not parse as its
+    envelope never moves a cursor.
+    """
+
+    required: tuple[str, ...] = ()
+    """Keys every page has (the documentation says so); the records key comes on top."""
 
     def __init__(self) -> None:
         self.has_next_page = True
         self._next_url: str | None = None
+        self.records_key: str | None = None
+        """The key of the page's records (set by the walk from the endpoint's ``data_selector``)."""
+
+    def envelope_problem(self, data: Any) -> str | None:
+        """What ``data`` lacks of the documented page envelope, or ``None`` when it is whole."""
+        if not isinstance(data, dict):
+            return f"the body is {type(data).__name__}, not a JSON object"
+        wanted = (self.records_key, *self.required) if self.records_key else self.required
+        missing = [k for k in wanted if k not in data]
+        if missing:
+            return "the page has no " + ", ".join(repr(k) for k in missing) + _keys(data)
+        if self.records_key and not isinstance(data[self.records_key], list):
+            return f"{self.records_key!r} is {type(data[self.records_key]).__name__}, not a list"
+        return None
 
     def position(self) -> Position:
         """A snapshot of where the walk is (read while later pages may already be fetched)."""
@@ -79,6 +102,11 @@ class BasePaginator:
         self.has_next_page = self._next_url is not None
 
 
+def _keys(data: dict[str, Any]) -> str:
+    names = sorted(str(k) for k in data)[:8]
+    return f" (its keys: {', '.join(names)})" if names else " (an empty object)"
+
+
 class SinglePage(BasePaginator):
     """An endpoint that is not paginated."""
 
@@ -89,12 +117,23 @@ class SinglePage(BasePaginator):
 class ZendeskCursorExportPaginator(BasePaginator):
     """Zendesk cursor-based incremental exports: ``after_url``/``after_cursor``/``end_of_stream``.
 
-    ``after_cursor`` is kept after the last page: it is where the next run starts.
+    ``after_cursor`` is kept after the last page: it is where the next run starts. Every page has
+    ``end_of_stream`` and ``after_cursor`` (Incremental Exports, "Cursor-based Pagination JSON
+    Format"); a page without them, or one that says the stream goes on without a cursor to go on
+    from, is malformed: never read as the end of the export.
     """
+
+    required = ("end_of_stream", "after_cursor")
 
     def __init__(self) -> None:
         super().__init__()
         self.after_cursor: str | None = None
+
+    def envelope_problem(self, data: Any) -> str | None:
+        problem = super().envelope_problem(data)
+        if problem is None and data["end_of_stream"] is False and not data["after_cursor"]:
+            return "end_of_stream is false but after_cursor is empty: no way to the next page"
+        return problem
 
     def update_state(self, response: requests.Response, data: Any) -> None:
         if data.get("after_cursor"):
@@ -115,13 +154,36 @@ class ZendeskTimeExportPaginator(BasePaginator):
     Where an export has no ``end_of_stream`` (Talk's calls), the docs say to stop on ``count``: a
     page with fewer than ``page_size`` items is the last. A ``next_page`` whose ``start_time`` does
     not move forward is also the end (no progress is possible: the same page would come back).
+
+    A *full* page whose items all share the request's second (``end_time`` is the ``start_time``
+    asked for) cannot be paged through: the time form resumes at a second, not an item, so the API
+    sends that page again or moves on, and the items of the second past the page are out of reach.
+    Where the endpoint has no other pagination (ticket events), the paginator goes on from the next
+    second and records the second in :attr:`truncated`: the walk makes it a warning and the table's
+    status ``partial`` — never a silent success.
     """
 
-    def __init__(self, page_size: int = 1000) -> None:
+    def __init__(self, page_size: int = 1000, *, end_of_stream: bool = False) -> None:
         super().__init__()
         self.page_size = page_size
+        # An export documented with end_of_stream (``end_of_stream=True``) must carry it on every
+        # page; others (Talk's calls) stop on count, so a page needs one of the two.
+        self.required = ("end_of_stream", "end_time") if end_of_stream else ("end_time",)
         self.end_time: int | None = None
         self._next_start: str | None = None
+        self._start: str | None = None
+        self.truncated: list[tuple[int, int]] = []
+        """``(second, items read)`` of each full page inside one second (possibly more items)."""
+
+    def init_request(self, request: Request) -> None:
+        start = request.params.get("start_time")
+        self._start = None if start is None else str(start)
+
+    def envelope_problem(self, data: Any) -> str | None:
+        problem = super().envelope_problem(data)
+        if problem is None and "end_of_stream" not in data and "count" not in data:
+            return "the page has neither 'end_of_stream' nor 'count': no way to tell the last page" + _keys(data)
+        return problem
 
     def update_state(self, response: requests.Response, data: Any) -> None:
         end_time = data.get("end_time")
@@ -133,7 +195,21 @@ class ZendeskTimeExportPaginator(BasePaginator):
             done = bool(data["end_of_stream"])
         else:
             done = int(data.get("count") or 0) < self.page_size
+        records = data.get(self.records_key) if self.records_key else None
+        n = len(records) if isinstance(records, list) else int(data.get("count") or 0)
         self._next_start = None
+        if (
+            not done
+            and n == self.page_size  # an API that sends a whole crowded second sends more than a page
+            and self.end_time is not None
+            and self._start is not None
+            and self.end_time <= int(self._start)
+        ):
+            # A full page inside one second: go on from the next second, and say so.
+            self.truncated.append((self.end_time, n))
+            self._next_start = str(self.end_time + 1)
+            self._follow(next_page or "time")
+            return
         if not done and next_page:
             start = dict(parse_qsl(urlsplit(next_page).query)).get("start_time")
             if start is not None and previous is not None and int(start) <= previous:
@@ -146,6 +222,7 @@ class ZendeskTimeExportPaginator(BasePaginator):
             super().update_request(request)
             return
         request.params["start_time"] = self._next_start
+        self._start = self._next_start
 
 
 class ZendeskCrowdedSecondPaginator(BasePaginator):
@@ -167,7 +244,7 @@ class ZendeskCrowdedSecondPaginator(BasePaginator):
 
     def __init__(self, records_key: str, time_field: str = "time", page_size: int = 1000, cursor_page: int = 100):
         super().__init__()
-        self.records_key = records_key
+        self.records_key: str | None = records_key
         self.time_field = time_field
         self.page_size = page_size
         self.cursor_page = cursor_page
@@ -179,8 +256,16 @@ class ZendeskCrowdedSecondPaginator(BasePaginator):
     def init_request(self, request: Request) -> None:
         self._next = {"start_time": request.params.get("start_time")}
 
+    def envelope_problem(self, data: Any) -> str | None:
+        problem = super().envelope_problem(data)
+        if problem is None and self.crowded is not None and not isinstance(data.get("meta"), dict):
+            return "the cursor page has no 'meta' (has_more, after_cursor)" + _keys(data)
+        if problem is None and self.crowded is None and "end_time" not in data and "end_of_stream" not in data:
+            return "the time-based page has neither 'end_time' nor 'end_of_stream'" + _keys(data)
+        return problem
+
     def update_state(self, response: requests.Response, data: Any) -> None:
-        records = [r for r in (data.get(self.records_key) or []) if isinstance(r, dict)]
+        records = [r for r in (data.get(self.records_key or "") or []) if isinstance(r, dict)]
         times = [t for t in (_epoch(r.get(self.time_field)) for r in records) if t is not None]
         if self.crowded is not None:
             self._cursor_page(data, times)
@@ -245,6 +330,8 @@ def _epoch(value: Any) -> int | None:
 class ZendeskLinksPaginator(BasePaginator):
     """Zendesk cursor pagination: ``meta.has_more`` and ``links.next``; ``page[size]`` ≤ 100."""
 
+    required = ("meta",)
+
     def __init__(self, page_size: int = 100) -> None:
         super().__init__()
         self.page_size = page_size
@@ -290,15 +377,33 @@ class JsonPathNextPaginator(BasePaginator):
     """A next link inside the body at a dotted path (Salesforce ``nextRecordsUrl``,
     Confluence ``_links.next``); relative links are resolved against the client's base URL."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, required: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.path = path.split(".")
+        self.required = required
 
     def update_state(self, response: requests.Response, data: Any) -> None:
         value: Any = data
         for part in self.path:
             value = value.get(part) if isinstance(value, dict) else None
         self._follow(value if isinstance(value, str) else None)
+
+
+class SalesforceQueryPaginator(JsonPathNextPaginator):
+    """Salesforce REST ``query``/``queryAll`` results: ``records``, ``done``, ``totalSize`` on every
+    page and ``nextRecordsUrl`` while ``done`` is false (REST API Developer Guide, "Execute a SOQL
+    Query": "If the initial query returns only part of the results, the end of the response will
+    contain a field called nextRecordsUrl")."""
+
+    def __init__(self) -> None:
+        super().__init__("nextRecordsUrl", required=("done", "totalSize"))
+        self.records_key = "records"
+
+    def envelope_problem(self, data: Any) -> str | None:
+        problem = super().envelope_problem(data)
+        if problem is None and data["done"] is False and not isinstance(data.get("nextRecordsUrl"), str):
+            return "done is false but there is no nextRecordsUrl: no way to the next page"
+        return problem
 
 
 class LinkHeaderPaginator(BasePaginator):
@@ -324,9 +429,12 @@ class ConfluenceCursorPaginator(BasePaginator):
     ``_links.base`` or ``rel="base"``) is kept for building web links.
     """
 
+    required = ("_links",)
+
     def __init__(self, page_size: int = 250) -> None:
         super().__init__()
         self.page_size = page_size
+        self.records_key = "results"
         self.base: str | None = None
         self._cursor: str | None = None
 

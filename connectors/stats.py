@@ -32,6 +32,8 @@ class EndpointStats:
     skipped: str = ""
     stopped: str = ""
     warnings: tuple[str, ...] = ()
+    partial: str = ""
+    """Why the endpoint's data is known to be incomplete although it loaded (a table ``partial``)."""
 
 
 class StatsRegistry:
@@ -76,6 +78,14 @@ class StatsRegistry:
                 return
             s.warnings = (*s.warnings, message)
         log.warning("%s.%s: %s", source, endpoint, message)
+
+    def partial(self, source: str, endpoint: str, reason: str) -> None:
+        """Record that what the endpoint loaded is known to be incomplete (the API could not page
+        through a crowded second): a warning, and the table's status ``partial`` (exit code 3)."""
+        with self._lock:
+            s = self._stats[(source, endpoint)]
+            s.partial = "; ".join(dict.fromkeys([*(s.partial.split("; ") if s.partial else []), reason]))
+        self.warn(source, endpoint, reason)
 
     def get(self, source: str, endpoint: str) -> EndpointStats:
         with self._lock:

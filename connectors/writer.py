@@ -19,18 +19,20 @@ Salesforce's object sync all write through it; none builds Arrow tables or hints
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
 import pyarrow as pa
 
-from connectors.arrow import TableBuilder, sequence
+from connectors.arrow import TableBuilder, flatten, sequence
 from connectors.deletions import DLT_COLUMNS as DELETION_COLUMNS
 from connectors.deletions import NEVER, Deletion, flag_arrow
 from connectors.http import HttpClient
-from schemas.payload import Validator
+from connectors.rejects import REJECTS
+from connectors.stats import StatsRegistry
+from schemas.payload import Payload, Rejection, Validator
 
 SEQ_COLUMN = "_sl_seq"
 """Extraction order within a run; merge keeps the highest, i.e. the latest version of a key."""
@@ -96,12 +98,58 @@ class StreamWriter:
         """``rows`` (validated) as an Arrow table with the loader's columns. ``extra``: more
         columns, one Python value per row (typed as the table declares them)."""
         builder = self.sinks[table].builder
-        arrays: dict[str, pa.Array] = {}
-        for name, values in (extra or {}).items():
-            arr = builder.column(name, values)
-            if arr is not None:
-                arrays[name] = arr
-        return self.finish(table, builder.build(rows, arrays))
+        extra = extra or {}
+
+        def build(idx: Sequence[int] | None) -> pa.Table:
+            subset = rows if idx is None else [rows[i] for i in idx]
+            arrays: dict[str, pa.Array] = {}
+            for name, values in extra.items():
+                arr = builder.column(name, values if idx is None else [values[i] for i in idx])
+                if arr is not None:
+                    arrays[name] = arr
+            return builder.build(subset, arrays)
+
+        return self.finish(table, self.salvage(table, rows, build))
+
+    def salvage(
+        self,
+        table: str,
+        rows: Sequence[Mapping[str, Any]],
+        build: Callable[[Sequence[int] | None], pa.Table],
+    ) -> pa.Table:
+        """``build(None)`` (the whole page); when one value does not fit its column (Arrow refuses
+        ``is_public: "yes"`` for a bool column), the records that break it are found by halving
+        the page, rejected by key with the column and value named, and the rest is built: one bad
+        record never stops its page, its table or its source. ``build(indices)`` builds a subset."""
+        try:
+            return build(None)
+        except ValueError:
+            pass
+        bad: dict[int, str] = {}
+
+        def find(idx: list[int]) -> None:
+            try:
+                build(idx)
+            except ValueError as exc:
+                if len(idx) == 1:
+                    bad[idx[0]] = _with_value(str(exc), rows[idx[0]])
+                    return
+                half = len(idx) // 2
+                find(idx[:half])
+                find(idx[half:])
+
+        find(list(range(len(rows))))
+        for i, reason in bad.items():
+            self.reject(table, rows[i], reason)
+        keep = [i for i in range(len(rows)) if i not in bad]
+        return build(keep) if keep else pa.table({})
+
+    def reject(self, table: str, record: Mapping[str, Any], reason: str) -> None:
+        """Reject one record (kept with its reason; counted; quarantined by the sync)."""
+        sink = self.sinks[table]
+        if sink.validator is None:
+            sink.validator = Validator(table, Payload, _key_of(sink.hints))
+        sink.validator.reject(record, reason)
 
     def finish(self, table: str, tbl: pa.Table) -> pa.Table:
         """An Arrow table built elsewhere (column names final) with ``_sl_seq`` and the deletion
@@ -152,9 +200,51 @@ class StreamWriter:
     def rejected(self) -> int:
         return sum(len(s.validator.rejections) for s in self.sinks.values() if s.validator is not None)
 
+    def rejections(self) -> list[Rejection]:
+        return [r for s in self.sinks.values() if s.validator is not None for r in s.validator.rejections]
+
     def count_rejections(self, client: HttpClient, endpoint: str) -> None:
-        if self.rejected:
-            client.stats.add(client.name, endpoint, rejected=self.rejected)
+        self.hand_over(client.name, client.stats, endpoint)
+
+    def hand_over(self, source: str, stats: StatsRegistry, endpoint: str) -> None:
+        """Count the stream's rejected records under ``endpoint`` and hand them to the run's
+        quarantine (:data:`connectors.rejects.REJECTS`); each rejection is handed over once."""
+        rejections = self.rejections()
+        if rejections:
+            stats.add(source, endpoint, rejected=len(rejections))
+            REJECTS.add(source, rejections)
+            for s in self.sinks.values():
+                if s.validator is not None:
+                    s.validator.rejections.clear()
+
+    def accept(self, source: str, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Note the held (quarantined) keys among ``rows``, which were read valid."""
+        REJECTS.accept(source, table, rows, self.key(table))
+
+    def key(self, table: str) -> str:
+        sink = self.sinks[table]
+        return sink.validator.key if sink.validator is not None else _key_of(sink.hints)
+
+
+def _key_of(hints: Mapping[str, Any]) -> str:
+    key = hints.get("primary_key") or "id"
+    return key if isinstance(key, str) else str(key[0])
+
+
+def _with_value(message: str, record: Mapping[str, Any]) -> str:
+    """The Arrow error (``tickets.is_public: values do not fit bool (…)``) with the record's value
+    of that column named."""
+    head = message.split(":", 1)[0]
+    column = head.split(".", 1)[1] if "." in head else ""
+    flat = flatten(record) if column else {}
+    if column in flat:
+        return f"{head}: value {_short(flat[column])} does not fit the column's type ({message})"
+    return message
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _not_null(table: pa.Table, names: Sequence[str]) -> pa.Table:

@@ -53,6 +53,8 @@ class Rejection:
     table: str
     record_id: Any
     problems: str
+    payload: Any = None
+    """The record as the API sent it (kept for the quarantine table, redacted there)."""
 
 
 @cache
@@ -82,17 +84,21 @@ class Validator:
         validate = self.model.model_validate
         for record in records:
             if not isinstance(record, Mapping):
-                self._reject(None, f"not an object: {type(record).__name__}")
+                self._reject(None, f"not an object: {type(record).__name__}", record)
                 continue
             try:
                 validate(record)
             except ValidationError as exc:
                 problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-                self._reject(record.get(self.key), problems)
+                self._reject(record.get(self.key), problems, record)
                 continue
             good.append(record)
         return good
 
-    def _reject(self, record_id: Any, problems: str) -> None:
-        self.rejections.append(Rejection(self.table, record_id, problems))
+    def reject(self, record: Mapping[str, Any], problems: str) -> None:
+        """Reject a record that validated but could not be loaded (a value its column cannot hold)."""
+        self._reject(record.get(self.key), problems, record)
+
+    def _reject(self, record_id: Any, problems: str, payload: Any = None) -> None:
+        self.rejections.append(Rejection(self.table, record_id, problems, payload))
         log.warning("%s: record %s=%r rejected, not loaded: %s", self.table, self.key, record_id, problems)

@@ -42,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     zd.add_argument("--token", default="sim-token", help="API token")
     zd.add_argument("--oauth-token", default="sim-oauth-token")
     zd.add_argument("--disable", action="append", default=[], choices=["talk", "slas", "csat"])
+    zd.add_argument(
+        "--time-exports",
+        default="whole_seconds",
+        choices=["whole_seconds", "faithful"],
+        help="time-based export pages: never split a second (default), or as documented (at most a page)",
+    )
+    zd.add_argument("--crowd", type=int, default=0, help="create the first N tickets in the same second")
     sf = systems.add_parser("salesforce", help="Salesforce: OAuth, REST (SOQL, describe, deleted) and Bulk API 2.0")
     _common(sf, 8124)
     sf.add_argument("--cases", type=int, default=3000, help="number of cases (default 3000)")
@@ -162,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         error_rate=args.error_rate,
         latency_ms=args.latency_ms,
         disabled=args.disable,
+        time_exports=args.time_exports,
+        crowd=args.crowd,
     )
     return _serve(sim, args, f"{sim.n_tickets} tickets")
 

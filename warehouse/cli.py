@@ -2,8 +2,9 @@
 
 Exit codes: 0 success; 1 a sync failed (the summary and ``supportlake.supportlake_runs`` say
 which table and why), or ``check`` found a primary object unreadable; 2 bad usage or
-configuration; 75 the warehouse is busy (another run holds it, this run lost its lock, or
-another process has the DuckDB file open): try again later.
+configuration; 3 a sync finished partial (records held in ``supportlake.rejected_records``, or a
+one-second page the API could not page through); 75 the warehouse is busy (another run holds it,
+this run lost its lock, or another process has the DuckDB file open): try again later.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from warehouse.progress import Progress, summary_table
 from warehouse.target import DEFAULT_WAREHOUSE, ENV_WAREHOUSE, parse_target
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_PARTIAL = 3  # loaded, but records are held in quarantine or a one-second page was cut
 
 
 def _titles() -> str:
@@ -204,7 +206,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     with Progress():
         result = sync(target, sources, args.resource, full_refresh=args.full_refresh)
     print(summary_table(result.tables))
-    print(f"\nrun {result.run_id}: {'ok' if result.ok else 'FAILED'} in {result.seconds:.1f}s")
+    verdict = "FAILED" if not result.ok else "PARTIAL" if result.partial else "ok"
+    print(f"\nrun {result.run_id}: {verdict} in {result.seconds:.1f}s")
     if result.killed_before:
         print(f"(an earlier run had been killed; {result.killed_before} of its log rows are marked 'killed')")
     if not result.ok:
@@ -215,6 +218,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         if failed_sources and failed_sources <= set(result.config_errors):
             return EXIT_USAGE
         return EXIT_FAILED
+    if result.partial:
+        print("supportlake: sync partial: see the warnings above and supportlake.rejected_records", file=sys.stderr)
+        return EXIT_PARTIAL
     return EXIT_OK
 
 

@@ -37,13 +37,15 @@ create table if not exists {TABLE} (
     full_refresh boolean,
     error varchar,
     warning varchar,
-    holder varchar
+    holder varchar,
+    quarantined bigint
 )
 """
 MIGRATIONS = (
     # Columns added after the first release; older run logs gain them on the next run.
     f"alter table {TABLE} add column if not exists warning varchar",
     f"alter table {TABLE} add column if not exists holder varchar",
+    f"alter table {TABLE} add column if not exists quarantined bigint",
 )
 
 
@@ -60,6 +62,8 @@ class TableResult:
     rejected: int = 0
     seconds: float = 0.0
     error: str | None = None
+    quarantined: int = 0
+    """Records of the table held in ``supportlake.rejected_records`` when the run ended."""
     warning: str | None = None
     """Something the user must know although the table loaded (e.g. data the API did not
     return, a fallback taken); ``None`` when there is nothing to say."""
@@ -122,7 +126,7 @@ class RunLog:
         for r in results:
             self.con.execute(
                 f"update {TABLE} set finished_at = %s, status = %s, rows = %s, requests = %s, retries = %s, "
-                "rate_limited = %s, rejected = %s, seconds = %s, error = %s, warning = %s "
+                "rate_limited = %s, rejected = %s, seconds = %s, error = %s, warning = %s, quarantined = %s "
                 "where run_id = %s and source = %s and table_name = %s",
                 [
                     finished,
@@ -135,6 +139,7 @@ class RunLog:
                     round(r.seconds, 3),
                     redact(r.error) if r.error else None,
                     redact(r.warning) if r.warning else None,
+                    r.quarantined,
                     run_id,
                     r.source,
                     r.table_name,

@@ -22,8 +22,9 @@ from common.errors import ConfigError, SupportlakeError
 from common.secrets import install_log_redaction, redact
 from connectors import registry
 from connectors.registry import SourceSpec
+from connectors.rejects import REJECTS
 from connectors.stats import STATS
-from warehouse import deletions
+from warehouse import deletions, quarantine
 from warehouse.lock import RunLock, busy_error, verify_held
 from warehouse.runlog import RunLog, TableResult
 from warehouse.sql import connection
@@ -42,7 +43,12 @@ class SyncResult:
 
     @property
     def ok(self) -> bool:
-        return all(t.status in ("success", "skipped") for t in self.tables)
+        return all(t.status in ("success", "skipped", "partial") for t in self.tables)
+
+    @property
+    def partial(self) -> bool:
+        """Loaded, but records are held in quarantine or a one-second page was cut (exit 3)."""
+        return any(t.status == "partial" for t in self.tables)
 
 
 def pipeline_for(target: Target, source: str) -> dlt.Pipeline:
@@ -129,6 +135,7 @@ def sync(
         with connection(target) as con:
             runlog = RunLog(con)
             runlog.ensure()
+            quarantine.ensure(con)
             result.killed_before = runlog.mark_killed()
             started = dt.datetime.now(dt.UTC)
             for spec in specs:
@@ -143,6 +150,7 @@ def sync(
         if on_start:
             on_start(result.tables)
         STATS.reset()
+        REJECTS.reset()
         for spec in specs:
             _sync_source(target, spec, tables[spec.name], selections[spec.name], full_refresh, result)
         with connection(target) as con:
@@ -162,10 +170,13 @@ def _sync_source(
     mine = [t for t in result.tables if t.source == spec.name]
     error: str | None = None
     counts: dict[str, int] = {}
+    held: dict[str, int] = {}
     try:
         pipeline = pipeline_for(target, spec.name)
         verify_held(target)
         complete_pending(pipeline)
+        with connection(target) as con:
+            quarantine.offer(con, spec.name)  # held records: retried, resolved when read valid
         source = spec.build(selected)
         if full_refresh:
             pipeline.run(source, refresh="drop_resources")
@@ -183,6 +194,12 @@ def _sync_source(
         if _is_config_error(exc):
             result.config_errors.append(spec.name)
         log.error("%s: sync failed: %s", spec.name, error)
+    try:
+        with connection(target) as con:
+            held = quarantine.settle(con, spec.name, result.run_id, loaded=error is None)
+    except Exception as exc:  # the quarantine must not hide the source's own result
+        error = error or f"storing rejected records in {quarantine.TABLE} failed: {_explain(exc)}"
+        log.error("%s: %s", spec.name, error)
     stats = STATS.snapshot()
     for t in mine:
         s = stats.get((spec.name, t.resource))
@@ -207,6 +224,8 @@ def _sync_source(
             t.status, t.error = "skipped", skipped
         else:
             t.status = "success"
+        incomplete = (s.partial if s and is_main else "") or (own.partial if own else "")
+        quarantine.mark(t, held.get(t.table_name, 0), incomplete)
 
 
 def _is_config_error(exc: BaseException) -> bool:

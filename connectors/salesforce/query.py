@@ -39,7 +39,7 @@ from common.errors import APIError, AuthError, FatalAPIError, NotAvailableError,
 from common.secrets import redact_url
 from connectors.arrow import TableBuilder
 from connectors.http import HttpClient
-from connectors.paginators import JsonPathNextPaginator
+from connectors.paginators import SalesforceQueryPaginator
 from connectors.salesforce.quota import QuotaGuard, RequestLimitExceeded
 
 if TYPE_CHECKING:
@@ -288,8 +288,22 @@ def plan_chunks(
 def count(api: Api, endpoint: str, schema: ObjectSchema, *, lower: dt.datetime | None) -> int:
     """``SELECT COUNT() FROM <object> WHERE <cursor> >= lower`` through ``queryAll`` (deleted rows count)."""
     query = soql(["COUNT()"], schema.name, cursor=schema.cursor_field, lower=lower, order=False)
-    result = api.client.get_json(api.path("queryAll"), endpoint=endpoint, params={"q": query})
+    result = api.client.get_json(
+        api.path("queryAll"), endpoint=endpoint, params={"q": query}, check=_envelope("totalSize")
+    )
     return int((result.data or {}).get("totalSize") or 0)
+
+
+def _envelope(*keys: str) -> Callable[[Any], str | None]:
+    """A body check: the keys the documentation says every answer has."""
+
+    def check(data: Any) -> str | None:
+        if not isinstance(data, Mapping):
+            return f"the body is {type(data).__name__}, not a JSON object"
+        missing = [k for k in keys if k not in data]
+        return "the answer has no " + ", ".join(repr(k) for k in missing) if missing else None
+
+    return check
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,7 +350,7 @@ def rest_pages(
         if len(chunks) > 1:
             log.info("%s: SELECT list too long for one URI: %d field chunks joined on Id", schema.name, len(chunks))
         query = soql(chunks[0], schema.name, cursor=cursor, lower=lower, upper=upper)
-        paginator = JsonPathNextPaginator("nextRecordsUrl")
+        paginator = SalesforceQueryPaginator()
         started: dt.datetime | None = None
         if quota is not None:
             quota.check()
@@ -360,6 +374,24 @@ def rest_pages(
             log.warning(
                 "%s: 414 URI too long; splitting the SELECT list for URIs under %d characters", schema.name, limit
             )
+
+
+def read_ids(
+    api: Api, endpoint: str, schema: ObjectSchema, ids: Sequence[str], quota: QuotaGuard | None = None
+) -> Iterator[Page]:
+    """The records of ``ids`` again, every field (``SELECT … FROM <object> WHERE Id IN (…)`` through
+    ``queryAll``, in batches that fit a URI): how records held in quarantine are read again.
+    Malformed ids are left out (``_ID``); ids Salesforce no longer has are simply not returned."""
+    wanted = [i for i in ids if _ID.match(i)]
+    if not wanted:
+        return
+    chunks, id_batch = plan_chunks(api, schema, lower=None, upper=None)
+    for start in range(0, len(wanted), id_batch):
+        batch = wanted[start : start + id_batch]
+        records = list(_read_by_ids(api, endpoint, schema.name, chunks[0], batch, quota))
+        if len(chunks) > 1 and records:
+            records = _join_chunks(api, endpoint, schema, chunks[1:], records, id_batch, quota)
+        yield Page(records=records, newest=None, via="ids")
 
 
 def _join_chunks(
@@ -399,7 +431,7 @@ def _read_by_ids(
         for result in api.client.paginate(
             api.path("queryAll"),
             endpoint=endpoint,
-            paginator=JsonPathNextPaginator("nextRecordsUrl"),
+            paginator=SalesforceQueryPaginator(),
             params={"q": query},
         ):
             yield from (r for r in (result.data or {}).get("records") or [] if isinstance(r, Mapping))
@@ -419,7 +451,11 @@ def records_to_arrow(builder: TableBuilder, schema: ObjectSchema, records: Seque
     table = builder.build(rows)
     for i, name in enumerate(table.column_names):
         if name in dates:
-            table = table.set_column(i, name, table.column(i).cast(pa.date32()))
+            try:
+                table = table.set_column(i, name, table.column(i).cast(pa.date32()))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                # A ValueError naming the column: the stream writer rejects the record, not the page.
+                raise ValueError(f"{builder.name}.{name}: not a date ({exc})") from None
     return table
 
 
@@ -449,7 +485,10 @@ def get_deleted(
     path = api.path("sobjects", sobject, "deleted") + "/"
     try:
         result = api.client.get_json(
-            path, endpoint=endpoint, params={"start": deleted_param(start), "end": deleted_param(end)}
+            path,
+            endpoint=endpoint,
+            params={"start": deleted_param(start), "end": deleted_param(end)},
+            check=_envelope("deletedRecords", "latestDateCovered"),
         )
     except IdLimitExceeded:
         if end - start <= dt.timedelta(minutes=4):

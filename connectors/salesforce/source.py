@@ -54,6 +54,7 @@ from common.errors import AuthError, ConfigError, NotAvailableError
 from connectors.arrow import TableBuilder
 from connectors.http import RetryPolicy
 from connectors.incremental import window_start
+from connectors.rejects import REJECTS
 from connectors.salesforce.auth import (
     CredentialsRejected,
     SalesforceClientCredentials,
@@ -82,6 +83,7 @@ from connectors.salesforce.query import (
     get_deleted,
     iso,
     parse_datetime,
+    read_ids,
     records_to_arrow,
     rest_pages,
     text_builder_kinds,
@@ -239,6 +241,14 @@ def sync_object(obj: SObject, ctx: SalesforceContext, state: dict[str, Any]) -> 
                 current = parse_datetime(mine.get("cursor"))
                 if current is None or page.newest > current:
                     mine["cursor"] = iso(page.newest)
+        # Records held in quarantine are read again by Id (SOQL ``WHERE Id IN (…)``): one that reads
+        # valid now is loaded and leaves the quarantine; the cursor does not move for them.
+        held = REJECTS.held(SOURCE, obj.table)
+        if held:
+            for page in read_ids(ctx.api(), obj.table, schema, held, ctx.quota):
+                table = page_table(writer, obj, schema, page)
+                if table.num_rows:
+                    yield writer.mark(obj.table, table)
     except QuotaReserved as stop:
         _stopped(ctx, obj.table, str(stop))
     except (NotAvailableError, AuthError) as exc:
@@ -248,8 +258,7 @@ def sync_object(obj: SObject, ctx: SalesforceContext, state: dict[str, Any]) -> 
             raise
         ctx.refused(obj, str(exc), exc)
     finally:
-        if writer.rejected:
-            ctx.stats.add(SOURCE, obj.table, rejected=writer.rejected)
+        writer.hand_over(SOURCE, ctx.stats, obj.table)
 
 
 def _stopped(ctx: SalesforceContext, resource: str, reason: str) -> None:
@@ -391,7 +400,14 @@ def page_table(writer: StreamWriter, obj: SObject, schema: ObjectSchema, page: P
         table = page.table
     else:
         good = writer.validate(obj.table, page.records or [])
-        table = records_to_arrow(writer.sinks[obj.table].builder, schema, good)
+        builder = writer.sinks[obj.table].builder
+        # A value its column cannot hold rejects the record, not the page.
+        table = writer.salvage(
+            obj.table,
+            good,
+            lambda idx: records_to_arrow(builder, schema, good if idx is None else [good[i] for i in idx]),
+        )
+        writer.accept(SOURCE, obj.table, good)
     columns = schema.columns()
     table = table.rename_columns([columns.get(n, n) for n in table.column_names])
     return writer.finish(obj.table, table)
@@ -516,8 +532,7 @@ def sync_deleted(ctx: SalesforceContext, state: dict[str, Any]) -> Iterator[Any]
     except QuotaReserved as stop:
         _stopped(ctx, DELETED_RECORDS, str(stop))
     finally:
-        if writer.rejected:
-            ctx.stats.add(SOURCE, DELETED_RECORDS, rejected=writer.rejected)
+        writer.hand_over(SOURCE, ctx.stats, DELETED_RECORDS)
 
 
 def _deleted_start(name: str, stored: dt.datetime | None, end: dt.datetime) -> dt.datetime:

@@ -9,7 +9,10 @@ Each function names the Zendesk reference page it follows. Pagination styles:
   a page but never splitting a group of equal times, ``end_time`` = the last item's time and
   ``next_page`` starting at ``end_time`` (so the items at ``end_time`` come again, as the
   real API repeats them); Talk's export has no ``end_of_stream`` and always a ``next_page``:
-  the docs say to stop on ``count``;
+  the docs say to stop on ``count``. ``Store.time_exports = "faithful"`` follows the documented
+  form instead: at most ``per_page`` items a page even inside one second, ``next_page`` always at
+  ``end_time``, so a second holding more than a page cannot be paged through (the time-based
+  form resumes at a second, not an item);
 * cursor pagination — ``page[size]`` (at most 100), ``page[after]``, ``meta.has_more``,
   ``meta.after_cursor``, ``links.next`` (API reference: Pagination); without ``page[size]``
   the list endpoints use offset pagination (``page``, ``per_page``, ``next_page``), refused
@@ -165,12 +168,13 @@ def incremental_users_cursor(store: Store, params: Params, base: str) -> Result:
 # Time-based incremental exports
 
 
-def _time_page(times: Sequence[int], start: int, per_page: int) -> tuple[int, int]:
+def _time_page(times: Sequence[int], start: int, per_page: int, split: bool = False) -> tuple[int, int]:
     """``[first, stop)`` of the page in ``times`` (sorted): from the first time ``>= start``,
-    ``per_page`` items, extended so a group of equal times is never split."""
+    ``per_page`` items, extended so a group of equal times is never split — unless ``split``
+    (the faithful mode, :attr:`Store.time_exports`): then a page holds at most ``per_page``."""
     first = bisect.bisect_left(times, start)
     stop = min(first + per_page, len(times))
-    if stop > first and stop < len(times):
+    if not split and stop > first and stop < len(times):
         stop = bisect.bisect_right(times, times[stop - 1])
     return first, stop
 
@@ -198,9 +202,12 @@ def _time_body(
     path: str,
     carry: dict[str, str],
     end_of_stream: bool = True,
+    exact: bool = False,
 ) -> dict[str, Any]:
     end_time = start if last_time is None else last_time
-    next_start = end_time + 1 if (more and end_time == start) else end_time
+    # Faithful (``exact``): next_page starts at end_time, whatever the page held, so a full page
+    # inside one second comes back as it was; the default moves past such a second.
+    next_start = end_time + 1 if (more and end_time == start and not exact) else end_time
     body: dict[str, Any] = {
         key: items,
         "next_page": _url(base, path, {**carry, "start_time": next_start}),
@@ -234,12 +241,12 @@ def _event_export(
     per_page = _per_page(params, store.export_page, store.export_page)
     index = store.index(index_name)
     times = _IndexTimes(index)
-    first, stop = _time_page(times, start, per_page)
+    exact = store.time_exports == "faithful"
+    first, stop = _time_page(times, start, per_page, split=exact)
     items = [render((index[p] >> 10) & ((1 << 22) - 1), index[p] & 1023) for p in range(first, stop)]
     last_time = times[stop - 1] if stop > first else None
-    return 200, _time_body(
-        items, key, start, last_time, stop < len(times), base, path, _carry(params, *carry_names), end_of_stream
-    )
+    carry = _carry(params, *carry_names)
+    return 200, _time_body(items, key, start, last_time, stop < len(times), base, path, carry, end_of_stream, exact)
 
 
 def incremental_ticket_events(store: Store, params: Params, base: str) -> Result:
@@ -325,19 +332,34 @@ def talk_incremental_calls(store: Store, params: Params, base: str) -> Result:
     )
 
 
+def show_many_tickets(store: Store, params: Params, base: str) -> Result:
+    """GET /api/v2/tickets/show_many?ids=1,2,3 — Show Multiple Tickets: at most 100 ids; ids of
+    tickets that do not exist (or are deleted) are left out; ``include=metric_sets`` side-loads the
+    metric sets as a top-level array (Side-loading)."""
+    raw = [p for p in params.get("ids", "").split(",") if p.strip()]
+    if not raw or len(raw) > LIST_PAGE or not all(p.strip().isdigit() for p in raw):
+        raise BadRequest("InvalidValue", f"ids must be 1 to {LIST_PAGE} comma-separated ticket ids")
+    histories = [store.history(i) for i in (int(p) for p in raw) if 1 <= i <= store.n_tickets]
+    histories = [h for h in histories if h.status != "deleted"]
+    body: dict[str, Any] = {"tickets": [ticket_json(h) for h in histories]}
+    if "metric_sets" in params.get("include", "").split(","):
+        body["metric_sets"] = [metric_set_json(h) for h in histories]
+    return 200, body
+
+
 def incremental_organizations(store: Store, params: Params, base: str) -> Result:
     """GET /api/v2/incremental/organizations — Incremental Organization Export (time-based)."""
     start = _start_time(params)
     per_page = _per_page(params, store.export_page, store.export_page)
     order = store.sorted_by_update(store.organizations)
     times = [t for t, _ in order]
-    first, stop = _time_page(times, start, per_page)
+    exact = store.time_exports == "faithful"
+    first, stop = _time_page(times, start, per_page, split=exact)
     items = [public(store.organizations[oid]) for _, oid in order[first:stop]]
     last_time = times[stop - 1] if stop > first else None
     path = "/api/v2/incremental/organizations.json"
-    return 200, _time_body(
-        items, "organizations", start, last_time, stop < len(times), base, path, _carry(params, "per_page")
-    )
+    carry = _carry(params, "per_page")
+    return 200, _time_body(items, "organizations", start, last_time, stop < len(times), base, path, carry, True, exact)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -80,6 +80,7 @@ RECORD_KINDS = (
 )
 FAULT_KINDS = ("drop", "truncate", "429", "badjson")
 METRIC_SET_SHAPES = ("embedded", "top_level", "missing")
+TIME_EXPORT_MODES = ("whole_seconds", "faithful")
 
 Endpoint = Callable[[Store, dict[str, str], str], tuple[int, dict[str, Any]]]
 # normalized path -> (endpoint, is an incremental export, feature that can be disabled)
@@ -94,6 +95,7 @@ ROUTES: dict[str, tuple[Endpoint, bool, str | None]] = {
     "/api/v2/groups": (ep.groups, False, None),
     "/api/v2/ticket_fields": (ep.ticket_fields, False, None),
     "/api/v2/slas/policies": (ep.sla_policies, False, "slas"),
+    "/api/v2/tickets/show_many": (ep.show_many_tickets, False, None),
 }
 # How Zendesk answers for a plan without the feature.
 DISABLED_ANSWERS = {"talk": (404, NOT_FOUND), "slas": (403, FORBIDDEN), "csat": (403, FORBIDDEN)}
@@ -140,10 +142,12 @@ class ZendeskSimulator(HttpSimulator):
         n_accounts: int = 300,
         cache_mb: int = 64,
         metric_sets: str = "embedded",
+        time_exports: str = "whole_seconds",
+        crowd: int = 0,
     ) -> None:
         self.seed = seed
         self.world: World = build_world(seed, n_accounts)
-        self.store = Store(seed, self.world, n_tickets, _epoch(now))
+        self.store = Store(seed, self.world, n_tickets, _epoch(now), crowd=crowd)
         self.page_size = page_size
         self.email = email
         self.api_token = api_token
@@ -159,6 +163,11 @@ class ZendeskSimulator(HttpSimulator):
         if metric_sets not in METRIC_SET_SHAPES:
             raise ValueError(f"metric_sets must be one of {', '.join(METRIC_SET_SHAPES)}, got {metric_sets!r}")
         self.metric_sets = metric_sets
+        if time_exports not in TIME_EXPORT_MODES:
+            raise ValueError(f"time_exports must be one of {', '.join(TIME_EXPORT_MODES)}, got {time_exports!r}")
+        self.time_exports = time_exports
+        """``whole_seconds`` (a time-export page never splits a second) or ``faithful`` (at most a
+        page of items even inside one second, next_page at end_time, as Zendesk documents)."""
         """How ``include=metric_sets`` is answered by the ticket export: ``embedded`` (each ticket's
         ``metric_set``, the documented shape), ``top_level`` (a ``metric_sets`` array) or ``missing``
         (a fault: the side-load is ignored, so a client must notice it got none)."""
@@ -331,6 +340,7 @@ class ZendeskSimulator(HttpSimulator):
                 store.mutations,
                 self.page_size,
                 self.metric_sets,
+                self.time_exports,
             )
             cached = self._pages.get(key)
             if cached is not None:
@@ -338,6 +348,7 @@ class ZendeskSimulator(HttpSimulator):
             try:
                 store.export_page = self.page_size
                 store.metric_sets_shape = self.metric_sets
+                store.time_exports = self.time_exports
                 with _gc_paused():
                     status, body = endpoint(store, params, base)
             except ep.BadRequest as exc:

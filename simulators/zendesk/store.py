@@ -108,13 +108,18 @@ class EventIndex:
 class Store:
     """All the data of one simulated Zendesk account, and how it changes."""
 
-    def __init__(self, seed: int, world: World, n_tickets: int, now: int, cache_size: int = 4096) -> None:
+    def __init__(
+        self, seed: int, world: World, n_tickets: int, now: int, cache_size: int = 4096, crowd: int = 0
+    ) -> None:
         self.seed = seed
         self.world = world
         self.ctx = Context(seed, world)
         self.now = now
         self.now0 = now
         self.export_page = 1000
+        self.time_exports = "whole_seconds"
+        """``whole_seconds``: a time-based export page never splits a second (it grows past
+        ``export_page``); ``faithful``: as documented, pages of at most ``export_page`` items."""
         """Items per page of the incremental exports (at most, and by default)."""
         self.metric_sets_shape = "embedded"
         """How ``include=metric_sets`` is answered: ``embedded`` (``tickets[].metric_set``),
@@ -132,6 +137,9 @@ class Store:
         self.floor: dict[int, int] = {}
         self._cache: OrderedDict[int, tuple[int, TicketHistory, list[MetricEvent] | None]] = OrderedDict()
         self._cache_size = cache_size
+        self.crowd = crowd
+        """The first ``crowd`` tickets are created in the same second (a crowded second in every
+        time-based export: their creation audits, events and metric events share it)."""
         self._plan(n_tickets)
         self.base_keys = self._sorted_ticket_keys(range(1, n_tickets + 1))
         self.tail_keys: array[int] = array("q")
@@ -156,7 +164,7 @@ class Store:
         created, updated, solve, last0 = self.created, self.updated, self.solve, self.last0
         kinds, channels = bytearray(n), bytearray(n)
         for i in range(1, n + 1):
-            c = start + int(SPAN * math.sqrt((i - 0.5) / n))
+            c = start + int(SPAN * math.sqrt(((1 if i <= self.crowd else i) - 0.5) / n))
             kind, channel, s, last = plan_ticket(i, c, limit, rnd(), rnd(), rnd(), rnd())
             created.append(c)
             updated.append(c + last)

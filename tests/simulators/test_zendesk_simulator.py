@@ -695,3 +695,19 @@ def test_metric_events_cursor_pagination_reads_each_event_once_and_resumes_after
 
     too_big = http.get(url, params={"start_time": 0, "page[size]": 101}, timeout=30)
     assert too_big.status_code == 400
+
+
+def test_faithful_time_pages_never_grow_past_a_page() -> None:
+    times = [1, 2, 2, 2, 3]
+    assert _time_page(times, 0, 2, split=True) == (0, 2)  # cut inside the 2s, as documented
+    assert _time_page(times, 2, 2, split=True) == (1, 3)  # the same second again: still a page
+
+
+def test_show_many_returns_the_tickets_asked_for(sim: ZendeskSimulator, http: requests.Session) -> None:
+    body = _get(http, f"{sim.base_url}/api/v2/tickets/show_many.json", ids="3,1,999999", include="metric_sets")
+    assert sorted(t["id"] for t in body["tickets"]) == [1, 3]  # an id it does not have is left out
+    assert sorted(m["ticket_id"] for m in body["metric_sets"]) == [1, 3]
+    too_many = http.get(
+        f"{sim.base_url}/api/v2/tickets/show_many.json", params={"ids": ",".join(map(str, range(1, 102)))}, timeout=30
+    )
+    assert too_many.status_code == 400

@@ -585,3 +585,36 @@ def test_tables_each_resource_fills() -> None:
         "pages": ("pages", "labels", "deleted_content"),
         "blogposts": ("blogposts", "labels", "deleted_content"),
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Content held in quarantine is read again by id
+# --------------------------------------------------------------------------------------------
+
+
+def test_held_pages_are_read_again_by_id(rsps: responses.RequestsMock, clock: FakeClock) -> None:
+    from connectors.rejects import REJECTS
+
+    REJECTS.reset()
+    REJECTS.hold("confluence", {"pages": ["7"]})
+    add_spaces(rsps)
+    state: dict[str, Any] = {"v": 1, "watermark": "2024-03-01T12:00:00+00:00"}
+    rsps.get(
+        f"{API}/pages",
+        match=[matchers.query_param_matcher(SCAN)],
+        json=listing([page(5, "2024-03-01T13:00:00Z"), page(3, "2024-03-01T09:00:00Z")], "/wiki/api/v2/pages?cursor=x"),
+    )
+    add_labels(rsps, 5)
+    rsps.get(  # the v2 list's id filter
+        f"{API}/pages",
+        match=[matchers.query_param_matcher({"id": "7"}, strict_match=False)],
+        json=listing([page(7, "2024-01-05T09:00:00Z", version=3)]),
+    )
+    add_labels(rsps, 7)
+
+    out = run(ContentWalk(PAGES_STREAM, context(client(clock)), state))
+
+    assert [r["id"] for r in out["pages"]] == ["5", "7"]
+    assert state["watermark"] == "2024-03-01T13:00:00+00:00"  # the re-read never moves it
+    assert REJECTS.accepted("confluence") == {"pages": {"7"}}
+    REJECTS.reset()

@@ -795,3 +795,67 @@ def test_pipeline_full_then_incremental_into_duckdb(
     assert columns["system_modstamp"].startswith("TIMESTAMP")
     assert (columns["renewal_c"], columns["seats_c"], columns["is_deleted"]) == ("DATE", "BIGINT", "BOOLEAN")
     assert table_name("AgentWork") not in pipeline.default_schema.data_table_names()
+
+
+# --------------------------------------------------------------------------------------------
+# Records held in quarantine: read again by Id, and a bad value rejects its record only
+# --------------------------------------------------------------------------------------------
+
+
+def test_held_cases_are_read_again_by_id(rsps: responses.RequestsMock) -> None:
+    from connectors.rejects import REJECTS
+
+    REJECTS.reset()
+    REJECTS.hold("salesforce", {"case": ["500000000000000002", "bad id'); DELETE"]})
+    login(rsps, ("Case", CASE_FIELDS))
+    rsps.get(
+        QUERY_ALL,
+        json={"totalSize": 1, "done": True, "records": []},
+        match=[q(f"SELECT COUNT() FROM Case WHERE SystemModstamp >= {SINCE}")],
+    )
+    rsps.get(
+        QUERY_ALL,
+        json={"totalSize": 1, "done": True, "records": [case(1, "2024-03-01T10:05:00.000+0000")]},
+        match=[q(f"SELECT {SELECT_CASE} FROM Case WHERE SystemModstamp >= {SINCE} ORDER BY SystemModstamp, Id")],
+    )
+    rsps.get(  # SOQL WHERE Id IN (…): only well-formed ids reach the query
+        QUERY_ALL,
+        json={"totalSize": 1, "done": True, "records": [case(2, "2024-02-01T08:00:00.000+0000")]},
+        match=[q(f"SELECT {SELECT_CASE} FROM Case WHERE Id IN ('500000000000000002')")],
+    )
+    state = json.loads(json.dumps(STATE))
+
+    rows = collect(context(), BY_NAME["Case"], state)
+
+    assert [r["id"] for r in rows] == ["500000000000000001", "500000000000000002"]
+    assert state[STATE_KEY]["cursor"] == "2024-03-01T10:05:00.000000Z"  # the re-read never moves it
+    assert REJECTS.accepted("salesforce") == {"case": {"500000000000000002"}}
+    REJECTS.reset()
+
+
+def test_a_value_its_column_cannot_hold_rejects_the_case_not_the_page(rsps: responses.RequestsMock) -> None:
+    from connectors.rejects import REJECTS
+
+    REJECTS.reset()
+    login(rsps, ("Case", CASE_FIELDS))
+    rsps.get(QUERY_ALL, json={"totalSize": 2, "done": True, "records": []})
+    rsps.get(
+        QUERY_ALL,
+        json={
+            "totalSize": 2,
+            "done": True,
+            "records": [
+                case(1, "2024-03-01T10:05:00.000+0000"),
+                case(2, "2024-03-01T10:06:00.000+0000", Renewal__c="soon"),
+            ],
+        },
+    )
+    ctx = context()
+
+    rows = collect(ctx, BY_NAME["Case"], json.loads(json.dumps(STATE)))
+
+    assert [r["id"] for r in rows] == ["500000000000000001"]
+    (rejection,) = REJECTS.take("salesforce")
+    assert rejection.record_id == "500000000000000002"
+    assert "Renewal__c" in rejection.problems
+    assert ctx.stats.get("salesforce", "case").rejected == 1

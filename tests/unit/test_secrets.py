@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,10 @@ from common.secrets import (
     register_secret,
 )
 from connectors.auth import BasicAuth, BearerAuth
+from schemas.payload import Rejection
+from warehouse import quarantine
+from warehouse.sql import connection
+from warehouse.target import parse_target
 
 
 def test_redact_masks_a_registered_secret_everywhere() -> None:
@@ -184,3 +190,40 @@ def test_every_supportlake_error_is_redacted() -> None:
     err = APIError("failed", url="https://h.example/x?token=err-secret-4b5c", body="echo err-secret-4b5c")
     assert "err-secret-4b5c" not in str(err)
     assert err.url == "https://h.example/x?token=***"
+
+
+# -- the quarantine table keeps rejected payloads: redacted, and only ever as parameters --------
+
+
+def test_a_quarantined_payload_is_redacted(tmp_path: Path) -> None:
+    register_secret("quarantine-registered-secret-77")
+    payload = {
+        "id": 9,
+        "description": "the API token is quarantine-registered-secret-77",
+        "url": "https://hooks.example.com/cb?access_token=tok-abc-123&x=1",
+        "nested": {"link": "https://user:pa55word@example.com/file"},
+    }
+    reason = "tickets.is_public: value 'quarantine-registered-secret-77' does not fit"
+    target = parse_target(f"duckdb:///{tmp_path / 'q.duckdb'}")
+    with connection(target) as con:
+        quarantine.ensure(con)
+        quarantine.store(con, "zendesk", "run1", dt.datetime.now(dt.UTC), [Rejection("tickets", 9, reason, payload)])
+        ((stored_reason, stored_payload),) = con.query(f"select reason, payload from {quarantine.TABLE}")
+    for text in (stored_reason, stored_payload):
+        assert "quarantine-registered-secret-77" not in text
+    assert "tok-abc-123" not in stored_payload
+    assert "pa55word" not in stored_payload
+    assert MASK in stored_payload
+
+
+def test_quarantine_values_cannot_inject_sql(tmp_path: Path) -> None:
+    evil = "x'); drop table supportlake.rejected_records; --"
+    target = parse_target(f"duckdb:///{tmp_path / 'q.duckdb'}")
+    now = dt.datetime.now(dt.UTC)
+    with connection(target) as con:
+        quarantine.ensure(con)
+        quarantine.store(con, evil, "run1", now, [Rejection(evil, evil, evil, {"id": evil})])
+        quarantine.resolve(con, evil, now, {evil: [evil]})
+        assert quarantine.held(con, evil) == {}
+        rows = con.query(f"select source, table_name, record_key, resolved_at is not null from {quarantine.TABLE}")
+    assert rows == [(evil, evil, evil, True)]

@@ -1,0 +1,247 @@
+"""Issue 13, "never lose a record silently": one bad value rejects its record, not its page; every
+rejected record is kept in ``supportlake.rejected_records`` (reason, redacted payload), fetched
+again by id on later runs and resolved once read valid; while any is held the table is ``partial``
+and ``supportlake sync`` exits 3."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+from responses import matchers
+from responses.registries import OrderedRegistry
+
+from connectors.endpoints import Table
+from connectors.rejects import REJECTS
+from connectors.stats import STATS
+from schemas import zendesk as m
+from warehouse import quarantine
+from warehouse.cli import main
+from warehouse.runlog import TABLE as RUNS
+from warehouse.sql import connection
+from warehouse.target import parse_target
+
+BASE = "https://acme.zendesk.com"
+TICKETS = f"{BASE}/api/v2/incremental/tickets/cursor.json"
+SHOW_MANY = f"{BASE}/api/v2/tickets/show_many.json"
+FIELDS = f"{BASE}/api/v2/ticket_fields.json"
+TOKEN = "zd-quarantine-token-5f2a"
+
+
+def ticket(i: int, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": i,
+        "status": "open",
+        "subject": f"ticket {i}",
+        "created_at": "2024-03-01T09:00:00Z",
+        "updated_at": "2024-03-01T10:00:00Z",
+        **fields,
+    }
+
+
+def export(tickets: list[dict[str, Any]], cursor: str) -> dict[str, Any]:
+    return {
+        "tickets": tickets,
+        "after_cursor": cursor,
+        "after_url": f"{TICKETS}?cursor={cursor}",
+        "before_cursor": None,
+        "before_url": None,
+        "end_of_stream": True,
+    }
+
+
+# -- the writer rejects the record, not the page ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "column", "value"),
+    [({"is_public": "yes"}, "is_public", "'yes'"), ({"updated_at": 1709287200}, "updated_at", "1709287200")],
+)
+def test_a_value_its_column_cannot_hold_rejects_the_record_not_the_page(
+    bad: dict[str, Any], column: str, value: str
+) -> None:
+    writer = Table(name="tickets", model=m.Ticket).sink()
+    from connectors.writer import StreamWriter
+
+    w = StreamWriter({"tickets": writer})
+    rows = [ticket(1, is_public=True), ticket(2, **{"is_public": False, **bad}), ticket(3, is_public=False)]
+
+    good = w.validate("tickets", rows)
+    table = w.build("tickets", good)
+
+    assert sorted(table.column("id").to_pylist()) == [1, 3]
+    (rejection,) = w.rejections()
+    assert rejection.record_id == 2
+    assert f"tickets.{column}" in rejection.problems
+    assert value in rejection.problems
+    assert rejection.payload["id"] == 2
+
+
+# -- end to end: quarantine, re-fetch by id, resolution, exit code 3 ----------------------------
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    for name in list(os.environ):
+        if name.startswith(("SOURCES__", "CREDENTIALS__", "SUPPORTLAKE_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    monkeypatch.setenv("SUPPORTLAKE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SOURCES__ZENDESK__BASE_URL", BASE)
+    monkeypatch.setenv("SOURCES__ZENDESK__CREDENTIALS__EMAIL", "agent@acme.com")
+    monkeypatch.setenv("SOURCES__ZENDESK__CREDENTIALS__API_TOKEN", TOKEN)
+    monkeypatch.setenv("SOURCES__ZENDESK__MAX_ATTEMPTS", "1")
+    STATS.reset()
+    REJECTS.reset()
+    return f"duckdb:///{tmp_path / 'wh.duckdb'}"
+
+
+@pytest.fixture
+def rsps() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(registry=OrderedRegistry, assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+def _fields(rsps: responses.RequestsMock) -> None:
+    rsps.get(FIELDS, json={"ticket_fields": [], "meta": {"has_more": False}, "links": {"next": None}})
+
+
+def _sync(url: str) -> int:
+    return main(["sync", "--source", "zendesk", "--resource", "tickets", "--warehouse", url])
+
+
+def _rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    with connection(parse_target(url)) as con:
+        return con.query(sql)
+
+
+def test_rejected_records_are_quarantined_refetched_and_resolved(
+    env: str, rsps: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = env
+    leaky = f"callback https://hooks.example.com/cb?access_token=abcd1234efgh and the API token {TOKEN}"
+    # Run 1: two records whose values their columns cannot hold; the third loads.
+    _fields(rsps)
+    rsps.get(
+        TICKETS,
+        json=export(
+            [
+                ticket(1, is_public=True),
+                ticket(2, is_public="yes", description=leaky),
+                ticket(3, updated_at=1709287200),
+            ],
+            "c1",
+        ),
+    )
+    assert _sync(url) == 3
+    out = capsys.readouterr()
+    assert "PARTIAL" in out.out
+
+    assert _rows(url, "select id from zendesk.tickets order by id") == [(1,)]
+    held = _rows(
+        url,
+        f"select record_key, reason, payload, first_seen = last_seen, resolved_at is null from {quarantine.TABLE} "
+        "where source = 'zendesk' and table_name = 'tickets' order by record_key",
+    )
+    assert [(k, same, open_) for k, _, _, same, open_ in held] == [("2", True, True), ("3", True, True)]
+    assert "is_public" in held[0][1]
+    assert "'yes'" in held[0][1]
+    assert "updated_at" in held[1][1]
+    payload = json.loads(held[0][2])
+    assert payload["is_public"] == "yes"
+    assert payload["id"] == 2
+    assert TOKEN not in held[0][2]
+    assert "abcd1234efgh" not in held[0][2]
+    (run,) = _rows(url, f"select status, rejected, quarantined, warning from {RUNS} where table_name = 'tickets'")
+    assert run[:3] == ("partial", 2, 2)
+    assert "quarantine" in run[3]
+
+    # Run 2: nothing new in the export; the held tickets are fetched again by id. #2 reads valid
+    # now (resolved), #3 still does not (held, last_seen moves, first_seen stays).
+    _fields(rsps)
+    rsps.get(
+        TICKETS,
+        json=export([], "c2"),
+        match=[matchers.query_param_matcher({"include": "metric_sets", "per_page": "1000", "cursor": "c1"})],
+    )
+    rsps.get(
+        SHOW_MANY,
+        json={"tickets": [ticket(2, is_public=True), ticket(3, updated_at=1709287200)]},
+        match=[matchers.query_param_matcher({"ids": "2,3", "include": "metric_sets"})],
+    )
+    assert _sync(url) == 3
+    assert _rows(url, "select id, is_public from zendesk.tickets order by id") == [(1, True), (2, True)]
+    state = _rows(
+        url,
+        f"select record_key, resolved_at is not null, first_seen < last_seen from {quarantine.TABLE} "
+        "order by record_key",
+    )
+    assert state == [("2", True, False), ("3", False, True)]
+
+    # Run 3: #3 was fixed upstream; read valid (by id), nothing held: exit 0.
+    _fields(rsps)
+    rsps.get(TICKETS, json=export([], "c3"))
+    rsps.get(
+        SHOW_MANY,
+        json={"tickets": [ticket(3)]},
+        match=[matchers.query_param_matcher({"ids": "3", "include": "metric_sets"})],
+    )
+    assert _sync(url) == 0
+    assert _rows(url, f"select count(*) from {quarantine.TABLE} where resolved_at is null") == [(0,)]
+    assert _rows(url, "select count(*) from zendesk.tickets") == [(3,)]
+    statuses = _rows(url, f"select status from {RUNS} where table_name = 'tickets' order by started_at")
+    assert [s for (s,) in statuses] == ["partial", "partial", "success"]
+
+
+# -- the table on both warehouses ------------------------------------------------------------------
+
+
+def test_the_quarantine_table_on_duckdb_and_postgres(warehouse_url: str) -> None:
+    import datetime as dt
+
+    from schemas.payload import Rejection
+
+    t0 = dt.datetime(2024, 3, 1, 10, tzinfo=dt.UTC)
+    t1 = t0 + dt.timedelta(hours=1)
+    first = [Rejection("tickets", 2, "tickets.is_public: 'yes'", {"id": 2}), Rejection("users", None, "no id", 5)]
+    with connection(parse_target(warehouse_url)) as con:
+        quarantine.ensure(con)
+        quarantine.ensure(con)  # idempotent
+        assert quarantine.store(con, "zendesk", "r1", t0, first) == 2
+        assert quarantine.held(con, "zendesk") == {"tickets": ["2"], "users": [""]}
+        # the same record rejected again: one row, first_seen kept, last_seen and run moved
+        quarantine.store(con, "zendesk", "r2", t1, [Rejection("tickets", 2, "tickets.is_public: 'no'", {"id": 2})])
+        # read valid later: resolved; a key both read valid and rejected in one run stays held
+        n = quarantine.resolve(con, "zendesk", t1, {"tickets": ["2"], "users": [""]}, [Rejection("users", None, "x")])
+        assert n == 1
+        rows = con.query(
+            f"select table_name, record_key, reason, first_seen, last_seen, run_id, resolved_at "
+            f"from {quarantine.TABLE} order by table_name"
+        )
+        assert quarantine.held_counts(con, "zendesk") == {"users": 1}
+    (tickets, users) = rows
+    assert tickets[:3] == ("tickets", "2", "tickets.is_public: 'no'")
+    assert (tickets[3], tickets[4], tickets[5]) == (t0, t1, "r2")
+    assert tickets[6] == t1
+    assert users[1] == ""
+    assert users[6] is None
+
+
+def test_a_run_keeps_a_bounded_number_of_payloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors import rejects
+    from schemas.payload import Rejection
+
+    monkeypatch.setattr(rejects, "MAX_PAYLOADS", 2)
+    collector = rejects.Rejects()
+    collector.add("zendesk", [Rejection("tickets", i, "bad", {"id": i, "body": "x" * 100}) for i in range(5)])
+
+    kept = collector.take("zendesk")
+
+    assert [r.record_id for r in kept] == [0, 1, 2, 3, 4]  # every rejection is kept, by key and reason
+    assert [r.payload["id"] for r in kept[:2]] == [0, 1]
+    assert all("not kept" in r.payload for r in kept[2:])

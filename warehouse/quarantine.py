@@ -1,0 +1,168 @@
+"""The quarantine: ``supportlake.rejected_records``, one row per rejected record.
+
+A record a connector rejects (it breaks its table's payload contract, or holds a value its column
+cannot take) is never skipped silently: the sync stores it here with the reason and the payload as
+the API sent it (redacted: :func:`common.secrets.redact`), keyed by source, table and record key.
+Each later run offers the held keys to the connectors (some fetch them again by id) and marks a row
+``resolved_at`` once a load read that record valid; a record rejected again keeps its
+``first_seen`` and moves ``last_seen``. While any row of a table is unresolved, the table's status
+is ``partial`` and ``supportlake sync`` exits 3.
+
+Every value reaches the SQL as a parameter; the only identifiers are the constants below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from common.secrets import redact
+from connectors.rejects import REJECTS, key_text
+from schemas.payload import Rejection
+from warehouse.runlog import TableResult
+from warehouse.sql import Connection
+
+SCHEMA = "supportlake"
+TABLE = f"{SCHEMA}.rejected_records"
+MAX_PAYLOAD = 1_000_000
+"""Characters of payload kept (a larger record is cut, and says so)."""
+
+DDL = f"""
+create table if not exists {TABLE} (
+    source varchar not null,
+    table_name varchar not null,
+    record_key varchar not null,
+    reason varchar not null,
+    payload varchar,
+    first_seen timestamp with time zone not null,
+    last_seen timestamp with time zone not null,
+    run_id varchar not null,
+    resolved_at timestamp with time zone,
+    primary key (source, table_name, record_key)
+)
+"""
+
+
+def ensure(con: Connection) -> None:
+    con.execute(f"create schema if not exists {SCHEMA}")
+    con.execute(DDL)
+
+
+def payload_text(payload: Any) -> str:
+    """The record as JSON text, secrets masked."""
+    try:
+        text = json.dumps(payload, default=str, ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError):
+        text = json.dumps(repr(payload))
+    text = redact(text)
+    if len(text) > MAX_PAYLOAD:
+        text = text[:MAX_PAYLOAD] + " … (cut: the record is longer)"
+    return text
+
+
+def held(con: Connection, source: str) -> dict[str, list[str]]:
+    """The keys of ``source`` still held, by table."""
+    rows = con.query(
+        f"select table_name, record_key from {TABLE} where source = %s and resolved_at is null "
+        "order by table_name, record_key",
+        [source],
+    )
+    out: dict[str, list[str]] = {}
+    for table, key in rows:
+        out.setdefault(str(table), []).append(str(key))
+    return out
+
+
+def held_counts(con: Connection, source: str) -> dict[str, int]:
+    rows = con.query(
+        f"select table_name, count(*) from {TABLE} where source = %s and resolved_at is null group by table_name",
+        [source],
+    )
+    return {str(t): int(n) for t, n in rows}
+
+
+def store(con: Connection, source: str, run_id: str, now: dt.datetime, rejections: Iterable[Rejection]) -> int:
+    """Keep each rejection (the latest reason and payload of a key win); returns how many rows."""
+    latest: dict[tuple[str, str], Rejection] = {}
+    for r in rejections:
+        latest[(r.table, key_text(r.record_id))] = r
+    for (table, key), r in latest.items():
+        reason, payload = redact(r.problems), payload_text(r.payload)
+        found = con.query(
+            f"select 1 from {TABLE} where source = %s and table_name = %s and record_key = %s",
+            [source, table, key],
+        )
+        if found:
+            con.execute(
+                f"update {TABLE} set reason = %s, payload = %s, last_seen = %s, run_id = %s, resolved_at = null "
+                "where source = %s and table_name = %s and record_key = %s",
+                [reason, payload, now, run_id, source, table, key],
+            )
+        else:
+            con.execute(
+                f"insert into {TABLE} (source, table_name, record_key, reason, payload, first_seen, last_seen, "
+                "run_id, resolved_at) values (%s, %s, %s, %s, %s, %s, %s, %s, null)",
+                [source, table, key, reason, payload, now, now, run_id],
+            )
+    return len(latest)
+
+
+def resolve(
+    con: Connection,
+    source: str,
+    now: dt.datetime,
+    accepted: Mapping[str, Iterable[str]],
+    rejected: Iterable[Rejection] = (),
+) -> int:
+    """Mark held rows ``resolved_at`` whose record a committed load read valid (``accepted``, by
+    table), except those rejected again in the same run. Returns how many were resolved."""
+    again = {(r.table, key_text(r.record_id)) for r in rejected}
+    n = 0
+    for table, keys in accepted.items():
+        for key in sorted(set(keys)):
+            if (table, key) in again:
+                continue
+            con.execute(
+                f"update {TABLE} set resolved_at = %s "
+                "where source = %s and table_name = %s and record_key = %s and resolved_at is null",
+                [now, source, table, key],
+            )
+            n += 1
+    return n
+
+
+# -- a source's part in a sync run ---------------------------------------------------------------
+
+
+def offer(con: Connection, source: str) -> None:
+    """Before a source runs: tell its streams which keys are held (re-fetched by id where the
+    connector can, and noted when read valid)."""
+    REJECTS.hold(source, held(con, source))
+
+
+def settle(con: Connection, source: str, run_id: str, *, loaded: bool) -> dict[str, int]:
+    """After a source ran: store its rejections; when its load committed (``loaded``), resolve the
+    held records it read valid. Returns the records still held, by table."""
+    now = dt.datetime.now(dt.UTC)
+    rejections = REJECTS.take(source)
+    accepted = REJECTS.accepted(source)
+    store(con, source, run_id, now, rejections)
+    if loaded:
+        resolve(con, source, now, accepted, rejections)
+    return held_counts(con, source)
+
+
+def mark(t: TableResult, still_held: int, incomplete: str = "") -> None:
+    """A table that loaded but holds records in quarantine, or whose data is known to be incomplete
+    (a one-second page the API could not page through), is ``partial``, with the reason."""
+    t.quarantined = still_held
+    if t.status != "success":
+        return
+    reasons = [incomplete] if incomplete else []
+    if still_held:
+        reasons.append(f"{still_held} record(s) held in quarantine ({TABLE}); they are retried on every run")
+    if reasons:
+        t.status = "partial"
+        t.warning = "; ".join(dict.fromkeys([*(t.warning.split("; ") if t.warning else []), *reasons]))
