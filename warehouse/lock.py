@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from common.errors import SupportlakeError
-from warehouse.target import Target
+from warehouse.target import Target, connect_postgres
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
 
@@ -52,10 +52,8 @@ class RunLock:
             f.flush()
             self._file = f
         else:
-            import psycopg2
-
             key = int.from_bytes(hashlib.sha256(b"supportlake-run").digest()[:8], "big", signed=True)
-            con = psycopg2.connect(self.target.dsn, connect_timeout=15)
+            con = connect_postgres(self.target)  # a refused connection: WarehouseError (exit 2)
             con.autocommit = True
             with con.cursor() as cur:
                 cur.execute("select pg_try_advisory_lock(%s)", (key,))

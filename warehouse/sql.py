@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from warehouse.target import Target
+from warehouse.target import Target, connect_postgres
 
 
 def quote_ident(name: str) -> str:
@@ -63,9 +63,7 @@ class PostgresConnection:
     kind = "postgres"
 
     def __init__(self, target: Target) -> None:
-        import psycopg2
-
-        self._con = psycopg2.connect(target.dsn, connect_timeout=15)
+        self._con = connect_postgres(target)  # a refused connection: WarehouseError (exit 2)
         self._con.autocommit = True
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
