@@ -328,7 +328,7 @@ class ContentWalk:
             purged = [i for i in gone if i not in found]
             if purged:
                 log.info("%s: %d purged since the last run", self.stream.name, len(purged))
-                yield self.writer.write(DELETED_CONTENT.name, [self.tombstone(i, have[i]) for i in purged])
+                yield self._write_other(DELETED_CONTENT.name, [self.tombstone(i, have[i]) for i in purged])
             # Found after all: still tracked while in scope; moved to a space out of scope, its row
             # (just loaded, with its new space) is its last.
             directory = self.ctx.directory
@@ -365,7 +365,7 @@ class ContentWalk:
             log.info("%s: reading the labels of %d current items one by one", self.stream.name, len(ids))
             one_by_one = self.read_label_sets(ids, unchanged=stored)
             if one_by_one:
-                yield self.writer.write(LABELS.name, one_by_one)
+                yield self._write_other(LABELS.name, one_by_one)
             return
         carried: dict[str, set[str]] = {}
         for label_id in catalogue:
@@ -390,7 +390,7 @@ class ContentWalk:
             log.info(
                 "%s: labels changed on %d without a new version", self.stream.name, len({r["content_id"] for r in rows})
             )
-            yield self.writer.write(LABELS.name, rows)
+            yield self._write_other(LABELS.name, rows)
 
     def fetch_ids(self, ids: Sequence[str], *, scoped: bool) -> Generator[Any, None, dict[str, Any]]:
         """Read ``ids`` (with bodies) by id, ``ID_BATCH`` at a time; returns the ids found, each
@@ -432,7 +432,13 @@ class ContentWalk:
                 self.newest = changed
         labels = self.label_rows(records)
         if labels:
-            yield self.writer.write(LABELS.name, labels)
+            yield self._write_other(LABELS.name, labels)
+
+    def _write_other(self, table: str, rows: list[dict[str, Any]]) -> Any:
+        """Rows of a table besides the stream's own, counted under that table, as the run's
+        summary counts them (the progress line and the summary agree)."""
+        self.client.stats.add(self.client.name, table, records=len(rows))
+        return self.writer.write(table, rows)
 
     def label_rows(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Every label of each record; a record without labels gets one row that clears them.
