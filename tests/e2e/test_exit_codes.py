@@ -175,10 +175,13 @@ def test_2_warehouse_settings(served: Served, tmp_path: Path, url: str, says: st
     [("database", 'database "supportlake_no_such_db" does not exist'), ("role", 'role "no_such_role" does not exist')],
 )
 @pytest.mark.parametrize("served", ["zendesk"], indirect=True)
-def test_2_warehouse_database_or_role_missing(served: Served, pg_url: str, change: str, says: str) -> None:
+def test_2_warehouse_database_or_role_missing(
+    served: Served, pg_url: str, change: str, says: str, tmp_path: Path
+) -> None:
     base, _, _ = pg_url.rpartition("/")
     url = f"{base}/supportlake_no_such_db" if change == "database" else pg_url.replace("postgres@", "no_such_role@")
-    for command in (["sync", "--source", "zendesk"], ["build"], ["kpis"]):
+    commands = (["sync", "--source", "zendesk"], ["build"], ["kpis"], ["export-hyper", "--out", str(tmp_path)])
+    for command in commands:
         proc = cli(*command, "--warehouse", url, env=served.env)
         assert proc.returncode == 2, (command, proc.stdout + proc.stderr)
         assert says in proc.stderr
