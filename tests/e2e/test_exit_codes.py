@@ -103,6 +103,20 @@ def test_1_a_source_failed(tmp_path: Path) -> None:
     no_traceback(proc)
 
 
+def test_1_the_build_failed(tmp_path: Path) -> None:
+    """A raw table whose column a model cannot read (text where a timestamp is expected)."""
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        con.execute("create schema zendesk")
+        con.execute("create table zendesk.tickets (id bigint, created_at varchar, updated_at varchar)")
+        con.execute("insert into zendesk.tickets values (1, 'not a time', 'not a time')")
+    proc = cli("build", "--warehouse", wh(tmp_path))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "supportlake: build failed: model staging.stg_zendesk__tickets" in proc.stderr
+    no_traceback(proc)
+
+
 # -- 2: settings and credentials -------------------------------------------------------------------
 
 
