@@ -143,16 +143,14 @@ def quiet_dlt_telemetry() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_dlt_telemetry()
+    _received.clear()
     with _quiet_broken_pipes(), _sigterm_interrupts():
         try:
             return _main(argv)
         except KeyboardInterrupt:
             what = _received.get("signal") or "Ctrl-C"
-            print(
-                f"supportlake: interrupted ({what}); the run log marks this run's unfinished tables 'interrupted', "
-                "and the next run completes what was loaded and continues from the last committed cursor",
-                file=sys.stderr,
-            )
+            # A sync has marked its unfinished tables 'interrupted' in the run log by now.
+            print(f"supportlake: interrupted ({what}); the next run continues from what was committed", file=sys.stderr)
             return EXIT_INTERRUPTED
 
 
