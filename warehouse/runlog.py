@@ -1,8 +1,9 @@
 """The run log: ``supportlake.supportlake_runs``, one row per run and table.
 
 A run writes its rows with status ``running`` when it starts and completes them when it ends;
-a row still ``running`` when the next run takes the lock belongs to a run that was killed, and is
-marked ``killed``. Errors are stored redacted.
+a run stopped by Ctrl-C or SIGTERM completes its unfinished rows as ``interrupted``
+(:func:`warehouse.sync.sync`); a row still ``running`` when the next run takes the lock belongs to a
+run that was killed (``kill -9``, a crash), and is marked ``killed``. Errors are stored redacted.
 """
 
 from __future__ import annotations
