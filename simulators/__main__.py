@@ -149,9 +149,7 @@ def _serve(sim: HttpSimulator, args: argparse.Namespace, what: str) -> int:
     return 0
 
 
-def main(
-    argv: list[str] | None = None, *, prog: str = "python -m simulators", announce: Announce | None = None
-) -> int:
+def main(argv: list[str] | None = None, *, prog: str = "python -m simulators", announce: Announce | None = None) -> int:
     """``announce(simulator, base_url)`` runs once the simulator listens (after the URL line)."""
     args = _parser(prog).parse_args(argv)
     args.announce = announce
