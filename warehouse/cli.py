@@ -356,7 +356,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(f"# then: supportlake check --source {spec.name} && supportlake sync --source {spec.name}")
         print("# serving until Ctrl-C", flush=True)
 
-    return simulators_main([args.system, *args.options], prog="supportlake simulate", announce=announce)
+    try:
+        return simulators_main([args.system, *args.options], prog="supportlake simulate", announce=announce)
+    except OSError as exc:  # e.g. the port is taken
+        raise ConfigError(
+            f"the {spec.title} simulator cannot listen: {exc}; choose --port N (0 picks a free one)"
+        ) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -155,3 +155,18 @@ def test_simulate_prints_what_to_export_and_a_check_passes_with_it(system: str, 
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
+
+
+def test_simulate_on_a_taken_port_says_so() -> None:
+    import socket
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = cli("simulate", "zendesk", "--port", str(port), env=env)
+    assert proc.returncode == 2, proc.stderr
+    assert "cannot listen" in proc.stderr
+    assert "--port N (0 picks a free one)" in proc.stderr
+    assert "Traceback" not in proc.stderr
