@@ -226,8 +226,8 @@ def _record_interrupted(target: Target, result: SyncResult) -> None:
     try:
         with connection(target) as con:
             RunLog(con).finish(result.run_id, dt.datetime.now(dt.UTC), result.tables)
-    except Exception:  # the next run marks the rows 'killed' instead
-        log.warning("could not record the interrupted run in the run log", exc_info=True)
+    except Exception as exc:  # the next run marks the rows 'killed' instead
+        log.warning("could not mark the interrupted run in the run log (%s); the next run marks it 'killed'", exc)
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
