@@ -141,8 +141,17 @@ def quiet_dlt_telemetry() -> None:
     os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "true" if wanted else "false"
 
 
+def stop_at_once_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop a run at once, in every step. dlt otherwise intercepts both while
+    it normalizes and loads, finishes the step and forgets the signal, so the run went on (exit 0).
+    A load cut short is completed by the next run, as after ``kill -9``. A
+    ``RUNTIME__INTERCEPT_SIGNALS`` set in the environment is respected."""
+    os.environ.setdefault("RUNTIME__INTERCEPT_SIGNALS", "false")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_dlt_telemetry()
+    stop_at_once_on_signals()
     _received.clear()
     with _quiet_broken_pipes(), _sigterm_interrupts():
         try:
