@@ -9,7 +9,7 @@ Usable on its own in any dlt pipeline::
     pipeline.run(confluence_source())  # configuration from SOURCES__CONFLUENCE__* or .dlt/secrets.toml
 
 Configuration (dlt conventions): ``base_url`` (the site, ``https://acme.atlassian.net``; the
-connector adds ``/wiki``; ``http://`` is accepted for a local simulator; with OAuth 2.0 the gateway
+connector adds ``/wiki``; ``http://`` only on loopback or with ``allow_insecure_http``; with OAuth 2.0 the gateway
 ``https://api.atlassian.com/ex/confluence/{cloudId}``); credentials (see
 :mod:`connectors.confluence.credentials`); ``space_keys`` (``KB,RUN`` or a JSON list; default: every
 space the user can see); ``start_date`` (ISO date or datetime; content last modified before it is not
