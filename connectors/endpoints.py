@@ -171,7 +171,12 @@ def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterato
                         client.stats.warn(source, endpoint.name, warning)
                 for table_name, records in split.items():
                     good = writer.validate(table_name, records)
-                    n_records += len(records)
+                    # Rows as the summary counts them: valid ones, each under its own table
+                    # (the progress line and the summary must agree).
+                    if table_name == endpoint.table.name:
+                        n_records += len(good)
+                    elif good:
+                        client.stats.add(source, table_name, records=len(good))
                     if table_name == endpoint.table.name and endpoint.cursor_field:
                         for r in good:
                             v = r.get(endpoint.cursor_field)

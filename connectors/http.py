@@ -10,18 +10,23 @@
 - per-endpoint counters (:mod:`connectors.stats`): requests, retries, 429s, seconds waited,
   records;
 - auth (:mod:`connectors.auth`), paginators (:mod:`connectors.paginators`), and errors mapped by
-  what the caller should do (:mod:`common.errors`), with secrets redacted everywhere.
+  what the caller should do (:mod:`common.errors`), with secrets redacted everywhere;
+- transport rules: a TLS certificate that fails verification fails at once (retrying cannot
+  help), and a plain ``http://`` base URL is refused unless it is a loopback address (a simulator,
+  a local proxy) or ``SOURCES__<SOURCE>__ALLOW_INSECURE_HTTP=true`` says so
+  (:func:`require_secure_base_url`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import random
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.auth import AuthBase
@@ -30,6 +35,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception
 from common.errors import (
     APIError,
     AuthError,
+    ConfigError,
     FatalAPIError,
     InvalidResponseError,
     NotAvailableError,
@@ -39,6 +45,7 @@ from common.errors import (
 )
 from common.secrets import redact, redact_url
 from connectors.auth import RefreshableAuth
+from connectors.destination import refuse_ambiguous_duckdb
 from connectors.pacing import RateLimit, RateLimiter, parse_retry_after
 from connectors.paginators import BasePaginator, Position, Request
 from connectors.prefetch import gc_paused, prefetched
@@ -55,7 +62,7 @@ except ImportError:  # pragma: no cover
     _loads = json.loads
     _JSONDecodeError = (ValueError,)
 
-__all__ = ["HttpClient", "HttpResult", "RetryPolicy", "user_agent"]
+__all__ = ["HttpClient", "HttpResult", "RetryPolicy", "require_secure_base_url", "user_agent"]
 
 log = logging.getLogger("supportlake.http")
 
@@ -95,6 +102,8 @@ class RetryPolicy:
 
 
 def _is_retriable(exc: BaseException) -> bool:
+    if _is_certificate_error(exc):
+        return False
     return isinstance(
         exc,
         RetriableAPIError
@@ -102,6 +111,55 @@ def _is_retriable(exc: BaseException) -> bool:
         | requests.Timeout
         | requests.exceptions.ChunkedEncodingError
         | requests.exceptions.ContentDecodingError,
+    )
+
+
+def _is_certificate_error(exc: BaseException) -> bool:
+    """A TLS certificate that failed verification (self-signed, expired, another host's name, an
+    unknown CA): permanent, unlike a handshake cut off by the network, which stays retriable."""
+    if not isinstance(exc, requests.exceptions.SSLError):
+        return False
+    text = str(exc)
+    return "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text or "doesn't match" in text
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host in LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def require_secure_base_url(base_url: str, name: str, allow_insecure_http: bool | None = None) -> None:
+    """Refuse a plain ``http://`` base URL: the credentials would travel unencrypted. Loopback
+    addresses (127.0.0.0/8, ::1, localhost: the simulators, a local proxy) are allowed; any other
+    host needs ``allow_insecure_http``, by default read from the dlt setting
+    ``sources.<name>.allow_insecure_http`` (``SOURCES__<NAME>__ALLOW_INSECURE_HTTP=true``)."""
+    parts = urlsplit(base_url)
+    if parts.scheme.lower() != "http" or _is_loopback(parts.hostname or ""):
+        return
+    setting = f"SOURCES__{name.upper()}__ALLOW_INSECURE_HTTP"
+    if allow_insecure_http is None:
+        import dlt
+
+        allow_insecure_http = _truthy(dlt.config.get(f"sources.{name}.allow_insecure_http"))
+    if allow_insecure_http:
+        log.warning("%s: %s is plain http:// (allowed by %s)", name, redact_url(base_url), setting)
+        return
+    raise ConfigError(
+        f"{name}: the base URL {redact_url(base_url)} is plain http://, which would send the credentials "
+        f"unencrypted: use https://, or set {setting}=true if this host must be reached without TLS "
+        "(http:// is accepted without it only for 127.0.0.1, ::1 and localhost)"
     )
 
 
@@ -150,7 +208,9 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         session: requests.Session | None = None,
+        allow_insecure_http: bool | None = None,
     ) -> None:
+        require_secure_base_url(base_url, name, allow_insecure_http)
         self.base_url = base_url.rstrip("/") + "/"
         self.name = name
         self.auth = auth
@@ -170,6 +230,7 @@ class HttpClient:
         adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
+        self._destination_checked = False
 
     # -- public -------------------------------------------------------------------------------
 
@@ -386,21 +447,36 @@ class HttpClient:
         expect_json: bool,
         auth: AuthBase | None,
     ) -> HttpResult:
+        if not self._destination_checked:
+            refuse_ambiguous_duckdb()  # a DuckDB file named like the dataset: fail before any request
+            self._destination_checked = True
         waited = self.limiter.acquire(rate_group)
         if waited:
             self.stats.add(self.name, endpoint, waited_seconds=waited)
         self.stats.add(self.name, endpoint, requests=1)
         t0 = time.monotonic()
-        response = self.session.request(
-            method,
-            url,
-            params=params,
-            json=json_body,
-            data=data,
-            headers=dict(headers) if headers else None,
-            auth=auth or self.auth,
-            timeout=self.timeout,
-        )
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                json=json_body,
+                data=data,
+                headers=dict(headers) if headers else None,
+                auth=auth or self.auth,
+                timeout=self.timeout,
+            )
+        except requests.exceptions.SSLError as exc:
+            if not _is_certificate_error(exc):
+                raise  # a handshake the network cut off: retried like any dropped connection
+            host = urlsplit(url).hostname or url
+            raise FatalAPIError(
+                f"the TLS certificate of {host} failed verification ({_ssl_reason(exc)}); retrying cannot fix "
+                f"this: check the base URL, or, behind a proxy that re-signs TLS, point REQUESTS_CA_BUNDLE at "
+                "its CA certificate",
+                endpoint=f"{self.name}.{endpoint}",
+                url=redact_url(url),
+            ) from None
         self.limiter.observe(rate_group, response)
         if self.on_response is not None:
             self.on_response(response)  # e.g. Salesforce's quota guard reads Sforce-Limit-Info
@@ -476,6 +552,17 @@ class HttpClient:
                 "not available to this account or user", endpoint=where, url=url, status=status, body=text
             )
         raise FatalAPIError("request failed", endpoint=where, url=url, status=status, body=text)
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    """``certificate verify failed: self-signed certificate`` out of urllib3's nested message."""
+    text = str(exc)
+    marker = "certificate verify failed"
+    at = text.find(marker)
+    if at < 0:
+        return redact(text[:200])
+    end = min((i for i in (text.find(" (_ssl", at), text.find("')", at), text.find('")', at)) if i > 0), default=-1)
+    return redact(text[at:end] if end > 0 else text[at : at + 200])
 
 
 def _safe_text(response: requests.Response) -> str:

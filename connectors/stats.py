@@ -71,13 +71,13 @@ class StatsRegistry:
     def warn(self, source: str, endpoint: str, message: str) -> None:
         """Record something the user must know although the endpoint succeeded (data it could
         not read, a fallback it took): kept once per message, shown in the summary and stored
-        in the run log's ``warning`` column. Logged once, at WARNING."""
+        in the run log's ``warning`` column. Logged once, at INFO: the summary says it, once."""
         with self._lock:
             s = self._stats[(source, endpoint)]
             if message in s.warnings:
                 return
             s.warnings = (*s.warnings, message)
-        log.warning("%s.%s: %s", source, endpoint, message)
+        log.info("%s.%s: %s", source, endpoint, message)
 
     def partial(self, source: str, endpoint: str, reason: str) -> None:
         """Record that what the endpoint loaded is known to be incomplete (the API could not page

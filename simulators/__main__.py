@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from simulators.shared import HttpSimulator
@@ -29,8 +30,8 @@ def _common(parser: argparse.ArgumentParser, port: int) -> None:
     parser.add_argument("--log-level", default="WARNING")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m simulators", description=__doc__.splitlines()[0])
+def _parser(prog: str = "python -m simulators") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     systems = parser.add_subparsers(dest="system", required=True)
     zd = systems.add_parser("zendesk", help="the Zendesk Support API (and Talk's incremental calls export)")
     _common(zd, 8123)
@@ -136,11 +137,18 @@ def _run_salesforce(args: argparse.Namespace) -> int:
     return _serve(sim, args, f"{sim.n_cases} cases")
 
 
+Announce = Callable[[HttpSimulator, str], None]
+
+
 def _serve(sim: HttpSimulator, args: argparse.Namespace, what: str) -> int:
-    """Serve until SIGTERM or SIGINT, printing the base URL as the first line of stdout."""
+    """Serve until SIGTERM or SIGINT, printing the base URL as the first line of stdout (then
+    whatever ``args.announce`` prints)."""
+    announce: Announce | None = getattr(args, "announce", None)
     stop = _stop_event()
     base_url = sim.start(port=args.port, host=args.host)
     print(base_url, flush=True)  # the one line a parent process reads
+    if announce is not None:
+        announce(sim, base_url)  # e.g. `supportlake simulate`: the settings to export
     log.info("serving %s at %s", what, base_url)
     while not stop.wait(0.5):
         pass
@@ -148,8 +156,10 @@ def _serve(sim: HttpSimulator, args: argparse.Namespace, what: str) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def main(argv: list[str] | None = None, *, prog: str = "python -m simulators", announce: Announce | None = None) -> int:
+    """``announce(simulator, base_url)`` runs once the simulator listens (after the URL line)."""
+    args = _parser(prog).parse_args(argv)
+    args.announce = announce
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     if args.system == "salesforce":
         return _run_salesforce(args)

@@ -6,7 +6,7 @@ function (:attr:`connectors.registry.SourceSpec.source`), from the same environm
 source whose settings are missing is a configuration error (exit 2) named like the sync names it.
 
 Exit codes: 0 when every primary object (:attr:`connectors.registry.SourceSpec.primary`) is readable, 1
-otherwise, 2 on configuration errors.
+otherwise, 2 on configuration errors, refused credentials included (as for ``sync``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from common.errors import ConfigError
 from connectors import registry
-from connectors.check import MISCONFIGURED, Plan, Result, primaries_readable, render, run
+from connectors.check import MISCONFIGURED, REFUSED, Plan, Result, primaries_readable, render, run
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
@@ -54,7 +54,8 @@ def check(sources: Sequence[str], *, on_result: Callable[[Result], None] | None 
 
 
 def exit_code(results: Sequence[Result]) -> int:
-    if any(r.verdict == MISCONFIGURED for r in results):
+    # Refused credentials are fixed in the settings, like a missing one: 2, the same as a sync.
+    if any(r.verdict in (MISCONFIGURED, REFUSED) for r in results):
         return EXIT_CONFIG
     return EXIT_OK if primaries_readable(results) else EXIT_FAILED
 

@@ -1,10 +1,18 @@
 """The ``supportlake`` command.
 
-Exit codes: 0 success; 1 a sync failed (the summary and ``supportlake.supportlake_runs`` say
-which table and why), or ``check`` found a primary object unreadable; 2 bad usage or
-configuration; 3 a sync finished partial (records held in ``supportlake.rejected_records``, or a
-one-second page the API could not page through); 75 the warehouse is busy (another run holds it,
-this run lost its lock, or another process has the DuckDB file open): try again later.
+Exit codes, the same for every command (README "Exit codes"):
+
+- 0 success;
+- 1 a source or the build failed (the summary and ``supportlake.supportlake_runs`` say which
+  table and why), or ``check`` found a primary object unreadable;
+- 2 configuration: bad usage, missing or malformed settings, credentials refused, and every
+  warehouse problem the user must fix (no such database or role, nothing listening, a bad URL
+  port or DuckDB setting, the PostgreSQL driver not installed);
+- 3 partial: the run finished but data is incomplete, not lost: records held in
+  ``supportlake.rejected_records``, or a one-second page the API could not page through;
+- 75 the warehouse is busy (EX_TEMPFAIL: try again later): another run holds it, this run
+  lost its lock, or another process has the DuckDB file open;
+- 130 interrupted (Ctrl-C or SIGTERM): the run log's rows say ``interrupted``.
 """
 
 from __future__ import annotations
@@ -12,19 +20,24 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any, TextIO
 
 from common.errors import ConfigError
 from common.secrets import install_log_redaction, redact
 from connectors import registry
 from schemas.inputs import KINDS as INPUT_KINDS
 from warehouse.lock import EXIT_LOCKED, WarehouseBusy
-from warehouse.progress import Progress, summary_table
+from warehouse.progress import Progress, failure_causes, summary_table
 from warehouse.target import DEFAULT_WAREHOUSE, ENV_WAREHOUSE, parse_target
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-EXIT_PARTIAL = 3  # loaded, but records are held in quarantine or a one-second page was cut
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a Ctrl-C'd command
 
 
 def _titles() -> str:
@@ -100,6 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     k.add_argument("--warehouse", help=wh_help)
     k.add_argument("--month", help="YYYY-MM")
+
+    sims = [spec.name for spec in registry.specs() if spec.simulator is not None]
+    sm = sub.add_parser(
+        "simulate",
+        help="serve a built-in simulator of a source's API and print the settings that point supportlake at it",
+        description="Runs `python -m simulators SYSTEM OPTIONS…` and prints the base URL (first line) and the "
+        "environment variables to export; serves until Ctrl-C. `supportlake simulate zendesk --help` lists the "
+        "options (--port, --tickets, --cases, --disable, …).",
+    )
+    sm.add_argument("system", choices=sims, help="which API to simulate")
+    sm.add_argument("options", nargs=argparse.REMAINDER, help="the simulator's options (--port N, --tickets N, …)")
     return p
 
 
@@ -118,8 +142,29 @@ def quiet_dlt_telemetry() -> None:
     os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "true" if wanted else "false"
 
 
+def stop_at_once_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop a run at once, in every step. dlt otherwise intercepts both while
+    it normalizes and loads, finishes the step and forgets the signal, so the run went on (exit 0).
+    A load cut short is completed by the next run, as after ``kill -9``. A
+    ``RUNTIME__INTERCEPT_SIGNALS`` set in the environment is respected."""
+    os.environ.setdefault("RUNTIME__INTERCEPT_SIGNALS", "false")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_dlt_telemetry()
+    stop_at_once_on_signals()
+    _received.clear()
+    with _quiet_broken_pipes(), _sigterm_interrupts():
+        try:
+            return _main(argv)
+        except KeyboardInterrupt:
+            what = _received.get("signal") or "Ctrl-C"
+            # A sync has marked its unfinished tables 'interrupted' in the run log by now.
+            print(f"supportlake: interrupted ({what}); the next run continues from what was committed", file=sys.stderr)
+            return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -145,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(args.warehouse, tickets=args.tickets, seed=args.seed, extracts=args.extracts or None)
         if args.command == "kpis":
             return cmd_kpis(args)
+        if args.command == "simulate":
+            return cmd_simulate(args)
     except WarehouseBusy as exc:  # another run, a reader, a lost lock, a busy file: try later
         print(f"supportlake: {exc}", file=sys.stderr)
         return EXIT_LOCKED
@@ -152,6 +199,79 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"supportlake: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_USAGE
+
+
+_received: dict[str, str] = {}
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (``kill``, systemd, a container stop) ends a run like Ctrl-C: KeyboardInterrupt
+    unwinds it, the run log says ``interrupted`` and the exit code is 130. Only in the main thread
+    (signal handlers can only be set there); the previous handler is restored afterwards."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _interrupt(signum: int, frame: FrameType | None) -> None:
+        _received["signal"] = signal.Signals(signum).name
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _PipeSafe:
+    """A text stream that goes quiet when its reader leaves (``supportlake kpis | head``): the
+    first BrokenPipeError points the file descriptor at /dev/null, so neither this write nor the
+    interpreter's final flush prints a traceback, and the command still returns its own exit
+    code."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._silence()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._silence()
+
+    def _silence(self) -> None:
+        self.broken = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # no real file descriptor: later writes are dropped anyway
+            pass
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding, …
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _quiet_broken_pipes() -> Iterator[None]:
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _PipeSafe(out), _PipeSafe(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -191,7 +311,17 @@ def cmd_kpis(args: argparse.Namespace) -> int:
             month = dt.datetime.strptime(args.month, "%Y-%m").date()
         except ValueError:
             raise ConfigError(f"--month {args.month!r}: write YYYY-MM, e.g. 2024-03") from None
-    print(kpi_report(parse_target(args.warehouse), month))
+    target = parse_target(args.warehouse)
+    from warehouse.sql import connection
+
+    with connection(target) as con:
+        built = con.query(
+            "select count(*) from information_schema.tables where table_schema = 'marts' "
+            "and table_name in ('agg_kpi_monthly', 'fct_tickets')"
+        )
+    if not built or int(built[0][0]) < 2:
+        raise ConfigError(f"{target.display} has no KPI marts yet: run `supportlake build` (after a sync) first")
+    print(kpi_report(target, month))
     return EXIT_OK
 
 
@@ -211,9 +341,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if result.killed_before:
         print(f"(an earlier run had been killed; {result.killed_before} of its log rows are marked 'killed')")
     if not result.ok:
-        failed = sorted({redact(t.error or "") for t in result.tables if t.status == "failed"})
-        for e in failed:
-            print(f"supportlake: sync failed: {e}", file=sys.stderr)
+        for source, cause in failure_causes(result.tables):  # once per source and cause
+            print(f"supportlake: {source} failed: {redact(cause)}", file=sys.stderr)
         failed_sources = {t.source for t in result.tables if t.status == "failed"}
         if failed_sources and failed_sources <= set(result.config_errors):
             return EXIT_USAGE
@@ -222,6 +351,31 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print("supportlake: sync partial: see the warnings above and supportlake.rejected_records", file=sys.stderr)
         return EXIT_PARTIAL
     return EXIT_OK
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """``python -m simulators SYSTEM …`` that also prints what to export to sync against it."""
+    from simulators.__main__ import main as simulators_main
+
+    spec = registry.get(args.system)
+    assert spec.simulator is not None
+
+    def announce(simulator: Any, base_url: str) -> None:
+        env = dict(spec.simulator.settings(simulator, base_url)) if spec.simulator else {}
+        if hasattr(simulator, "export_rpm"):  # the demo lifts Zendesk's export limit; this simulator keeps it
+            env = {k: str(simulator.export_rpm) if k.endswith("__EXPORT_RATE_LIMIT") else v for k, v in env.items()}
+        print(f"# {spec.title} simulator at {base_url}; in another shell, point supportlake at it:")
+        for key, value in env.items():
+            print(f"export {key}={shlex.quote(value)}")
+        print(f"# then: supportlake check --source {spec.name} && supportlake sync --source {spec.name}")
+        print("# serving until Ctrl-C", flush=True)
+
+    try:
+        return simulators_main([args.system, *args.options], prog="supportlake simulate", announce=announce)
+    except OSError as exc:  # e.g. the port is taken
+        raise ConfigError(
+            f"the {spec.title} simulator cannot listen: {exc}; choose --port N (0 picks a free one)"
+        ) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

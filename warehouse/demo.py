@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from warehouse.progress import Progress, summary_table
+from warehouse.progress import Progress, failure_causes, summary_table
 from warehouse.target import Target, parse_target
 
 DEMO_WAREHOUSE = "duckdb:///supportlake_demo.duckdb"
@@ -66,6 +66,8 @@ def run_demo(warehouse: str | None, *, tickets: int = 5000, seed: int = 7, extra
     print(summary_table(result.tables))
     print(f"\ndemo run {result.run_id}: {'ok' if result.ok else 'FAILED'} in {result.seconds:.1f}s → {target.display}")
     if not result.ok:
+        for source, cause in failure_causes(result.tables):
+            print(f"supportlake demo: {source} failed: {cause}", file=sys.stderr)
         return 1
     _load_sample_inputs(target, seed)
     return _build_and_report(target, extracts)

@@ -60,7 +60,7 @@ from typing import Any, Protocol
 from common.coltypes import hyper_types
 from common.errors import SupportlakeError
 from warehouse.sql import quote_ident as _quote
-from warehouse.target import Target, home, parse_target
+from warehouse.target import Target, connect_postgres, home, parse_target
 
 INSTALL_HINT = "Tableau extracts need Tableau's Hyper API: pip install 'supportlake[tableau]'"
 EXTRACT_SCHEMA = "Extract"
@@ -221,12 +221,7 @@ def _reader(target: Target) -> Iterator[_Reader]:
             finally:
                 con.close()
         return
-    import psycopg2
-
-    try:
-        pg = psycopg2.connect(target.dsn, connect_timeout=15)
-    except psycopg2.Error as exc:
-        raise HyperExportFailed(f"cannot connect to {target.display}: {exc}".strip()) from exc
+    pg = connect_postgres(target)  # refused, or no driver: WarehouseError, a configuration error (exit 2)
     try:
         pg.set_session(isolation_level="REPEATABLE READ", readonly=True)
         pg.set_client_encoding("UTF8")

@@ -44,7 +44,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from common.errors import SupportlakeError
-from warehouse.target import Target
+from warehouse.target import Target, connect_postgres
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
 
@@ -252,11 +252,8 @@ class RunLock:
         f.flush()
 
     def _lock_postgres(self) -> None:
-        import psycopg2
-
-        con = psycopg2.connect(
-            self.target.dsn,
-            connect_timeout=15,
+        con = connect_postgres(  # a refused connection: WarehouseError (exit 2)
+            self.target,
             application_name=f"supportlake lock ({holder_id()})"[:63],
             keepalives=1,
             keepalives_idle=30,

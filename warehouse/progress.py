@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from connectors.stats import STATS, StatsRegistry
@@ -32,10 +32,12 @@ class Progress:
         snap = self.stats.snapshot()
         if not snap:
             return "starting…"
+        # Per table, the rows the summary will count (a side-loaded table such as Zendesk's
+        # ticket_metrics has its own entry, with no requests of its own).
         parts = []
         for (source, endpoint), s in sorted(snap.items()):
-            if s.requests == 0:
-                continue
+            if s.requests == 0 and s.records == 0:
+                continue  # e.g. a table only skipped or warned about
             retry = f" {s.retries}↻" if s.retries else ""
             parts.append(f"{source}.{endpoint} {s.records:,}r/{s.requests}q{retry}")
         return f"[{time.monotonic() - self._t0:5.0f}s] " + "  ".join(parts)
@@ -87,9 +89,31 @@ def summary_table(results: Sequence[TableResult]) -> str:
         out.append(
             "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
         )
-    notes = [f"  {r.source}.{r.table_name}: {r.error}" for r in results if r.error]
-    notes += [f"  {r.source}.{r.table_name}: warning: {r.warning}" for r in results if r.warning]
+    # One line per source and reason, naming the tables it concerns. Failures are not repeated
+    # here: the caller reports each cause once (the CLI on stderr, see failure_causes).
+    notes = _grouped(results, lambda r: r.error if r.status != "failed" else None, "")
+    notes += _grouped(results, lambda r: r.warning if r.status != "failed" else None, "warning: ")
     if notes:
         out.append("")
         out.extend(notes)
     return "\n".join(out)
+
+
+def _grouped(results: Sequence[TableResult], text: Callable[[TableResult], str | None], prefix: str) -> list[str]:
+    """``  zendesk.tickets, zendesk.users: <text>`` — one line per source and distinct text."""
+    tables: dict[tuple[str, str], list[str]] = {}
+    for r in results:
+        t = text(r)
+        if t:
+            tables.setdefault((r.source, t), []).append(f"{r.source}.{r.table_name}")
+    return [f"  {', '.join(names)}: {prefix}{t}" for (_, t), names in tables.items()]
+
+
+def failure_causes(results: Sequence[TableResult]) -> list[tuple[str, str]]:
+    """(source, cause) of the failed tables, each cause once per source: a source whose every
+    table failed for one reason (a refused login) says it once, not once per table."""
+    seen: dict[tuple[str, str], None] = {}
+    for r in results:
+        if r.status == "failed":
+            seen.setdefault((r.source, r.error or "failed (no reason recorded)"), None)
+    return list(seen)

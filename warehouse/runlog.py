@@ -1,10 +1,12 @@
 """The run log: ``supportlake.supportlake_runs``, one row per run and table.
 
 A run writes its rows with status ``running`` when it starts and completes them when it ends;
-a row still ``running`` when the next run takes the lock belongs to a run that was killed, and is
-marked ``killed`` — unless its ``holder`` (``pid N on HOST``) is a process still alive on this
-machine: a run that lost its lock goes on until its next check, then marks its own rows
-``failed`` (:meth:`RunLog.finish` with the lock). Errors are stored redacted.
+a run stopped by Ctrl-C or SIGTERM completes its unfinished rows as ``interrupted``
+(:func:`warehouse.sync.sync`); a row still ``running`` when the next run takes the lock belongs to a
+run that was killed (``kill -9``, a crash), and is marked ``killed`` — unless its ``holder``
+(``pid N on HOST``) is a process still alive on this machine: a run that lost its lock goes on
+until its next check, then marks its own rows ``failed`` (:meth:`RunLog.finish` with the lock).
+Errors are stored redacted.
 """
 
 from __future__ import annotations

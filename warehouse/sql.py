@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from common.errors import ConfigError
 from warehouse.lock import busy_error
-from warehouse.target import Target
+from warehouse.target import Target, connect_postgres
 
 
 def quote_ident(name: str) -> str:
@@ -91,9 +91,7 @@ class PostgresConnection:
     kind = "postgres"
 
     def __init__(self, target: Target, *, read_only: bool = False) -> None:
-        import psycopg2
-
-        self._con = psycopg2.connect(target.dsn, connect_timeout=15)
+        self._con = connect_postgres(target)  # a refused connection: WarehouseError (exit 2)
         self._con.autocommit = True
         if read_only:
             self._con.set_session(readonly=True, autocommit=True)

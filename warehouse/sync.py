@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 
 import dlt
 
-from common.errors import ConfigError, SupportlakeError
+from common.errors import AuthError, ConfigError, SupportlakeError
 from common.secrets import install_log_redaction, redact
 from connectors import registry
 from connectors.registry import SourceSpec
 from connectors.rejects import REJECTS
 from connectors.stats import STATS
 from warehouse import deletions, quarantine
+from warehouse.housekeeping import prune_loaded_packages
 from warehouse.lock import RunLock, busy_error, verify_held
 from warehouse.runlog import RunLog, TableResult
 from warehouse.sql import connection
@@ -151,8 +152,12 @@ def sync(
             on_start(result.tables)
         STATS.reset()
         REJECTS.reset()
-        for spec in specs:
-            _sync_source(target, spec, tables[spec.name], selections[spec.name], full_refresh, result)
+        try:
+            for spec in specs:
+                _sync_source(target, spec, tables[spec.name], selections[spec.name], full_refresh, result)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through the CLI's handler
+            _record_interrupted(target, result)
+            raise
         with connection(target) as con:
             RunLog(con).finish(result.run_id, dt.datetime.now(dt.UTC), result.tables, lock=lock)
     result.seconds = time.monotonic() - t_run
@@ -189,11 +194,15 @@ def _sync_source(
         trace = pipeline.last_trace
         info = trace.last_normalize_info if trace else None
         counts = dict(info.row_counts) if info else {}
+        prune_loaded_packages(pipeline)
     except Exception as exc:  # recorded per table, reported by the CLI, exit code non-zero
+        if _caused_by(exc, KeyboardInterrupt):  # dlt wraps an interrupt in PipelineStepFailed
+            raise KeyboardInterrupt(str(exc.__context__ or "")) from exc
         error = _explain(exc)
         if _is_config_error(exc):
             result.config_errors.append(spec.name)
-        log.error("%s: sync failed: %s", spec.name, error)
+        # Logged at INFO only: the caller reports it (the CLI once per source on stderr).
+        log.info("%s: sync failed: %s", spec.name, error)
     try:
         with connection(target) as con:
             held = quarantine.settle(con, spec.name, result.run_id, loaded=error is None)
@@ -228,15 +237,39 @@ def _sync_source(
         quarantine.mark(t, held.get(t.table_name, 0), incomplete)
 
 
-def _is_config_error(exc: BaseException) -> bool:
-    from dlt.common.configuration.exceptions import ConfigurationException
+INTERRUPTED = "interrupted by Ctrl-C or SIGTERM; the next run completes what was loaded and continues"
 
+
+def _record_interrupted(target: Target, result: SyncResult) -> None:
+    """The tables not finished when the run was interrupted say ``interrupted`` in the run log
+    (not ``failed``, nor ``killed`` at the next run)."""
+    for t in result.tables:
+        if t.status == "running":
+            t.status, t.error = "interrupted", INTERRUPTED
+    try:
+        with connection(target) as con:
+            RunLog(con).finish(result.run_id, dt.datetime.now(dt.UTC), result.tables)
+    except Exception as exc:  # the next run marks the rows 'killed' instead
+        log.warning("could not mark the interrupted run in the run log (%s); the next run marks it 'killed'", exc)
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: set[int] = set()
     cur: BaseException | None = exc
-    while cur is not None:
-        if isinstance(cur, ConfigError | ConfigurationException):
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, kind):
             return True
         cur = cur.__cause__ or cur.__context__
     return False
+
+
+def _is_config_error(exc: BaseException) -> bool:
+    """Something the user fixes in the settings: a missing or malformed setting, or credentials
+    the API refused (a 401 on the primary object, a refused Salesforce login)."""
+    from dlt.common.configuration.exceptions import ConfigurationException
+
+    return _caused_by(exc, ConfigError) or _caused_by(exc, ConfigurationException) or _caused_by(exc, AuthError)
 
 
 def _explain(exc: BaseException) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from common.errors import ConfigError
-from common.secrets import redact_url, register_secret
+from common.secrets import redact, redact_url, register_secret
 
 DEFAULT_WAREHOUSE = "duckdb:///supportlake_warehouse.duckdb"
 
@@ -51,6 +51,39 @@ def reserved_schemas() -> frozenset[str]:
 DUCKDB_DEFAULTS = {"memory_limit": "128MB", "preserve_insertion_order": False}
 ENV_WAREHOUSE = "SUPPORTLAKE_WAREHOUSE"
 ENV_HOME = "SUPPORTLAKE_HOME"
+
+POSTGRES_DRIVER_HINT = "pip install 'supportlake[postgres]'"
+"""What to run when the PostgreSQL driver (psycopg2) is not installed."""
+
+
+class WarehouseError(ConfigError):
+    """The warehouse cannot be used as configured (no such database or role, nothing listening,
+    the driver not installed, a bad DuckDB setting): something the user fixes, so exit code 2."""
+
+
+def import_psycopg2() -> Any:
+    """psycopg2, or a :class:`WarehouseError` that says how to install it."""
+    try:
+        import psycopg2
+    except ImportError:
+        raise WarehouseError(
+            "a PostgreSQL warehouse needs the PostgreSQL driver (psycopg2), which is not installed: "
+            + POSTGRES_DRIVER_HINT
+        ) from None
+    return psycopg2
+
+
+def connect_postgres(target: Target, **options: Any) -> Any:
+    """A psycopg2 connection to ``target``; a refused connection (no such database or role, wrong
+    password, nothing listening on the port, unknown host) is a :class:`WarehouseError` naming the
+    warehouse (without its password) and the server's reason. ``options``: more libpq
+    connection parameters (``application_name``, keepalives)."""
+    psycopg2 = import_psycopg2()
+    try:
+        return psycopg2.connect(target.dsn, connect_timeout=15, **options)
+    except psycopg2.OperationalError as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise WarehouseError(f"cannot connect to the warehouse {target.display}: {redact(reason)}") from None
 
 
 @dataclass(frozen=True)
@@ -88,6 +121,7 @@ class Target:
             config = {**DUCKDB_DEFAULTS, **dict(self.settings)}
             return dlt.destinations.duckdb(DuckDbCredentials(str(self.path), global_config=config))
         assert self.dsn is not None
+        import_psycopg2()
         return dlt.destinations.postgres(self.dsn)
 
 
@@ -103,6 +137,7 @@ def parse_target(url: str | None = None) -> Target:
         path = Path(unquote(rest[1:]))  # drop the slash that ends the empty host
         _check_file_name(raw, path)
         settings = tuple(parse_qsl(query, keep_blank_values=False))
+        _check_duckdb_settings(raw, settings)
         return Target(kind="duckdb", url=raw, path=path.expanduser().resolve(), settings=settings)
     if raw.startswith(("postgresql://", "postgres://", "postgresql+psycopg2://")):
         parts = urlsplit(raw)
@@ -110,12 +145,20 @@ def parse_target(url: str | None = None) -> Target:
             raise ConfigError(
                 f"--warehouse {redact_url(raw)}: expected postgresql://user[:password]@host[:port]/database"
             )
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigError(
+                f"--warehouse {redact_url(raw)}: the port must be a number from 1 to 65535 (PostgreSQL's is 5432)"
+            ) from None
+        if port == 0:
+            raise ConfigError(f"--warehouse {redact_url(raw)}: the port must be a number from 1 to 65535")
         if parts.password:
             register_secret(parts.password)
             register_secret(unquote(parts.password))
         user = parts.username or "postgres"
         password = parts.password or ""
-        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        host = parts.hostname + (f":{port}" if port else "")
         dsn = urlunsplit(("postgresql", f"{user}:{password}@{host}", parts.path, parts.query, ""))
         return Target(kind="postgres", url=raw, dsn=dsn)
     if "://" not in raw and raw.endswith((".duckdb", ".db")):
@@ -132,6 +175,24 @@ def _check_file_name(raw: str, path: Path) -> None:
             f"schema supportlake writes, so {catalog}.<table> would be ambiguous: choose another file name "
             "(e.g. supportlake_warehouse.duckdb)"
         )
+
+
+def _check_duckdb_settings(raw: str, settings: tuple[tuple[str, str], ...]) -> None:
+    """The URL's DuckDB settings, tried on an in-memory database: a wrong name or value is a
+    configuration error naming it, before any run starts."""
+    if not settings:
+        return
+    import duckdb
+
+    for key, value in settings:
+        try:
+            duckdb.connect(":memory:", config={key: value}).close()
+        except duckdb.Error as exc:
+            reason = " ".join(str(exc).split())
+            raise ConfigError(
+                f"--warehouse {raw!r}: DuckDB setting {key}={value!r} is not accepted ({reason}); "
+                "e.g. ?memory_limit=2GB&threads=2"
+            ) from None
 
 
 def home() -> Path:

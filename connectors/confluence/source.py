@@ -9,7 +9,7 @@ Usable on its own in any dlt pipeline::
     pipeline.run(confluence_source())  # configuration from SOURCES__CONFLUENCE__* or .dlt/secrets.toml
 
 Configuration (dlt conventions): ``base_url`` (the site, ``https://acme.atlassian.net``; the
-connector adds ``/wiki``; ``http://`` is accepted for a local simulator; with OAuth 2.0 the gateway
+connector adds ``/wiki``; ``http://`` only on loopback or with ``allow_insecure_http``; with OAuth 2.0 the gateway
 ``https://api.atlassian.com/ex/confluence/{cloudId}``); credentials (see
 :mod:`connectors.confluence.credentials`); ``space_keys`` (``KB,RUN`` or a JSON list; default: every
 space the user can see); ``start_date`` (ISO date or datetime; content last modified before it is not
@@ -334,7 +334,7 @@ class ContentWalk:
             purged = [i for i in gone if i not in found]
             if purged:
                 log.info("%s: %d purged since the last run", self.stream.name, len(purged))
-                yield self.writer.write(DELETED_CONTENT.name, [self.tombstone(i, have[i]) for i in purged])
+                yield self._write_other(DELETED_CONTENT.name, [self.tombstone(i, have[i]) for i in purged])
             # Found after all: still tracked while in scope; moved to a space out of scope, its row
             # (just loaded, with its new space) is its last.
             directory = self.ctx.directory
@@ -371,7 +371,7 @@ class ContentWalk:
             log.info("%s: reading the labels of %d current items one by one", self.stream.name, len(ids))
             one_by_one = self.read_label_sets(ids, unchanged=stored)
             if one_by_one:
-                yield self.writer.write(LABELS.name, one_by_one)
+                yield self._write_other(LABELS.name, one_by_one)
             return
         carried: dict[str, set[str]] = {}
         for label_id in catalogue:
@@ -396,7 +396,7 @@ class ContentWalk:
             log.info(
                 "%s: labels changed on %d without a new version", self.stream.name, len({r["content_id"] for r in rows})
             )
-            yield self.writer.write(LABELS.name, rows)
+            yield self._write_other(LABELS.name, rows)
 
     def fetch_ids(self, ids: Sequence[str], *, scoped: bool) -> Generator[Any, None, dict[str, Any]]:
         """Read ``ids`` (with bodies) by id, ``ID_BATCH`` at a time; returns the ids found, each
@@ -439,7 +439,13 @@ class ContentWalk:
                 self.newest = changed
         labels = self.label_rows(records)
         if labels:
-            yield self.writer.write(LABELS.name, labels)
+            yield self._write_other(LABELS.name, labels)
+
+    def _write_other(self, table: str, rows: list[dict[str, Any]]) -> Any:
+        """Rows of a table besides the stream's own, counted under that table, as the run's
+        summary counts them (the progress line and the summary agree)."""
+        self.client.stats.add(self.client.name, table, records=len(rows))
+        return self.writer.write(table, rows)
 
     def label_rows(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Every label of each record; a record without labels gets one row that clears them.

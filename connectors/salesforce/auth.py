@@ -236,7 +236,8 @@ SalesforceCredentials = (
 
 def resolve_login_url(base_url: str | None) -> str:
     """``SOURCES__SALESFORCE__BASE_URL``: the login host (production, sandbox or My Domain);
-    ``http://`` is accepted for a local simulator. Default: production."""
+    ``http://`` only on loopback (a simulator) or with ``allow_insecure_http``
+    (:func:`connectors.http.require_secure_base_url`). Default: production."""
     if not base_url:
         return PRODUCTION_LOGIN
     parts = urlsplit(base_url.strip())

@@ -10,7 +10,7 @@ Usable on its own in any dlt pipeline::
 
 Configuration (dlt conventions, ``SOURCES__SALESFORCE__...``): ``BASE_URL`` (the login host:
 ``https://login.salesforce.com`` by default, ``https://test.salesforce.com`` for sandboxes, a My
-Domain; ``http://`` for a local simulator); ``CREDENTIALS__...`` (see
+Domain; ``http://`` only on loopback, e.g. a simulator); ``CREDENTIALS__...`` (see
 :mod:`connectors.salesforce.auth`); ``API_VERSION`` (``v62.0``); ``START_DATE`` (ISO date or
 datetime; default: all history, no hidden cut-off); ``LOOKBACK_MINUTES`` (10); ``BULK_THRESHOLD``
 (10,000 changed rows: at or above it an object is read through Bulk API 2.0; 0 means always);

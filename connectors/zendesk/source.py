@@ -8,8 +8,8 @@ Usable on its own in any dlt pipeline::
     pipeline = dlt.pipeline("zd", destination="duckdb", dataset_name="zendesk")
     pipeline.run(zendesk_source())  # configuration from SOURCES__ZENDESK__* or .dlt/secrets.toml
 
-Configuration (dlt conventions): ``base_url`` (``https://acme.zendesk.com``; ``http://`` is accepted
-for a local simulator) or ``subdomain`` (``acme``); credentials (see
+Configuration (dlt conventions): ``base_url`` (``https://acme.zendesk.com``; ``http://`` only on
+loopback, e.g. a simulator, or with ``allow_insecure_http``) or ``subdomain`` (``acme``); credentials (see
 :mod:`connectors.zendesk.credentials`); ``start_date`` (ISO date or datetime; default: all
 history, no hidden cut-off); ``export_rate_limit`` (requests per minute for the incremental
 exports: 10, or 30 with the High Volume add-on).

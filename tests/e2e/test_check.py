@@ -94,7 +94,7 @@ def test_zendesk_bad_credentials(
     wrong = "FAKE-wrong-zendesk-token-4242"
     monkeypatch.setenv("SOURCES__ZENDESK__CREDENTIALS__API_TOKEN", wrong)
     code, table, out = run(capsys, "--source", "zendesk")
-    assert code == 1
+    assert code == 2  # refused credentials are fixed in the settings: the same code as a sync
     verdict, fix = table[("zendesk", "tickets")]
     assert verdict == "credentials refused"
     assert "SOURCES__ZENDESK__CREDENTIALS__EMAIL" in fix
@@ -113,7 +113,7 @@ def test_salesforce_good_and_bad_credentials(
 
     monkeypatch.setenv("SOURCES__SALESFORCE__CREDENTIALS__PASSWORD", "FAKE-wrong-password-77")
     code, table, out = run(capsys, "--source", "salesforce")
-    assert code == 1
+    assert code == 2  # refused credentials are fixed in the settings: the same code as a sync
     verdict, fix = table[("salesforce", "login")]
     assert verdict == "credentials refused"
     assert "SOURCES__SALESFORCE__CREDENTIALS__PASSWORD" in fix
@@ -148,7 +148,7 @@ def test_confluence_good_and_bad_credentials(
 
     monkeypatch.setenv("SOURCES__CONFLUENCE__CREDENTIALS__API_TOKEN", "FAKE-wrong-confluence-token-9")
     code, table, out = run(capsys, "--source", "confluence")
-    assert code == 1
+    assert code == 2  # refused credentials are fixed in the settings: the same code as a sync
     verdict, fix = table[("confluence", "pages")]
     assert verdict == "credentials refused"
     assert "SOURCES__CONFLUENCE__CREDENTIALS__API_TOKEN" in fix

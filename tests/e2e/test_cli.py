@@ -95,7 +95,7 @@ def test_wrong_token_names_the_setting_and_hides_it(sim: ZendeskSimulator, tmp_p
     secret = "wrong-secret-token-123"
     env = sim_env(sim, SOURCES__ZENDESK__CREDENTIALS__API_TOKEN=secret)
     proc = run_cli("sync", "--resource", "tickets", "--warehouse", f"duckdb:///{tmp_path / 'x.duckdb'}", env=env)
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # refused credentials: configuration, as on every source
     out = proc.stdout + proc.stderr
     assert "401" in out
     assert "SOURCES__ZENDESK__CREDENTIALS__API_TOKEN" in out
