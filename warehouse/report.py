@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from common.errors import ConfigError
 from transforms import kpis
 from warehouse.lock import RunLock
 from warehouse.sql import Connection, connection
@@ -157,8 +158,15 @@ def render(lines: list[KpiLine], month: dt.date, shares: list[SystemShare] | Non
 def kpi_report(target: Target, month: dt.date | None = None) -> str:
     """The report of ``month`` (default :func:`pick_month`). A reader: on DuckDB it opens the file
     read-only under the shared run lock, so it stops at once (:class:`warehouse.lock.WarehouseBusy`)
-    while a sync or build writes, and a writer that starts meanwhile waits for it."""
+    while a sync or build writes, and a writer that starts meanwhile waits for it. A warehouse
+    without the KPI marts is a :class:`ConfigError` saying to build first."""
     with RunLock(target, shared=True), connection(target, read_only=True) as con:
+        built = con.query(
+            "select count(*) from information_schema.tables where table_schema = 'marts' "
+            "and table_name in ('agg_kpi_monthly', 'fct_tickets')"
+        )
+        if not built or int(built[0][0]) < 2:
+            raise ConfigError(f"{target.display} has no KPI marts yet: run `supportlake build` (after a sync) first")
         chosen = month or pick_month(con)
         if chosen is None:
             return "no KPI rows yet: run `supportlake sync` and `supportlake build` first"
