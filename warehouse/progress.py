@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
+from connectors.chunks import READ_AGAIN
 from connectors.stats import STATS, StatsRegistry
 from warehouse.runlog import TableResult
 
@@ -89,7 +90,22 @@ def summary_table(results: Sequence[TableResult]) -> str:
         )
     notes = [f"  {r.source}.{r.table_name}: {r.error}" for r in results if r.error]
     notes += [f"  {r.source}.{r.table_name}: warning: {r.warning}" for r in results if r.warning]
+    notes += [f"  {note}" for note in resume_notes(results)]
     if notes:
         out.append("")
         out.extend(notes)
     return "\n".join(out)
+
+
+def resume_notes(results: Sequence[TableResult]) -> list[str]:
+    """What the next run redoes for each table that did not finish: it resumes after the rows
+    committed (their cursors were committed with them)."""
+    notes = []
+    for r in results:
+        if r.status not in ("failed", "interrupted", "stopped") or (r.error and READ_AGAIN in r.error):
+            continue  # finished, or its error says what the next run redoes
+        if r.rows:
+            notes.append(f"{r.source}.{r.table_name}: {r.rows:,} rows committed; the next run resumes after them")
+        else:
+            notes.append(f"{r.source}.{r.table_name}: nothing committed; the next run resumes from its last cursor")
+    return notes

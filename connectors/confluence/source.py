@@ -61,6 +61,7 @@ from dlt.sources import DltResource
 
 from common.dates import parse_start_date, parse_time
 from common.errors import AuthError, ConfigError, NotAvailableError
+from connectors import chunks
 from connectors.arrow import flatten
 from connectors.confluence.credentials import ConfluenceApiTokenCredentials, ConfluenceOAuthCredentials
 from connectors.confluence.deletions import DELETIONS
@@ -137,11 +138,23 @@ def confluence_source(
         detect_label_changes=detect_label_changes,
     )
     if not resources or SPACES_ENDPOINT.name in resources:
-        yield dlt.resource(spaces_resource, name=SPACES_ENDPOINT.name, **SPACES_ENDPOINT.table.resource_hints())(ctx)
+        yield dlt.resource(guarded_spaces, name=SPACES_ENDPOINT.name, **SPACES_ENDPOINT.table.resource_hints())(ctx)
     for stream in STREAMS:
         if resources and stream.name not in resources:
             continue
-        yield dlt.resource(content_resource, name=stream.name, **stream.endpoint.table.resource_hints())(stream, ctx)
+        yield dlt.resource(guarded_content, name=stream.name, **stream.endpoint.table.resource_hints())(stream, ctx)
+
+
+def guarded_spaces(ctx: ConfluenceContext) -> Iterator[Any]:
+    """:func:`spaces_resource` under a chunked sync's budget (:func:`connectors.chunks.guarded`)."""
+    yield from chunks.guarded(ctx.client.name, SPACES_ENDPOINT.name, spaces_resource(ctx), resumable=False)
+
+
+def guarded_content(stream: ContentStream, ctx: ConfluenceContext) -> Iterator[Any]:
+    """:func:`content_resource` under a chunked sync's budget. A content walk is never cut: its
+    watermark may only move once the newest-first read reached it, and its inventory compares the
+    whole listing, so it commits as one unit (it starts only while the chunk has budget)."""
+    yield from chunks.guarded(ctx.client.name, stream.name, content_resource(stream, ctx), resumable=False)
 
 
 # --------------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ import pyarrow as pa
 from dlt.sources import DltResource
 
 from common.errors import AuthError, ConfigError, NotAvailableError
+from connectors import chunks
 from connectors.arrow import TableBuilder
 from connectors.http import RetryPolicy
 from connectors.incremental import window_start
@@ -201,13 +202,21 @@ def configured_tables() -> dict[str, tuple[str, ...]]:
 
 
 def object_resource(obj: SObject, ctx: SalesforceContext) -> Iterator[Any]:
-    """A dlt resource body: one object, from the cursor kept in the resource's state."""
+    """A dlt resource body: one object, from the cursor kept in the resource's state (in a
+    chunked sync, under the chunk's budget: :func:`connectors.chunks.guarded`)."""
+    yield from chunks.guarded(SOURCE, obj.table, _sync_object_state(obj, ctx))
+
+
+def _sync_object_state(obj: SObject, ctx: SalesforceContext) -> Iterator[Any]:
     yield from sync_object(obj, ctx, dlt.current.resource_state())
 
 
 def sync_object(obj: SObject, ctx: SalesforceContext, state: dict[str, Any]) -> Iterator[Any]:
     """Read what changed in ``obj`` since ``state``'s cursor; yield Arrow tables; advance ``state``
-    after each page that moves the cursor."""
+    after each page that moves the cursor. Those pages (REST pages, ordered by the cursor field;
+    the last set of a Bulk job) are where a chunked sync may stop the object: the next chunk
+    queries again from the cursor minus the lookback."""
+    budget = chunks.current(SOURCE)
     mine: dict[str, Any] = state.setdefault(STATE_KEY, {})
     try:
         ctx.quota.check()
@@ -235,10 +244,15 @@ def sync_object(obj: SObject, ctx: SalesforceContext, state: dict[str, Any]) -> 
                 yield writer.mark(obj.table, table)
             seen = len(page.records) if page.records is not None else table.num_rows + page.rejected
             ctx.stats.add(SOURCE, obj.table, records=seen, pages=1, rejected=page.rejected)
+            if budget is not None:
+                budget.release(table.num_rows)
             if page.newest is not None:
                 current = parse_datetime(mine.get("cursor"))
                 if current is None or page.newest > current:
                     mine["cursor"] = iso(page.newest)
+                if page.more and budget is not None and budget.due():
+                    budget.stop(obj.table)
+                    return
     except QuotaReserved as stop:
         _stopped(ctx, obj.table, str(stop))
     except (NotAvailableError, AuthError) as exc:
@@ -420,7 +434,12 @@ DELETED_COLUMNS: dict[str, Any] = {
 
 
 def deleted_records_resource(ctx: SalesforceContext) -> Iterator[Any]:
-    """A dlt resource body: records purged from each object since the last run."""
+    """A dlt resource body: records purged from each object since the last run (one request per
+    object: never cut by a chunk, but started only while the chunk has budget)."""
+    yield from chunks.guarded(SOURCE, DELETED_RECORDS, _sync_deleted_state(ctx), resumable=False)
+
+
+def _sync_deleted_state(ctx: SalesforceContext) -> Iterator[Any]:
     yield from sync_deleted(ctx, dlt.current.resource_state())
 
 

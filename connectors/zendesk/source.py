@@ -28,6 +28,7 @@ from dlt.sources import DltResource
 
 from common.dates import epoch, parse_start_date
 from common.errors import AuthError, ConfigError, NotAvailableError
+from connectors import chunks
 from connectors.arrow import _dumps
 from connectors.endpoints import Endpoint, WalkContext, walk
 from connectors.http import HttpClient, RetryPolicy
@@ -73,10 +74,20 @@ def zendesk_source(
 
 
 def endpoint_resource(endpoint: Endpoint, ctx: WalkContext) -> Iterator[Any]:
-    """A dlt resource body: walks one endpoint from the position kept in the resource's state."""
+    """A dlt resource body: walks one endpoint from the position kept in the resource's state
+    (in a chunked sync, under the chunk's budget: :func:`connectors.chunks.guarded`)."""
+    resumable = endpoint.mode.keep_cursor or endpoint.mode.keep_start
+    yield from chunks.guarded(ctx.client.name, endpoint.name, _walk_endpoint(endpoint, ctx), resumable=resumable)
+
+
+def _walk_endpoint(endpoint: Endpoint, ctx: WalkContext) -> Iterator[Any]:
     state = dlt.current.resource_state()
     if endpoint is BY_NAME["tickets"]:
-        hook, columns = custom_field_pivot(ctx.client)
+        budget = chunks.current(ctx.client.name)
+        memo = budget.memo if budget is not None else {}
+        if "custom_field_pivot" not in memo:  # read once per sync, not once per chunk
+            memo["custom_field_pivot"] = custom_field_pivot(ctx.client)
+        hook, columns = memo["custom_field_pivot"]
         ctx = dataclasses.replace(ctx, page_hooks={"tickets": hook}, extra_columns={"tickets": columns})
     yield from walk(endpoint, ctx, state)
 
