@@ -191,9 +191,7 @@ def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterato
                     extra = hook(good) if hook is not None else None  # type: ignore[arg-type]
                     writer.add(table_name, writer.build(table_name, good, extra))
                 client.stats.add(source, endpoint.name, records=n_records, pages=1)
-                cut = (
-                    budget is not None and resumable and released.more and budget.due(writer.pending_rows)
-                )
+                cut = budget is not None and resumable and released.more and budget.due(writer.pending_rows)
                 if writer.full or cut:
                     yield from release()
                 if cut:

@@ -200,8 +200,11 @@ def sync(
             result.interrupted = True
         for run in runs:
             run.report(result)
-        with connection(target) as con:
-            RunLog(con).finish(result.run_id, dt.datetime.now(dt.UTC), result.tables)
+        if all(run.done.is_set() for run in runs):
+            with connection(target) as con:
+                RunLog(con).finish(result.run_id, dt.datetime.now(dt.UTC), result.tables)
+        else:  # a second Ctrl-C: a source may be loading; the next run marks these rows killed
+            log.warning("stopped at once: the chunks in flight are lost; the next run resumes after the last commit")
     result.seconds = time.monotonic() - t_run
     if result.interrupted:
         raise KeyboardInterrupt
@@ -237,23 +240,24 @@ def _run_all(runs: Sequence[_SourceRun], parallel: bool) -> None:
 
 
 def _interruptible(runs: Sequence[_SourceRun]) -> None:
-    threads = [threading.Thread(target=run.run, name=f"sync {run.spec.name}", daemon=True) for run in runs]
-    for t in threads:
-        t.start()
+    for run in runs:
+        threading.Thread(target=run.run, name=f"sync {run.spec.name}", daemon=True).start()
     try:
-        _join(threads)
+        _wait(runs)
     except KeyboardInterrupt:
         log.warning("interrupted: committing what was read, then stopping (Ctrl-C again to stop at once)")
         for run in runs:
             run.budget.cancelled = True
-        _join(threads)
+        _wait(runs)
         raise
 
 
-def _join(threads: Sequence[threading.Thread]) -> None:
-    for t in threads:
-        while t.is_alive():
-            t.join(timeout=0.2)
+def _wait(runs: Sequence[_SourceRun]) -> None:
+    """Wait for ``runs`` to end. Not ``Thread.join``: a join cut short by Ctrl-C may leave the
+    thread looking finished while it runs on (CPython), so each run sets an event at its end."""
+    for run in runs:
+        while not run.done.wait(0.2):
+            pass
 
 
 class _SourceRun:
@@ -282,6 +286,7 @@ class _SourceRun:
         """Rows committed per table."""
         self.error: BaseException | None = None
         self.window: tuple[float, float] | None = None
+        self.done = threading.Event()
 
     def run(self) -> None:
         try:
@@ -289,6 +294,8 @@ class _SourceRun:
         except BaseException as exc:  # recorded per table, reported by the CLI, exit code non-zero
             self.error = exc
             log.error("%s: sync failed: %s", self.spec.name, _explain(exc))
+        finally:
+            self.done.set()
 
     def _chunks(self) -> None:
         spec, budget = self.spec, self.budget
@@ -314,10 +321,10 @@ class _SourceRun:
                 for table, n in (info.row_counts if info else {}).items():
                     self.counts[table] = self.counts.get(table, 0) + int(n)
                 self.pending = [r for r in self.pending if r in budget.more]
-                if self.pending:
-                    log.info("%s: chunk %d committed; %s go on", spec.name, budget.chunks, ", ".join(self.pending))
                 if budget.cancelled or budget.aborted:
                     break
+                if self.pending:
+                    log.info("%s: chunk %d committed; %s go on", spec.name, budget.chunks, ", ".join(self.pending))
         # Purges and deleted parents flag rows the loads just wrote (or left alone), every run.
         with self.writing, connection(self.target) as con:
             deletions.apply(con, spec.name)
