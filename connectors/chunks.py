@@ -42,6 +42,7 @@ __all__ = [
     "active",
     "current",
     "guarded",
+    "memo",
     "settings_from_env",
 ]
 
@@ -170,6 +171,13 @@ def current(source: str) -> ChunkBudget | None:
 
 
 READ_AGAIN = "no position to resume from: the next run reads this stream again from its last completed run"
+
+
+def memo(source: str) -> dict[str, Any]:
+    """What ``source`` keeps from one chunk to the next of a sync (its client, its context); a
+    fresh dict outside a chunked sync."""
+    budget = current(source)
+    return budget.memo if budget is not None else {}
 
 
 def guarded(source: str, resource: str, items: Iterator[Any], *, resumable: bool = True) -> Iterator[Any]:

@@ -145,8 +145,9 @@ def sync(
 
     Raises :class:`warehouse.lock.AlreadyRunning` when another run holds the warehouse, and
     :class:`ConfigError` for settings that cannot work; failures of a source are recorded in the
-    result (and the run log) and the other sources still run. A ``KeyboardInterrupt`` is raised
-    again once what was released is committed and the run log says ``interrupted``.
+    result (and the run log) and the other sources still run. Ctrl-C raises
+    :class:`SyncInterrupted` (a ``KeyboardInterrupt`` carrying the result) once what was released
+    is committed and the run log says ``interrupted``.
     """
     install_log_redaction()
     env_rows, env_seconds = chunks.settings_from_env()
@@ -207,8 +208,17 @@ def sync(
             log.warning("stopped at once: the chunks in flight are lost; the next run resumes after the last commit")
     result.seconds = time.monotonic() - t_run
     if result.interrupted:
-        raise KeyboardInterrupt
+        raise SyncInterrupted(result)
     return result
+
+
+class SyncInterrupted(KeyboardInterrupt):
+    """Ctrl-C ended the sync after what was read was committed: ``result`` says per table what
+    was committed (``rows``) and what is ``interrupted`` (the CLI prints it, exit code 130)."""
+
+    def __init__(self, result: SyncResult) -> None:
+        super().__init__("interrupted")
+        self.result = result
 
 
 _LOCKS: dict[str, threading.Lock] = {}

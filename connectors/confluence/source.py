@@ -124,12 +124,16 @@ def confluence_source(
     """Spaces, pages and blog posts (with their labels and purges) of a Confluence Cloud site."""
     if overlap_minutes < 0:
         raise ConfigError(f"SOURCES__CONFLUENCE__OVERLAP_MINUTES must be 0 or more, got {overlap_minutes!r}")
+    memo = chunks.memo("confluence")  # a chunked sync keeps the client and the spaces read
+    if "context" in memo:
+        yield from _resources(memo["context"], resources)
+        return
     client = make_client(
         credentials,
         resolve_base_url(base_url),
         policy=RetryPolicy(max_attempts=max_attempts, deadline_seconds=deadline_seconds),
     )
-    ctx = ConfluenceContext(
+    ctx = memo["context"] = ConfluenceContext(
         client=client,
         directory=SpaceDirectory(client, parse_space_keys(space_keys)),
         start=parse_start_date(start_date, START_DATE),
@@ -137,6 +141,10 @@ def confluence_source(
         detect_deletions=detect_deletions,
         detect_label_changes=detect_label_changes,
     )
+    yield from _resources(ctx, resources)
+
+
+def _resources(ctx: ConfluenceContext, resources: Sequence[str] | None) -> Iterator[DltResource]:
     if not resources or SPACES_ENDPOINT.name in resources:
         yield dlt.resource(guarded_spaces, name=SPACES_ENDPOINT.name, **SPACES_ENDPOINT.table.resource_hints())(ctx)
     for stream in STREAMS:

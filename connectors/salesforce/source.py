@@ -135,8 +135,16 @@ def salesforce_source(
     resources: Sequence[str] | None = None,
 ) -> Iterator[DltResource]:
     """One resource per configured object (see :mod:`connectors.salesforce.objects`) and
-    ``deleted_records``; ``resources`` selects some of them by resource, table or object name."""
-    ctx = make_context(
+    ``deleted_records``; ``resources`` selects some of them by resource, table or object name.
+
+    In a chunked sync the context (token, quota guard, describes) is made once and kept for every
+    chunk: the quota share is of what remained when the run started, not when a chunk did."""
+    memo = chunks.memo(SOURCE)
+    if "context" in memo:
+        ctx: SalesforceContext = memo["context"]
+        yield from _resources(ctx, resources)
+        return
+    ctx = memo["context"] = make_context(
         credentials,
         base_url,
         api_version=api_version,
@@ -151,6 +159,10 @@ def salesforce_source(
         extra_objects=extra_objects,
         policy=RetryPolicy(max_attempts=max_attempts, deadline_seconds=deadline_seconds),
     )
+    yield from _resources(ctx, resources)
+
+
+def _resources(ctx: SalesforceContext, resources: Sequence[str] | None) -> Iterator[DltResource]:
     wanted = select_resources(ctx.objects, resources)
     for obj in ctx.objects:
         if obj.table in wanted:

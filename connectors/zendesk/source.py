@@ -54,15 +54,23 @@ def zendesk_source(
     deadline_seconds: float = 900.0,
     resources: Sequence[str] | None = None,
 ) -> Iterator[DltResource]:
-    """Every Zendesk Support stream of :data:`connectors.zendesk.endpoints.ENDPOINTS`."""
-    client = make_client(
-        credentials,
-        resolve_base_url(base_url, subdomain),
-        export_rate_limit=export_rate_limit,
-        rate_window_seconds=rate_window_seconds,
-        policy=RetryPolicy(max_attempts=max_attempts, deadline_seconds=deadline_seconds),
-    )
-    ctx = WalkContext(client=client, start_time=epoch(parse_start_date(start_date, START_DATE)), deletions=DELETIONS)
+    """Every Zendesk Support stream of :data:`connectors.zendesk.endpoints.ENDPOINTS`.
+
+    In a chunked sync the client is made once and kept for every chunk: its pacing of the export
+    limit carries over from one chunk to the next."""
+    memo = chunks.memo("zendesk")
+    if "context" not in memo:
+        client = make_client(
+            credentials,
+            resolve_base_url(base_url, subdomain),
+            export_rate_limit=export_rate_limit,
+            rate_window_seconds=rate_window_seconds,
+            policy=RetryPolicy(max_attempts=max_attempts, deadline_seconds=deadline_seconds),
+        )
+        memo["context"] = WalkContext(
+            client=client, start_time=epoch(parse_start_date(start_date, START_DATE)), deletions=DELETIONS
+        )
+    ctx: WalkContext = memo["context"]
     for endpoint in ENDPOINTS:
         if resources and endpoint.name not in resources:
             continue
@@ -83,8 +91,7 @@ def endpoint_resource(endpoint: Endpoint, ctx: WalkContext) -> Iterator[Any]:
 def _walk_endpoint(endpoint: Endpoint, ctx: WalkContext) -> Iterator[Any]:
     state = dlt.current.resource_state()
     if endpoint is BY_NAME["tickets"]:
-        budget = chunks.current(ctx.client.name)
-        memo = budget.memo if budget is not None else {}
+        memo = chunks.memo(ctx.client.name)
         if "custom_field_pivot" not in memo:  # read once per sync, not once per chunk
             memo["custom_field_pivot"] = custom_field_pivot(ctx.client)
         hook, columns = memo["custom_field_pivot"]

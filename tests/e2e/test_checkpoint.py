@@ -20,7 +20,7 @@ from simulators.zendesk import ZendeskSimulator
 from tests.e2e.helpers import assert_warehouse_equals_simulator, kill_sync_midway
 from warehouse.progress import resume_notes, summary_table
 from warehouse.sql import connection
-from warehouse.sync import SyncResult, sync
+from warehouse.sync import SyncInterrupted, SyncResult, sync
 from warehouse.target import parse_target
 
 CHUNK_ROWS = 3000
@@ -226,7 +226,11 @@ def test_server_gone_mid_run_then_back(warehouse_url: str, env: Callable[[dict[s
         sim.base_url = base_url
         port = int(base_url.rsplit(":", 1)[1])
         env(env_of(sim, SOURCES__ZENDESK__MAX_ATTEMPTS="2", SOURCES__ZENDESK__DEADLINE_SECONDS="5"))
-        gone = when(lambda: sim.stats.requests[TICKETS] >= 3, sim.stop)
+        def vanish() -> None:  # connections kept alive are cut too, new ones are refused
+            sim.inject("/", ["drop"] * 100_000)
+            sim.stop()
+
+        gone = when(lambda: sim.stats.requests[TICKETS] >= 3, vanish)
         first = run(warehouse_url, ["zendesk"], ["tickets", "users"], chunk_rows=1000)
         gone.join()
     assert not first.ok
@@ -234,6 +238,7 @@ def test_server_gone_mid_run_then_back(warehouse_url: str, env: Callable[[dict[s
     assert failed
     assert sum(t.rows for t in first.tables) > 0
     assert any("rows committed; the next run resumes after them" in n for n in resume_notes(first.tables))
+    sim._injected.clear()
     with sim.serve(port=port) as base_url:
         sim.base_url = base_url
         second = run(warehouse_url, ["zendesk"], ["tickets", "users"], chunk_rows=1000)
@@ -254,9 +259,11 @@ def test_ctrl_c_commits_what_was_read_and_marks_the_rest_interrupted(
         sim.base_url = base_url
         env(env_of(sim))
         stop = when(lambda: sim.stats.requests[TICKETS] >= 4, lambda: os.kill(os.getpid(), signal.SIGINT))
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(SyncInterrupted) as stopped:
             run(url, ["zendesk"], wanted, chunk_rows=100_000)
         stop.join()
+        assert {t.table_name: t.status for t in stopped.value.result.tables}["tickets"] == "interrupted"
+        assert "rows committed; the next run resumes after them" in summary_table(stopped.value.result.tables)
         with connection(parse_target(url)) as con:
             logged = dict(
                 con.query("select table_name, status from supportlake.supportlake_runs where resource = 'tickets'")
