@@ -226,6 +226,7 @@ def test_server_gone_mid_run_then_back(warehouse_url: str, env: Callable[[dict[s
         sim.base_url = base_url
         port = int(base_url.rsplit(":", 1)[1])
         env(env_of(sim, SOURCES__ZENDESK__MAX_ATTEMPTS="2", SOURCES__ZENDESK__DEADLINE_SECONDS="5"))
+
         def vanish() -> None:  # connections kept alive are cut too, new ones are refused
             sim.inject("/", ["drop"] * 100_000)
             sim.stop()
