@@ -125,6 +125,16 @@ def test_chunk_size_from_the_environment(
 @pytest.mark.slow
 @pytest.mark.parametrize("kill_at", [0.4, 0.75, "load"])
 def test_sigkill_between_chunks_rerun_redoes_at_most_the_chunk_in_flight(tmp_path: Path, kill_at: object) -> None:
+    _kill_and_rerun(tmp_path, f"duckdb:///{tmp_path / 'kill.duckdb'}", kill_at)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_sigkill_between_chunks_on_postgres(tmp_path: Path, pg_url: str) -> None:
+    _kill_and_rerun(tmp_path, pg_url, 0.6)
+
+
+def _kill_and_rerun(tmp_path: Path, url: str, kill_at: object) -> None:
     """kill -9 part-way (by requests served, or while a chunk loads), then sync again: the
     warehouse equals the source, and the requests of both runs together exceed those of one
     uninterrupted run by at most the chunk in flight (its pages, one page fetched ahead per
@@ -144,7 +154,6 @@ def test_sigkill_between_chunks_rerun_redoes_at_most_the_chunk_in_flight(tmp_pat
                 os.environ.pop(k, None)
     assert baseline.ok
     n0 = base.stats.total
-    url = f"duckdb:///{tmp_path / 'kill.duckdb'}"
     sim = zendesk(seed=9, n_tickets=4000, latency_ms=15)
     with sim.serve() as base_url:
         sim.base_url = base_url
