@@ -122,6 +122,23 @@ def test_chunk_size_from_the_environment(
             run(f"duckdb:///{tmp_path / 'env.duckdb'}", ["zendesk"])
 
 
+def test_full_refresh_in_chunks_drops_once(tmp_path: Path, env: Callable[[dict[str, str]], None]) -> None:
+    """--full-refresh drops the tables and cursors with the first chunk only: the later chunks
+    add to what the first one loaded."""
+    url = f"duckdb:///{tmp_path / 'refresh.duckdb'}"
+    sim = zendesk(n_tickets=1500)
+    with sim.serve() as base_url:
+        sim.base_url = base_url
+        env(env_of(sim))
+        first = run(url, ["zendesk"], chunk_rows=CHUNK_ROWS)
+        assert first.ok
+        again = run(url, ["zendesk"], full_refresh=True, chunk_rows=CHUNK_ROWS)
+        assert again.ok
+        assert again.chunks["zendesk"] > 2
+        assert [(t.table_name, t.rows) for t in again.tables] == [(t.table_name, t.rows) for t in first.tables]
+        assert_warehouse_equals_simulator(url, sim)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kill_at", [0.4, 0.75, "load"])
 def test_sigkill_between_chunks_rerun_redoes_at_most_the_chunk_in_flight(tmp_path: Path, kill_at: object) -> None:
