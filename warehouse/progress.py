@@ -30,16 +30,26 @@ class Progress:
         self._last = ""
 
     def line(self) -> str:
+        """Every source (they run in parallel), its totals first, then its streams:
+        ``zendesk 3,000r/5q: tickets 2,000r/3q users 1,000r/2q | salesforce …``."""
         snap = self.stats.snapshot()
         if not snap:
             return "starting…"
-        parts = []
+        by_source: dict[str, list[str]] = {}
+        totals: dict[str, list[int]] = {}
         for (source, endpoint), s in sorted(snap.items()):
             if s.requests == 0:
                 continue
             retry = f" {s.retries}↻" if s.retries else ""
-            parts.append(f"{source}.{endpoint} {s.records:,}r/{s.requests}q{retry}")
-        return f"[{time.monotonic() - self._t0:5.0f}s] " + "  ".join(parts)
+            by_source.setdefault(source, []).append(f"{endpoint} {s.records:,}r/{s.requests}q{retry}")
+            total = totals.setdefault(source, [0, 0])
+            total[0] += s.records
+            total[1] += s.requests
+        parts = [
+            f"{source} {totals[source][0]:,}r/{totals[source][1]}q: {' '.join(streams)}"
+            for source, streams in by_source.items()
+        ]
+        return f"[{time.monotonic() - self._t0:5.0f}s] " + "  |  ".join(parts)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

@@ -86,3 +86,17 @@ def test_stats_per_source_from_several_threads() -> None:
     stats.reset("zendesk")
     assert stats.get("zendesk", "stream").requests == 0
     assert stats.get("salesforce", "stream").requests == 2000
+
+
+def test_progress_line_shows_every_source_with_its_totals() -> None:
+    from warehouse.progress import Progress
+
+    stats = StatsRegistry()
+    stats.add("zendesk", "tickets", requests=3, records=2000)
+    stats.add("zendesk", "users", requests=2, records=1000)
+    stats.add("salesforce", "case", requests=4, records=800, retries=1)
+    stats.add("confluence", "pages", requests=1, records=50)
+    line = Progress(stats=stats).line()
+    assert "zendesk 3,000r/5q: tickets 2,000r/3q users 1,000r/2q" in line
+    assert "salesforce 800r/4q: case 800r/4q 1↻" in line
+    assert "confluence 50r/1q: pages 50r/1q" in line
