@@ -214,7 +214,8 @@ def sync(
 
 class SyncInterrupted(KeyboardInterrupt):
     """Ctrl-C ended the sync after what was read was committed: ``result`` says per table what
-    was committed (``rows``) and what is ``interrupted`` (the CLI prints it, exit code 130)."""
+    was committed (``rows``) and what is ``interrupted``, for the CLI to print before it exits
+    with 130."""
 
     def __init__(self, result: SyncResult) -> None:
         super().__init__("interrupted")
