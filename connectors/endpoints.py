@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from common.errors import AuthError, NotAvailableError
+from connectors import chunks
 from connectors.arrow import TableBuilder, dlt_columns
 from connectors.deletions import NEVER, Deletion, SourceDeletions
 from connectors.http import HttpClient
@@ -129,6 +130,11 @@ def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterato
     ``state`` is the resource's dlt state: it is committed with the load package, so a crash
     never moves a cursor past data that was not loaded. It is advanced after each batch's data
     has been yielded. The next page is fetched while this one is written (``prefetch``).
+
+    In a chunked sync (:mod:`connectors.chunks`) each release is a point where the walk may stop:
+    when the chunk's budget is spent and a next page exists, the pages read are released, the
+    state advanced past them, and the walk ends saying it has more; the next chunk starts from
+    that state (the page fetched ahead is the only one read again).
     """
     if state.get("v") not in (None, STATE_VERSION):
         raise RuntimeError(f"{endpoint.name}: state version {state.get('v')} is newer than this code")
@@ -143,14 +149,20 @@ def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterato
         paginator.records_key = endpoint.data_selector  # the page envelope must hold it
     newest: Any = None  # the newest cursor value among the pages not yet released
     released: Any = None  # the paginator's position after the last page read
+    budget = chunks.current(source)
+    # A stream read whole every run has no position to resume from: it is never cut.
+    resumable = mode.keep_cursor or mode.keep_start
 
     def release() -> Iterator[Any]:
         """Hand the batched pages to dlt, then move the state past them (never before)."""
         nonlocal newest
+        rows = writer.pending_rows
         yield from writer.drain()
         mode.advance(state, released, newest, endpoint.overlap_seconds)
         newest = None
         writer.count_rejections(client, endpoint.name)  # rejected records leave with their batch
+        if budget is not None:
+            budget.release(rows)
 
     with gc_paused():  # pages are acyclic; see gc_paused
         try:
@@ -190,8 +202,13 @@ def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterato
                     writer.accept(source, table_name, good)
                 client.stats.add(source, endpoint.name, records=n_records, pages=1)
                 _note_truncated(client, endpoint.name, paginator)
-                if writer.full:
+                cut = budget is not None and resumable and released.more and budget.due(writer.pending_rows)
+                if writer.full or cut:
                     yield from release()
+                if cut:
+                    assert budget is not None
+                    budget.stop(endpoint.name)
+                    return
             yield from release()
         except (NotAvailableError, AuthError) as exc:
             # An optional enrichment the account may not read (401/403/404: a missing scope or

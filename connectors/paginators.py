@@ -48,6 +48,8 @@ class Position:
 
     after_cursor: str | None = None
     end_time: int | None = None
+    more: bool = True
+    """Whether a next page follows (a chunked sync only stops a stream where one does)."""
 
 
 class BasePaginator:
@@ -82,7 +84,11 @@ class BasePaginator:
 
     def position(self) -> Position:
         """A snapshot of where the walk is (read while later pages may already be fetched)."""
-        return Position(after_cursor=getattr(self, "after_cursor", None), end_time=getattr(self, "end_time", None))
+        return Position(
+            after_cursor=getattr(self, "after_cursor", None),
+            end_time=getattr(self, "end_time", None),
+            more=self.has_next_page,
+        )
 
     def init_request(self, request: Request) -> None:
         """Adjust the first request (page size, ...). Default: leave it as declared."""

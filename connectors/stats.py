@@ -47,9 +47,15 @@ class StatsRegistry:
         self._lock = threading.Lock()
         self._stats: dict[tuple[str, str], EndpointStats] = collections.defaultdict(EndpointStats)
 
-    def reset(self) -> None:
+    def reset(self, source: str | None = None) -> None:
+        """Forget the counters of ``source`` (every source: ``None``). The sources of a sync run
+        in parallel threads; every counter is keyed by source and taken under one lock."""
         with self._lock:
-            self._stats.clear()
+            if source is None:
+                self._stats.clear()
+            else:
+                for key in [k for k in self._stats if k[0] == source]:
+                    del self._stats[key]
 
     def add(self, source: str, endpoint: str, **increments: float) -> None:
         with self._lock:

@@ -184,6 +184,11 @@ class StreamWriter:
             self._pending_rows += tbl.num_rows
 
     @property
+    def pending_rows(self) -> int:
+        """Rows kept for the next batch."""
+        return self._pending_rows
+
+    @property
     def full(self) -> bool:
         return self._pending_rows >= self.batch_rows
 

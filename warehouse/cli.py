@@ -316,15 +316,19 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from warehouse.sync import sync
+    from warehouse.sync import SyncInterrupted, sync
 
     target = parse_target(args.warehouse)
     sources = args.source or registry.configured()
     if not sources:
         raise ConfigError(registry.not_configured_message())
     print(f"supportlake sync → {target.display}", file=sys.stderr)
-    with Progress():
-        result = sync(target, sources, args.resource, full_refresh=args.full_refresh)
+    try:
+        with Progress():
+            result = sync(target, sources, args.resource, full_refresh=args.full_refresh)
+    except SyncInterrupted as stop:  # what was read is committed: say what, then exit 130
+        print(summary_table(stop.result.tables))
+        raise
     print(summary_table(result.tables))
     verdict = "FAILED" if not result.ok else "PARTIAL" if result.partial else "ok"
     print(f"\nrun {result.run_id}: {verdict} in {result.seconds:.1f}s")

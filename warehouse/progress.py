@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from connectors.chunks import READ_AGAIN
 from connectors.stats import STATS, StatsRegistry
 from warehouse.runlog import TableResult
 
@@ -29,18 +30,26 @@ class Progress:
         self._last = ""
 
     def line(self) -> str:
+        """Every source (they run in parallel), its totals first, then its streams:
+        ``zendesk 3,000r/5q: tickets 2,000r/3q users 1,000r/2q | salesforce …``."""
         snap = self.stats.snapshot()
         if not snap:
             return "starting…"
-        # Per table, the rows the summary will count (a side-loaded table such as Zendesk's
-        # ticket_metrics has its own entry, with no requests of its own).
-        parts = []
+        by_source: dict[str, list[str]] = {}
+        totals: dict[str, list[int]] = {}
         for (source, endpoint), s in sorted(snap.items()):
             if s.requests == 0 and s.records == 0:
                 continue  # e.g. a table only skipped or warned about
             retry = f" {s.retries}↻" if s.retries else ""
-            parts.append(f"{source}.{endpoint} {s.records:,}r/{s.requests}q{retry}")
-        return f"[{time.monotonic() - self._t0:5.0f}s] " + "  ".join(parts)
+            by_source.setdefault(source, []).append(f"{endpoint} {s.records:,}r/{s.requests}q{retry}")
+            total = totals.setdefault(source, [0, 0])
+            total[0] += s.records
+            total[1] += s.requests
+        parts = [
+            f"{source} {totals[source][0]:,}r/{totals[source][1]}q: {' '.join(streams)}"
+            for source, streams in by_source.items()
+        ]
+        return f"[{time.monotonic() - self._t0:5.0f}s] " + "  |  ".join(parts)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -93,6 +102,7 @@ def summary_table(results: Sequence[TableResult]) -> str:
     # here: the caller reports each cause once (the CLI on stderr, see failure_causes).
     notes = _grouped(results, lambda r: r.error if r.status != "failed" else None, "")
     notes += _grouped(results, lambda r: r.warning if r.status != "failed" else None, "warning: ")
+    notes += [f"  {note}" for note in resume_notes(results)]
     if notes:
         out.append("")
         out.extend(notes)
@@ -117,3 +127,17 @@ def failure_causes(results: Sequence[TableResult]) -> list[tuple[str, str]]:
         if r.status == "failed":
             seen.setdefault((r.source, r.error or "failed (no reason recorded)"), None)
     return list(seen)
+
+
+def resume_notes(results: Sequence[TableResult]) -> list[str]:
+    """What the next run redoes for each table that did not finish: it resumes after the rows
+    committed (their cursors were committed with them)."""
+    notes = []
+    for r in results:
+        if r.status not in ("failed", "interrupted", "stopped") or (r.error and READ_AGAIN in r.error):
+            continue  # finished, or its error says what the next run redoes
+        if r.rows:
+            notes.append(f"{r.source}.{r.table_name}: {r.rows:,} rows committed; the next run resumes after them")
+        else:
+            notes.append(f"{r.source}.{r.table_name}: nothing committed; the next run resumes from its last cursor")
+    return notes

@@ -1,16 +1,46 @@
-"""A sync run: lock, run log, one dlt pipeline per source, and the summary.
+"""A sync run: lock, run log, the sources extracted in parallel, each committed in chunks.
 
-Crash safety comes from dlt: a source's cursors live in its dlt state, which is committed in the
-same load package as the data. A run killed at any point leaves either nothing (killed during
-extract: state and data are both dropped) or a pending package (killed during normalize or load);
-the next run first completes pending packages, then extracts what is new — so it converges to the
-source's data, nothing lost and nothing duplicated (tables are merged on their keys).
+**Chunks.** A source's run is committed in chunks (:mod:`connectors.chunks`): every
+``chunk_rows`` rows (default 100,000) or ``chunk_seconds`` seconds (default 300) of extraction —
+``SUPPORTLAKE_CHUNK_ROWS`` / ``SUPPORTLAKE_CHUNK_SECONDS``, or the arguments of :func:`sync` —
+each stream stops at its next release point, and the chunk is normalized and loaded; its cursors
+live in the dlt state, which is committed in the same load package as its data. Then the source
+is built again with only the streams that said they have more, until none has. A stream that
+finished does not run again; a cut stream resumes from the cursor it committed, so the only page
+read twice is the one fetched ahead when it stopped.
+
+**Crash safety.** A run killed at any point leaves the chunks committed before it, and at most one
+of: nothing of the chunk in flight (killed during extract: its state and data are both dropped),
+or a pending package (killed during normalize or load). The next run first completes pending
+packages, then extracts from the committed cursors — so it converges to the source's data,
+nothing lost and nothing duplicated (tables are merged on their keys). A stream that fails
+(retries exhausted, the server gone) is reported ``failed`` with the rows committed before the
+failure (the run log's ``rows``); what it released before the failure is committed with its chunk.
+
+**Sources in parallel.** Each source runs in its own thread with its own dlt pipeline, paced by
+its own API, so a sync takes about as long as its slowest source. Extraction and normalization
+overlap freely; what touches the warehouse (loading, restoring state, deletion flags) is
+serialized with one lock on DuckDB (one writer per file), not on PostgreSQL. Ctrl-C (a
+``KeyboardInterrupt`` in the main thread) stops every stream at its next release point, commits
+what was released, marks the unfinished tables ``interrupted`` and raises again; a second Ctrl-C
+stops at once.
+
+**Quarantine.** Before a source runs, the keys it holds in ``supportlake.rejected_records`` are
+offered to its streams (re-read by id where the API allows); after each committed chunk its
+rejected records are stored and the held records it read valid are resolved
+(:mod:`warehouse.quarantine`), so a cursor never moves past a rejected record that is not kept.
+
+**The lock.** Before every commit (each chunk's load, the deletion flags, the run log) the run
+checks it still holds the warehouse lock (:func:`warehouse.lock.verify_held`); a run that lost it
+stops, logging its own tables ``failed``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +50,8 @@ import dlt
 
 from common.errors import AuthError, ConfigError, SupportlakeError
 from common.secrets import install_log_redaction, redact
-from connectors import registry
+from connectors import chunks, registry
+from connectors.chunks import ChunkBudget
 from connectors.registry import SourceSpec
 from connectors.rejects import REJECTS
 from connectors.stats import STATS
@@ -41,6 +72,13 @@ class SyncResult:
     seconds: float = 0.0
     killed_before: int = 0
     config_errors: list[str] = field(default_factory=list)
+    chunks: dict[str, int] = field(default_factory=dict)
+    """Chunks committed per source."""
+    cuts: dict[str, int] = field(default_factory=dict)
+    """Per source, how many times a stream stopped to resume in the next chunk."""
+    extraction: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """When each source's extraction started and ended (``time.monotonic``): the sources overlap."""
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -110,15 +148,28 @@ def sync(
     *,
     full_refresh: bool = False,
     on_start: Callable[[list[TableResult]], None] | None = None,
+    chunk_rows: int | None = None,
+    chunk_seconds: float | None = None,
+    parallel: bool = True,
 ) -> SyncResult:
     """Sync ``sources`` (all their resources, or those named) into ``target``.
 
+    ``chunk_rows`` / ``chunk_seconds``: commit every so many rows / seconds of extraction (``None``:
+    ``SUPPORTLAKE_CHUNK_ROWS`` / ``SUPPORTLAKE_CHUNK_SECONDS`` or the defaults, 100,000 rows and
+    300 s; 0: no limit). ``parallel``: extract the sources at the same time (else one after the
+    other).
+
     Raises :class:`warehouse.lock.AlreadyRunning` when another run holds the warehouse,
     :class:`warehouse.lock.LockLost` when this run lost the lock on the way (its tables are logged
-    ``failed``), and :class:`ConfigError` for settings that cannot work; failures of a source are
-    recorded in the result (and the run log) and the other sources still run.
+    ``failed``), and :class:`ConfigError` for settings that cannot work; failures of a source are recorded in the
+    result (and the run log) and the other sources still run. Ctrl-C raises
+    :class:`SyncInterrupted` (a ``KeyboardInterrupt`` carrying the result) once what was released
+    is committed and the run log says ``interrupted``.
     """
     install_log_redaction()
+    env_rows, env_seconds = chunks.settings_from_env()
+    rows = env_rows if chunk_rows is None else (chunk_rows or None)
+    seconds = env_seconds if chunk_seconds is None else (chunk_seconds or None)
     specs = [registry.get(s) for s in sources]
     selections: dict[str, list[str]] = {}
     tables: dict[str, Mapping[str, tuple[str, ...]]] = {}
@@ -152,105 +203,243 @@ def sync(
             on_start(result.tables)
         STATS.reset()
         REJECTS.reset()
+        runs = [
+            _SourceRun(
+                target,
+                spec,
+                tables[spec.name],
+                selections[spec.name],
+                full_refresh,
+                ChunkBudget(rows=rows, seconds=seconds),
+                _warehouse_lock(target),
+                result.run_id,
+            )
+            for spec in specs
+        ]
         try:
-            for spec in specs:
-                _sync_source(target, spec, tables[spec.name], selections[spec.name], full_refresh, result)
-        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through the CLI's handler
-            _record_interrupted(target, result)
-            raise
-        with connection(target) as con:
-            RunLog(con).finish(result.run_id, dt.datetime.now(dt.UTC), result.tables, lock=lock)
+            _run_all(runs, parallel)
+        except KeyboardInterrupt:
+            result.interrupted = True
+        for run in runs:
+            run.report(result)
+        if all(run.done.is_set() for run in runs):
+            with connection(target) as con:
+                RunLog(con).finish(result.run_id, dt.datetime.now(dt.UTC), result.tables, lock=lock)
+        else:  # a second Ctrl-C: a source may be loading; the next run marks these rows killed
+            log.warning("stopped at once: the chunks in flight are lost; the next run resumes after the last commit")
     result.seconds = time.monotonic() - t_run
+    if result.interrupted:
+        raise SyncInterrupted(result)
     return result
 
 
-def _sync_source(
-    target: Target,
-    spec: SourceSpec,
-    tables: Mapping[str, tuple[str, ...]],
-    selected: list[str],
-    full_refresh: bool,
-    result: SyncResult,
-) -> None:
-    mine = [t for t in result.tables if t.source == spec.name]
-    error: str | None = None
-    counts: dict[str, int] = {}
-    held: dict[str, int] = {}
+class SyncInterrupted(KeyboardInterrupt):
+    """Ctrl-C ended the sync after what was read was committed: ``result`` says per table what
+    was committed (``rows``) and what is ``interrupted``, for the CLI to print before it exits
+    with 130."""
+
+    def __init__(self, result: SyncResult) -> None:
+        super().__init__("interrupted")
+        self.result = result
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _warehouse_lock(target: Target) -> contextlib.AbstractContextManager[object]:
+    """What every step that writes the warehouse holds: one lock per DuckDB file (one writer),
+    nothing on PostgreSQL (its transactions serialize what must be)."""
+    if target.kind != "duckdb":
+        return contextlib.nullcontext()
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(str(target.path), threading.Lock())
+
+
+def _run_all(runs: Sequence[_SourceRun], parallel: bool) -> None:
+    """Run every source (each in a thread of its own when ``parallel``); on the first Ctrl-C ask
+    them to stop at their next release point and wait, on a second stop waiting."""
     try:
-        pipeline = pipeline_for(target, spec.name)
-        verify_held(target)
-        complete_pending(pipeline)
-        with connection(target) as con:
-            quarantine.offer(con, spec.name)  # held records: retried, resolved when read valid
-        source = spec.build(selected)
-        if full_refresh:
-            pipeline.run(source, refresh="drop_resources")
+        if parallel:
+            _interruptible(runs)
         else:
-            pipeline.run(source)
-        # Purges and deleted parents flag rows the load just wrote (or left alone), every run.
-        verify_held(target)
-        with connection(target) as con:
-            deletions.apply(con, spec.name)
-        trace = pipeline.last_trace
-        info = trace.last_normalize_info if trace else None
-        counts = dict(info.row_counts) if info else {}
-        prune_loaded_packages(pipeline)
-    except Exception as exc:  # recorded per table, reported by the CLI, exit code non-zero
-        if _caused_by(exc, KeyboardInterrupt):  # dlt wraps an interrupt in PipelineStepFailed
-            raise KeyboardInterrupt(str(exc.__context__ or "")) from exc
-        error = _explain(exc)
-        if _is_config_error(exc):
+            for run in runs:
+                _interruptible([run])
+    except KeyboardInterrupt:
+        for run in runs:  # those not started yet are interrupted too
+            run.budget.cancelled = True
+        raise
+
+
+def _interruptible(runs: Sequence[_SourceRun]) -> None:
+    for run in runs:
+        threading.Thread(target=run.run, name=f"sync {run.spec.name}", daemon=True).start()
+    try:
+        _wait(runs)
+    except KeyboardInterrupt:
+        log.warning("interrupted: committing what was read, then stopping (Ctrl-C again to stop at once)")
+        for run in runs:
+            run.budget.cancelled = True
+        _wait(runs)
+        raise
+
+
+def _wait(runs: Sequence[_SourceRun]) -> None:
+    """Wait for ``runs`` to end. Not ``Thread.join``: a join cut short by Ctrl-C may leave the
+    thread looking finished while it runs on (CPython), so each run sets an event at its end."""
+    for run in runs:
+        while not run.done.wait(0.2):
+            pass
+
+
+class _SourceRun:
+    """One source's share of a sync: its chunks, then its rows of the summary."""
+
+    def __init__(
+        self,
+        target: Target,
+        spec: SourceSpec,
+        tables: Mapping[str, tuple[str, ...]],
+        selected: list[str],
+        full_refresh: bool,
+        budget: ChunkBudget,
+        writing: contextlib.AbstractContextManager[object],
+        run_id: str,
+    ) -> None:
+        self.target = target
+        self.spec = spec
+        self.tables = tables
+        self.selected = selected
+        self.full_refresh = full_refresh
+        self.budget = budget
+        self.writing = writing
+        self.run_id = run_id
+        self.held: dict[str, int] = {}
+        """Records of each table still held in quarantine when the source ended."""
+        self.pending = list(selected)
+        """Resources not finished (all, until the first chunk is committed)."""
+        self.counts: dict[str, int] = {}
+        """Rows committed per table."""
+        self.error: BaseException | None = None
+        self.window: tuple[float, float] | None = None
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self._chunks()
+        except BaseException as exc:  # recorded per table, reported by the CLI, exit code non-zero
+            self.error = exc
+            # Logged at INFO only: the caller reports it (the CLI once per source on stderr).
+            log.info("%s: sync failed: %s", self.spec.name, _explain(exc))
+        finally:
+            try:
+                self._settle(loaded=False)  # rejections of a chunk that did not commit are kept too
+            finally:
+                self.done.set()
+
+    def _settle(self, *, loaded: bool) -> None:
+        """Store the rejections read so far; resolve the held records read valid (``loaded``)."""
+        try:
+            with self.writing, connection(self.target) as con:
+                self.held = quarantine.settle(con, self.spec.name, self.run_id, loaded=loaded)
+        except Exception as exc:  # the quarantine must not hide the source's own result
+            if self.error is None:
+                self.error = SupportlakeError(f"storing rejected records in {quarantine.TABLE} failed: {_explain(exc)}")
+            log.info("%s: %s", self.spec.name, _explain(exc))
+
+    def _chunks(self) -> None:
+        spec, budget = self.spec, self.budget
+        pipeline = pipeline_for(self.target, spec.name)
+        with self.writing:
+            verify_held(self.target)
+            complete_pending(pipeline)
+            if pipeline.config.restore_from_destination:
+                pipeline.sync_destination()  # cursors restored from the warehouse when the local folder is gone
+            with connection(self.target) as con:
+                quarantine.offer(con, spec.name)  # held records: retried, resolved when read valid
+        started = time.monotonic()
+        first = True
+        with chunks.active(spec.name, budget):
+            while self.pending:
+                budget.begin()
+                try:
+                    source = spec.build(self.pending)
+                    pipeline.extract(source, refresh="drop_resources" if first and self.full_refresh else None)
+                finally:
+                    self.window = (started, time.monotonic())
+                first = False
+                info = pipeline.normalize()
+                with self.writing:
+                    verify_held(self.target)
+                    pipeline.load()
+                self._settle(loaded=True)
+                prune_loaded_packages(pipeline)
+                for table, n in (info.row_counts if info else {}).items():
+                    self.counts[table] = self.counts.get(table, 0) + int(n)
+                self.pending = [r for r in self.pending if r in budget.more]
+                if budget.cancelled or budget.aborted:
+                    break
+                if self.pending:
+                    log.info("%s: chunk %d committed; %s go on", spec.name, budget.chunks, ", ".join(self.pending))
+        # Purges and deleted parents flag rows the loads just wrote (or left alone), every run.
+        with self.writing:
+            verify_held(self.target)
+            with connection(self.target) as con:
+                deletions.apply(con, spec.name)
+
+    def report(self, result: SyncResult) -> None:
+        """This source's tables in ``result``: rows committed, counters, status and error."""
+        spec, budget = self.spec, self.budget
+        result.chunks[spec.name] = budget.chunks
+        result.cuts[spec.name] = budget.cuts
+        if self.window is not None:
+            result.extraction[spec.name] = self.window
+        errors = {
+            r: _explain(e) + (f" ({chunks.READ_AGAIN})" if r in budget.whole else "") for r, e in budget.failed.items()
+        }
+        if self.error is not None:
+            if _is_config_error(self.error):
+                result.config_errors.append(spec.name)
+        elif any(_is_config_error(e) for e in budget.failed.values()):
             result.config_errors.append(spec.name)
-        # Logged at INFO only: the caller reports it (the CLI once per source on stderr).
-        log.info("%s: sync failed: %s", spec.name, error)
-    try:
-        with connection(target) as con:
-            held = quarantine.settle(con, spec.name, result.run_id, loaded=error is None)
-    except Exception as exc:  # the quarantine must not hide the source's own result
-        error = error or f"storing rejected records in {quarantine.TABLE} failed: {_explain(exc)}"
-        log.error("%s: %s", spec.name, error)
-    stats = STATS.snapshot()
-    for t in mine:
-        s = stats.get((spec.name, t.resource))
-        is_main = t.table_name == tables[t.resource][0]
-        # A table a resource fills besides its main one (Confluence ``labels``) can be skipped or
-        # warned about on its own: counters recorded under the table's name, when that is not
-        # also the name of a resource.
-        own = None if is_main or t.table_name in tables else stats.get((spec.name, t.table_name))
-        t.rows = int(counts.get(t.table_name, 0))
-        if s is not None and is_main:
-            t.requests, t.retries, t.rate_limited = s.requests, s.retries, s.rate_limited
-            t.rejected, t.seconds = s.rejected, s.seconds
-        warnings = [*(s.warnings if s else ()), *(own.warnings if own else ())]
-        if warnings:
-            t.warning = "; ".join(dict.fromkeys(warnings))
-        skipped = (s.skipped if s else "") or (own.skipped if own else "")
-        if error is not None:
-            t.status, t.error = "failed", error
-        elif s is not None and s.stopped:
-            t.status, t.error = "stopped", s.stopped
-        elif skipped:
-            t.status, t.error = "skipped", skipped
-        else:
-            t.status = "success"
-        incomplete = (s.partial if s and is_main else "") or (own.partial if own else "")
-        quarantine.mark(t, held.get(t.table_name, 0), incomplete)
-
-
-INTERRUPTED = "interrupted by Ctrl-C or SIGTERM; the next run completes what was loaded and continues"
-
-
-def _record_interrupted(target: Target, result: SyncResult) -> None:
-    """The tables not finished when the run was interrupted say ``interrupted`` in the run log
-    (not ``failed``, nor ``killed`` at the next run)."""
-    for t in result.tables:
-        if t.status == "running":
-            t.status, t.error = "interrupted", INTERRUPTED
-    try:
-        with connection(target) as con:
-            RunLog(con).finish(result.run_id, dt.datetime.now(dt.UTC), result.tables)
-    except Exception as exc:  # the next run marks the rows 'killed' instead
-        log.warning("could not mark the interrupted run in the run log (%s); the next run marks it 'killed'", exc)
+        source_error = _explain(self.error) if self.error is not None else None
+        interrupted = budget.cancelled
+        stats = STATS.snapshot()
+        for t in result.tables:
+            if t.source != spec.name:
+                continue
+            s = stats.get((spec.name, t.resource))
+            is_main = t.table_name == self.tables[t.resource][0]
+            # A table a resource fills besides its main one (Confluence ``labels``) can be skipped or
+            # warned about on its own: counters recorded under the table's name, when that is not
+            # also the name of a resource.
+            own = None if is_main or t.table_name in self.tables else stats.get((spec.name, t.table_name))
+            t.rows = int(self.counts.get(t.table_name, 0))
+            if s is not None and is_main:
+                t.requests, t.retries, t.rate_limited = s.requests, s.retries, s.rate_limited
+                t.rejected, t.seconds = s.rejected, s.seconds
+            warnings = [*(s.warnings if s else ()), *(own.warnings if own else ())]
+            if warnings:
+                t.warning = "; ".join(dict.fromkeys(warnings))
+            skipped = (s.skipped if s else "") or (own.skipped if own else "")
+            unfinished = t.resource in self.pending
+            if t.resource in errors:
+                t.status, t.error = "failed", errors[t.resource]
+            elif unfinished and interrupted:
+                t.status, t.error = "interrupted", "interrupted by the user"
+            elif source_error is not None and (unfinished or not self.pending):
+                # unfinished, or all finished and the deletion flags failed
+                t.status, t.error = "failed", source_error
+            elif unfinished and budget.aborted:
+                t.status, t.error = "failed", "not run: " + "; ".join(dict.fromkeys(errors.values()))
+            elif s is not None and s.stopped:
+                t.status, t.error = "stopped", s.stopped
+            elif skipped:
+                t.status, t.error = "skipped", skipped
+            else:
+                t.status = "success"
+            incomplete = (s.partial if s and is_main else "") or (own.partial if own else "")
+            quarantine.mark(t, self.held.get(t.table_name, 0), incomplete)
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:

@@ -61,6 +61,7 @@ from dlt.sources import DltResource
 
 from common.dates import parse_start_date, parse_time
 from common.errors import AuthError, ConfigError, NotAvailableError
+from connectors import chunks
 from connectors.arrow import flatten
 from connectors.confluence.credentials import ConfluenceApiTokenCredentials, ConfluenceOAuthCredentials
 from connectors.confluence.deletions import DELETIONS
@@ -124,12 +125,16 @@ def confluence_source(
     """Spaces, pages and blog posts (with their labels and purges) of a Confluence Cloud site."""
     if overlap_minutes < 0:
         raise ConfigError(f"SOURCES__CONFLUENCE__OVERLAP_MINUTES must be 0 or more, got {overlap_minutes!r}")
+    memo = chunks.memo("confluence")  # a chunked sync keeps the client and the spaces read
+    if "context" in memo:
+        yield from _resources(memo["context"], resources)
+        return
     client = make_client(
         credentials,
         resolve_base_url(base_url),
         policy=RetryPolicy(max_attempts=max_attempts, deadline_seconds=deadline_seconds),
     )
-    ctx = ConfluenceContext(
+    ctx = memo["context"] = ConfluenceContext(
         client=client,
         directory=SpaceDirectory(client, parse_space_keys(space_keys)),
         start=parse_start_date(start_date, START_DATE),
@@ -137,12 +142,28 @@ def confluence_source(
         detect_deletions=detect_deletions,
         detect_label_changes=detect_label_changes,
     )
+    yield from _resources(ctx, resources)
+
+
+def _resources(ctx: ConfluenceContext, resources: Sequence[str] | None) -> Iterator[DltResource]:
     if not resources or SPACES_ENDPOINT.name in resources:
-        yield dlt.resource(spaces_resource, name=SPACES_ENDPOINT.name, **SPACES_ENDPOINT.table.resource_hints())(ctx)
+        yield dlt.resource(guarded_spaces, name=SPACES_ENDPOINT.name, **SPACES_ENDPOINT.table.resource_hints())(ctx)
     for stream in STREAMS:
         if resources and stream.name not in resources:
             continue
-        yield dlt.resource(content_resource, name=stream.name, **stream.endpoint.table.resource_hints())(stream, ctx)
+        yield dlt.resource(guarded_content, name=stream.name, **stream.endpoint.table.resource_hints())(stream, ctx)
+
+
+def guarded_spaces(ctx: ConfluenceContext) -> Iterator[Any]:
+    """:func:`spaces_resource` under a chunked sync's budget (:func:`connectors.chunks.guarded`)."""
+    yield from chunks.guarded(ctx.client.name, SPACES_ENDPOINT.name, spaces_resource(ctx), resumable=False)
+
+
+def guarded_content(stream: ContentStream, ctx: ConfluenceContext) -> Iterator[Any]:
+    """:func:`content_resource` under a chunked sync's budget. A content walk is never cut: its
+    watermark may only move once the newest-first read reached it, and its inventory compares the
+    whole listing, so it commits as one unit (it starts only while the chunk has budget)."""
+    yield from chunks.guarded(ctx.client.name, stream.name, content_resource(stream, ctx), resumable=False)
 
 
 # --------------------------------------------------------------------------------------------

@@ -84,6 +84,8 @@ class Page:
     via: str = "rest"
     rejected: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    more: bool = False
+    """Whether the query has a next page (a chunked sync may stop after this one)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -362,7 +364,7 @@ def rest_pages(
                 records: list[Mapping[str, Any]] = [r for r in data.get("records") or [] if isinstance(r, Mapping)]
                 if len(chunks) > 1 and records:
                     records = _join_chunks(api, endpoint, schema, chunks[1:], records, id_batch, quota)
-                yield Page(records=records, newest=newest_of(records, cursor, started))
+                yield Page(records=records, newest=newest_of(records, cursor, started), more=paginator.has_next_page)
                 if paginator.has_next_page and quota is not None:
                     quota.check()
             return

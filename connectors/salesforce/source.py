@@ -51,6 +51,7 @@ import pyarrow as pa
 from dlt.sources import DltResource
 
 from common.errors import AuthError, ConfigError, NotAvailableError
+from connectors import chunks
 from connectors.arrow import TableBuilder
 from connectors.http import RetryPolicy
 from connectors.incremental import window_start
@@ -136,8 +137,16 @@ def salesforce_source(
     resources: Sequence[str] | None = None,
 ) -> Iterator[DltResource]:
     """One resource per configured object (see :mod:`connectors.salesforce.objects`) and
-    ``deleted_records``; ``resources`` selects some of them by resource, table or object name."""
-    ctx = make_context(
+    ``deleted_records``; ``resources`` selects some of them by resource, table or object name.
+
+    In a chunked sync the context (token, quota guard, describes) is made once and kept for every
+    chunk: the quota share is of what remained when the run started, not when a chunk did."""
+    memo = chunks.memo(SOURCE)
+    if "context" in memo:
+        ctx: SalesforceContext = memo["context"]
+        yield from _resources(ctx, resources)
+        return
+    ctx = memo["context"] = make_context(
         credentials,
         base_url,
         api_version=api_version,
@@ -152,6 +161,10 @@ def salesforce_source(
         extra_objects=extra_objects,
         policy=RetryPolicy(max_attempts=max_attempts, deadline_seconds=deadline_seconds),
     )
+    yield from _resources(ctx, resources)
+
+
+def _resources(ctx: SalesforceContext, resources: Sequence[str] | None) -> Iterator[DltResource]:
     wanted = select_resources(ctx.objects, resources)
     for obj in ctx.objects:
         if obj.table in wanted:
@@ -203,13 +216,21 @@ def configured_tables() -> dict[str, tuple[str, ...]]:
 
 
 def object_resource(obj: SObject, ctx: SalesforceContext) -> Iterator[Any]:
-    """A dlt resource body: one object, from the cursor kept in the resource's state."""
+    """A dlt resource body: one object, from the cursor kept in the resource's state (in a
+    chunked sync, under the chunk's budget: :func:`connectors.chunks.guarded`)."""
+    yield from chunks.guarded(SOURCE, obj.table, _sync_object_state(obj, ctx))
+
+
+def _sync_object_state(obj: SObject, ctx: SalesforceContext) -> Iterator[Any]:
     yield from sync_object(obj, ctx, dlt.current.resource_state())
 
 
 def sync_object(obj: SObject, ctx: SalesforceContext, state: dict[str, Any]) -> Iterator[Any]:
     """Read what changed in ``obj`` since ``state``'s cursor; yield Arrow tables; advance ``state``
-    after each page that moves the cursor."""
+    after each page that moves the cursor. Those pages (REST pages, ordered by the cursor field;
+    the last set of a Bulk job) are where a chunked sync may stop the object: the next chunk
+    queries again from the cursor minus the lookback."""
+    budget = chunks.current(SOURCE)
     mine: dict[str, Any] = state.setdefault(STATE_KEY, {})
     try:
         ctx.quota.check()
@@ -237,10 +258,15 @@ def sync_object(obj: SObject, ctx: SalesforceContext, state: dict[str, Any]) -> 
                 yield writer.mark(obj.table, table)
             seen = len(page.records) if page.records is not None else table.num_rows + page.rejected
             ctx.stats.add(SOURCE, obj.table, records=seen, pages=1, rejected=page.rejected)
+            if budget is not None:
+                budget.release(table.num_rows)
             if page.newest is not None:
                 current = parse_datetime(mine.get("cursor"))
                 if current is None or page.newest > current:
                     mine["cursor"] = iso(page.newest)
+                if page.more and budget is not None and budget.due():
+                    budget.stop(obj.table)
+                    return
         # Records held in quarantine are read again by Id (SOQL ``WHERE Id IN (…)``): one that reads
         # valid now is loaded and leaves the quarantine; the cursor does not move for them.
         held = REJECTS.held(SOURCE, obj.table)
@@ -436,7 +462,12 @@ DELETED_COLUMNS: dict[str, Any] = {
 
 
 def deleted_records_resource(ctx: SalesforceContext) -> Iterator[Any]:
-    """A dlt resource body: records purged from each object since the last run."""
+    """A dlt resource body: records purged from each object since the last run (one request per
+    object: never cut by a chunk, but started only while the chunk has budget)."""
+    yield from chunks.guarded(SOURCE, DELETED_RECORDS, _sync_deleted_state(ctx), resumable=False)
+
+
+def _sync_deleted_state(ctx: SalesforceContext) -> Iterator[Any]:
     yield from sync_deleted(ctx, dlt.current.resource_state())
 
 

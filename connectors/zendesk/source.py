@@ -28,6 +28,7 @@ from dlt.sources import DltResource
 
 from common.dates import epoch, parse_start_date
 from common.errors import AuthError, ConfigError, NotAvailableError
+from connectors import chunks
 from connectors.arrow import _dumps
 from connectors.endpoints import Endpoint, WalkContext, refetch, walk
 from connectors.http import HttpClient, RetryPolicy
@@ -56,15 +57,23 @@ def zendesk_source(
     deadline_seconds: float = 900.0,
     resources: Sequence[str] | None = None,
 ) -> Iterator[DltResource]:
-    """Every Zendesk Support stream of :data:`connectors.zendesk.endpoints.ENDPOINTS`."""
-    client = make_client(
-        credentials,
-        resolve_base_url(base_url, subdomain),
-        export_rate_limit=export_rate_limit,
-        rate_window_seconds=rate_window_seconds,
-        policy=RetryPolicy(max_attempts=max_attempts, deadline_seconds=deadline_seconds),
-    )
-    ctx = WalkContext(client=client, start_time=epoch(parse_start_date(start_date, START_DATE)), deletions=DELETIONS)
+    """Every Zendesk Support stream of :data:`connectors.zendesk.endpoints.ENDPOINTS`.
+
+    In a chunked sync the client is made once and kept for every chunk: its pacing of the export
+    limit carries over from one chunk to the next."""
+    memo = chunks.memo("zendesk")
+    if "context" not in memo:
+        client = make_client(
+            credentials,
+            resolve_base_url(base_url, subdomain),
+            export_rate_limit=export_rate_limit,
+            rate_window_seconds=rate_window_seconds,
+            policy=RetryPolicy(max_attempts=max_attempts, deadline_seconds=deadline_seconds),
+        )
+        memo["context"] = WalkContext(
+            client=client, start_time=epoch(parse_start_date(start_date, START_DATE)), deletions=DELETIONS
+        )
+    ctx: WalkContext = memo["context"]
     for endpoint in ENDPOINTS:
         if resources and endpoint.name not in resources:
             continue
@@ -76,10 +85,19 @@ def zendesk_source(
 
 
 def endpoint_resource(endpoint: Endpoint, ctx: WalkContext) -> Iterator[Any]:
-    """A dlt resource body: walks one endpoint from the position kept in the resource's state."""
+    """A dlt resource body: walks one endpoint from the position kept in the resource's state
+    (in a chunked sync, under the chunk's budget: :func:`connectors.chunks.guarded`)."""
+    resumable = endpoint.mode.keep_cursor or endpoint.mode.keep_start
+    yield from chunks.guarded(ctx.client.name, endpoint.name, _walk_endpoint(endpoint, ctx), resumable=resumable)
+
+
+def _walk_endpoint(endpoint: Endpoint, ctx: WalkContext) -> Iterator[Any]:
     state = dlt.current.resource_state()
     if endpoint is BY_NAME["tickets"]:
-        hook, columns = custom_field_pivot(ctx.client)
+        memo = chunks.memo(ctx.client.name)
+        if "custom_field_pivot" not in memo:  # read once per sync, not once per chunk
+            memo["custom_field_pivot"] = custom_field_pivot(ctx.client)
+        hook, columns = memo["custom_field_pivot"]
         ctx = dataclasses.replace(ctx, page_hooks={"tickets": hook}, extra_columns={"tickets": columns})
     yield from walk(endpoint, ctx, state)
     if endpoint is BY_NAME["tickets"]:
