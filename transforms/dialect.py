@@ -34,7 +34,7 @@ from common.errors import ConfigError
 READ = "duckdb"
 """The dialect every model is written in."""
 
-DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "databricks")
+DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery", "databricks")
 """Destinations models are transpiled for: run on the first two, transpiled and parsed for the rest."""
 
 _ALIASES = {"postgresql": "postgres", "motherduck": "duckdb"}
@@ -125,6 +125,10 @@ def dialect(name: str) -> Dialect:
         raise ConfigError(f"unknown SQL dialect {name!r}: use one of {', '.join(DIALECTS)}")
     if key == "postgres":
         return SupportlakePostgres()
+    if key == "spark":
+        from transforms.dialect_spark import SupportlakeSpark
+
+        return SupportlakeSpark()
     return Dialect.get_or_raise(key)
 
 

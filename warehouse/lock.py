@@ -3,7 +3,8 @@
 DuckDB: an exclusive ``flock`` on ``<file>.lock`` beside the database. PostgreSQL: a session
 advisory lock (``pg_try_advisory_lock``) held on a dedicated connection, so runs on different
 machines exclude each other too. Both are released by the operating system or the server when
-the process dies, so a ``kill -9`` never leaves a stale lock.
+the process dies, so a ``kill -9`` never leaves a stale lock. Spark: the same ``flock``, on a file
+under ``$SUPPORTLAKE_HOME/locks`` named after the target, so it excludes runs on this machine only.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from common.errors import SupportlakeError
-from warehouse.target import Target
+from warehouse.target import Target, home
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
 
@@ -31,9 +32,12 @@ class RunLock:
         self._pg: Any = None
 
     def __enter__(self) -> RunLock:
-        if self.target.kind == "duckdb":
-            assert self.target.path is not None
-            path = self.target.path.with_name(self.target.path.name + ".lock")
+        if self.target.kind in ("duckdb", "spark"):
+            if self.target.kind == "spark":
+                path = home() / "locks" / f"spark-{self.target.fingerprint}.lock"
+            else:
+                assert self.target.path is not None
+                path = self.target.path.with_name(self.target.path.name + ".lock")
             path.parent.mkdir(parents=True, exist_ok=True)
             f = open(path, "a+")
             try:
@@ -51,6 +55,11 @@ class RunLock:
             f.write(f"pid {os.getpid()}")
             f.flush()
             self._file = f
+        elif self.target.kind == "dlt":
+            from warehouse.destinations import not_supported
+
+            name = str(self.target.destination_name)
+            raise not_supported(self.target.display, name, "sync, build and every SQL step")
         else:
             import psycopg2
 
