@@ -111,6 +111,7 @@ def sync(
     result (and the run log) and the other sources still run.
     """
     install_log_redaction()
+    target.check_loadable()
     specs = [registry.get(s) for s in sources]
     selections: dict[str, list[str]] = {}
     tables: dict[str, Mapping[str, tuple[str, ...]]] = {}

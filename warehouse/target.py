@@ -91,14 +91,18 @@ class Target:
             basis = f"postgres:{p.hostname}:{p.port or 5432}/{p.path.lstrip('/')}:{p.username}"
         return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
-    def destination(self) -> Any:
-        import dlt
-
+    def check_loadable(self) -> None:
+        """Raise :class:`ConfigError` when dlt cannot load into this warehouse (Spark)."""
         if self.kind == "spark":
             raise ConfigError(
                 f"--warehouse {self.display}: dlt has no Spark destination, so `sync` cannot load into Spark; "
                 "Spark runs `supportlake build` on raw tables already in its catalog (see README, Scaling out)"
             )
+
+    def destination(self) -> Any:
+        import dlt
+
+        self.check_loadable()
         if self.kind == "dlt":
             from warehouse.destinations import destination
 

@@ -130,3 +130,10 @@ def test_duckdb_postgres_and_unknown_urls_are_as_before() -> None:
     assert parse_target("spark://host:7077").master == "spark://host:7077"
     with pytest.raises(ConfigError, match=r"use duckdb:///file\.duckdb"):
         parse_target("oracle://u:p@h/db")
+
+
+def test_sync_into_spark_is_refused_before_touching_it() -> None:
+    from warehouse.sync import sync
+
+    with pytest.raises(ConfigError, match="dlt has no Spark destination"):
+        sync(parse_target("spark:local[1]"), ["zendesk"])
