@@ -16,7 +16,14 @@ Each rewrite gives on Spark the rows the model gives on DuckDB (proven by
   drops the fraction) → ``CAST(UNIX_MICROS(CAST(ts AS TIMESTAMP)) AS DOUBLE) / 1000000``;
 - ``quantile_cont(x, q)`` → ``PERCENTILE(x, q)`` (exact, interpolated) and ``quantile_disc(x, q)``
   → ``PERCENTILE_DISC(q) WITHIN GROUP (ORDER BY x)`` (sqlglot writes a two-argument
-  ``PERCENTILE_CONT`` that Spark refuses);
+  ``PERCENTILE_CONT`` that Spark refuses); the standard ``percentile_cont(q) within group (order
+  by x)`` stays exact (sqlglot would write the approximate ``PERCENTILE_APPROX``);
+- ``date_diff(unit, a, b)`` counts the unit's boundaries crossed (DuckDB) where Spark's
+  ``DATEDIFF(unit, a, b)`` counts whole units: → ``TIMESTAMPDIFF(unit, DATE_TRUNC(unit, a),
+  DATE_TRUNC(unit, b))`` for second, minute, hour, day, month, quarter and year (week raises:
+  DuckDB and PostgreSQL disagree on it already, see ``transforms/models/README.md``);
+- ``concat(a, '-', b)`` (NULL reads as empty, numbers as text) → ``CONCAT_WS('', CAST(a AS
+  STRING), …)`` (sqlglot's ``COALESCE(b, '')`` fails on a number in ANSI mode);
 - a decimal literal in a division (``minutes / 60.0``) is a DOUBLE: DuckDB divides decimals as
   doubles, Spark in DECIMAL arithmetic rounded to 6 places, which a sum of many quotients shows.
 """
@@ -97,6 +104,44 @@ def _div_sql(base: _Sql) -> _Sql:
     return sql
 
 
+def _within_group_sql(base: _Sql) -> _Sql:
+    def sql(self: SparkGenerator, e: exp.WithinGroup) -> str:
+        inner = e.this
+        if isinstance(inner, exp.PercentileCont | exp.PercentileDisc) and inner.args.get("expression") is None:
+            name = "PERCENTILE_CONT" if isinstance(inner, exp.PercentileCont) else "PERCENTILE_DISC"
+            return f"{name}({self.sql(inner, 'this')}) WITHIN GROUP ({self.sql(e, 'expression').strip()})"
+        return str(base(self, e))
+
+    return sql
+
+
+_BOUNDARY_UNITS = ("SECOND", "MINUTE", "HOUR", "DAY", "MONTH", "QUARTER", "YEAR")
+
+
+def _date_diff_sql(base: _Sql) -> _Sql:
+    def sql(self: SparkGenerator, e: exp.DateDiff) -> str:
+        unit = e.args.get("unit")
+        name = unit.name.upper() if unit is not None else "DAY"
+        if not e.args.get("date_part_boundary"):
+            return str(base(self, e))
+        if name not in _BOUNDARY_UNITS:
+            raise UnsupportedError(f"date_diff({name.lower()!r}, …) has no Spark equivalent that counts boundaries")
+        start, end = self.sql(e, "expression"), self.sql(e, "this")
+        return f"TIMESTAMPDIFF({name}, DATE_TRUNC('{name}', {start}), DATE_TRUNC('{name}', {end}))"
+
+    return sql
+
+
+def _concat_sql(base: _Sql) -> _Sql:
+    def sql(self: SparkGenerator, e: exp.Concat) -> str:
+        if not e.args.get("coalesce"):
+            return str(base(self, e))
+        parts = ", ".join(f"CAST({self.sql(x)} AS STRING)" for x in e.expressions)
+        return f"CONCAT_WS('', {parts})"
+
+    return sql
+
+
 def _table_sql(base: _Sql) -> _Sql:
     """``generate_series``/``range`` as a table → a lateral subquery exploding a ``SEQUENCE``."""
 
@@ -133,5 +178,8 @@ class SupportlakeSpark(Spark):
             exp.Div: _div_sql(SparkGenerator.TRANSFORMS.get(exp.Div, SparkGenerator.div_sql)),
             exp.PercentileCont: _quantile_sql(_BASE.get(exp.PercentileCont, _FALLBACK), "PERCENTILE"),
             exp.PercentileDisc: _quantile_sql(_BASE.get(exp.PercentileDisc, _FALLBACK), "PERCENTILE_DISC"),
+            exp.WithinGroup: _within_group_sql(_BASE.get(exp.WithinGroup, SparkGenerator.withingroup_sql)),
+            exp.DateDiff: _date_diff_sql(_BASE.get(exp.DateDiff, _FALLBACK)),
+            exp.Concat: _concat_sql(_BASE.get(exp.Concat, _FALLBACK)),
             exp.Table: _table_sql(SparkGenerator.TRANSFORMS[exp.Table]),
         }

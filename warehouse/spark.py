@@ -93,7 +93,11 @@ class SparkConnection:
         self._run(sql)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        frame = self._spark.sql(self._spark_sql(sql, params))
+        return self.query_verbatim(self._spark_sql(sql, params))
+
+    def query_verbatim(self, sql: str) -> list[tuple[Any, ...]]:
+        """The rows of ``sql``, Spark SQL run exactly as written; timestamps as UTC wall clock."""
+        frame = self._spark.sql(sql)
         zoned = [i for i, f in enumerate(frame.schema.fields) if f.dataType.typeName() == "timestamp"]
         rows = [tuple(r) for r in frame.collect()]
         if not zoned:
