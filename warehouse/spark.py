@@ -119,7 +119,7 @@ class SparkConnection:
         if sql.strip().rstrip(";").strip().lower() in _NO_TRANSACTIONS:
             return sql
         statement = sqlglot.parse_one(sql.replace("%s", "?"), read="duckdb")
-        placeholders = list(statement.find_all(exp.Placeholder))
+        placeholders = list(statement.find_all(exp.Placeholder, bfs=False))  # in the order written
         if len(placeholders) != len(params):
             raise ValueError(f"{len(placeholders)} parameter markers in the statement, {len(params)} values given")
         for node, value in zip(placeholders, params, strict=True):
@@ -183,12 +183,11 @@ class SparkConnection:
 def _literal(value: Any) -> exp.Expr:
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    node = exp.convert(value)
     if isinstance(value, dt.datetime):
         return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
     if isinstance(value, dt.date):
         return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("DATE"))
-    return node
+    return exp.convert(value)
 
 
 def _filter(statement: exp.Expr, name: str) -> set[str] | None:

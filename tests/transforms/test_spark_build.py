@@ -56,7 +56,7 @@ def _hand_raw_tables_to_spark(spark: Any, duck: Path, folder: Path) -> list[str]
             target = folder / schema / table
             target.mkdir(parents=True)
             parquet = target / "part.parquet"
-            con.execute(f"copy (select * from \"{schema}\".\"{table}\") to '{parquet}' (format parquet)")
+            con.execute(f'copy (select * from "{schema}"."{table}") to \'{parquet}\' (format parquet)')
     finally:
         con.close()
     for schema in sorted({s for s, _ in tables}):
@@ -93,9 +93,7 @@ def _differences(name: str, columns: list[str], left: list[tuple[Any, ...]], rig
     return out
 
 
-def test_every_model_on_spark_equals_the_duckdb_build(
-    spark_session: Any, duck_build: Path, tmp_path: Path
-) -> None:
+def test_every_model_on_spark_equals_the_duckdb_build(spark_session: Any, duck_build: Path, tmp_path: Path) -> None:
     raw = _hand_raw_tables_to_spark(spark_session, duck_build, tmp_path / "raw")
     assert {"zendesk.tickets", "salesforce.case", "confluence.pages"} <= set(raw)
 
@@ -159,6 +157,10 @@ def test_spark_connection_speaks_the_runners_sql(spark_session: Any) -> None:
         ("it's 50%", 1, when, dt.date(2024, 3, 5), 0.5)
     ]
     assert con.query("select count(*) from sl_conn.t where name is null") == [(2 - 1,)]
+    # parameters bind in the order written, whatever the nesting
+    assert con.query("select %s as a, x from (select %s as x) as s where x <> %s", ["one", "two", "three"]) == [
+        ("one", "two")
+    ]
     assert con.query(
         "select column_name, data_type, ordinal_position from information_schema.columns "
         "where table_schema = %s and table_name = %s order by ordinal_position",
