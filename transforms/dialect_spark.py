@@ -1,4 +1,5 @@
-"""Spark SQL for the models: sqlglot's Spark dialect plus the DuckDB idioms it gets wrong.
+"""Spark SQL for the models: sqlglot's Spark dialect plus the DuckDB idioms it gets wrong (the same
+rewrites serve Databricks, whose SQL is Spark's).
 
 Each rewrite gives on Spark the rows the model gives on DuckDB (proven by
 ``tests/transforms/test_spark_build.py``, which builds every model on both and compares the marts):
@@ -33,8 +34,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlglot import exp
+from sqlglot.dialects.databricks import Databricks
 from sqlglot.dialects.spark import Spark
 from sqlglot.errors import UnsupportedError
+from sqlglot.generators.databricks import DatabricksGenerator
 from sqlglot.generators.spark import SparkGenerator
 
 _Sql = Callable[..., str]
@@ -122,10 +125,13 @@ def _date_diff_sql(base: _Sql) -> _Sql:
     def sql(self: SparkGenerator, e: exp.DateDiff) -> str:
         unit = e.args.get("unit")
         name = unit.name.upper() if unit is not None else "DAY"
+        if name == "WEEK" or (e.args.get("date_part_boundary") and name not in _BOUNDARY_UNITS):
+            raise UnsupportedError(
+                f"date_diff({name.lower()!r}, …): no Spark equivalent counts its boundaries as DuckDB does"
+                + (" (weeks: write date_diff('day', a, b) // 7)" if name == "WEEK" else "")
+            )
         if not e.args.get("date_part_boundary"):
             return str(base(self, e))
-        if name not in _BOUNDARY_UNITS:
-            raise UnsupportedError(f"date_diff({name.lower()!r}, …) has no Spark equivalent that counts boundaries")
         start, end = self.sql(e, "expression"), self.sql(e, "this")
         return f"TIMESTAMPDIFF({name}, DATE_TRUNC('{name}', {start}), DATE_TRUNC('{name}', {end}))"
 
@@ -162,24 +168,46 @@ def _table_sql(base: _Sql) -> _Sql:
     return sql
 
 
-_BASE = SparkGenerator.TRANSFORMS
-_FALLBACK = SparkGenerator.function_fallback_sql
+def _default(self: SparkGenerator, e: exp.Expr) -> str:
+    """What the generator writes for ``e`` without a TRANSFORMS entry: its ``<key>_sql`` method."""
+    handler = getattr(self, f"{e.key}_sql", None)
+    if handler is not None:
+        return str(handler(e))
+    assert isinstance(e, exp.Func), e.key
+    return str(self.function_fallback_sql(e))
+
+
+def rewrites(base: dict[type[exp.Expr], _Sql]) -> dict[type[exp.Expr], _Sql]:
+    """The generator TRANSFORMS of the rewrites, over a Spark-family generator's own ``base``."""
+
+    def of(key: type[exp.Expr]) -> _Sql:
+        return base.get(key, _default)
+
+    return {
+        **base,
+        exp.AtTimeZone: _at_time_zone_sql,
+        exp.Extract: _extract_sql(of(exp.Extract)),
+        exp.TimeToUnix: _epoch_sql,
+        exp.Div: _div_sql(of(exp.Div)),
+        exp.PercentileCont: _quantile_sql(of(exp.PercentileCont), "PERCENTILE"),
+        exp.PercentileDisc: _quantile_sql(of(exp.PercentileDisc), "PERCENTILE_DISC"),
+        exp.WithinGroup: _within_group_sql(of(exp.WithinGroup)),
+        exp.DateDiff: _date_diff_sql(of(exp.DateDiff)),
+        exp.Concat: _concat_sql(of(exp.Concat)),
+        exp.Table: _table_sql(of(exp.Table)),
+    }
 
 
 class SupportlakeSpark(Spark):
     """sqlglot's Spark, plus the rewrites listed in the module docstring."""
 
     class Generator(SparkGenerator):
-        TRANSFORMS = {
-            **SparkGenerator.TRANSFORMS,
-            exp.AtTimeZone: _at_time_zone_sql,
-            exp.Extract: _extract_sql(SparkGenerator.TRANSFORMS.get(exp.Extract, SparkGenerator.extract_sql)),
-            exp.TimeToUnix: _epoch_sql,
-            exp.Div: _div_sql(SparkGenerator.TRANSFORMS.get(exp.Div, SparkGenerator.div_sql)),
-            exp.PercentileCont: _quantile_sql(_BASE.get(exp.PercentileCont, _FALLBACK), "PERCENTILE"),
-            exp.PercentileDisc: _quantile_sql(_BASE.get(exp.PercentileDisc, _FALLBACK), "PERCENTILE_DISC"),
-            exp.WithinGroup: _within_group_sql(_BASE.get(exp.WithinGroup, SparkGenerator.withingroup_sql)),
-            exp.DateDiff: _date_diff_sql(_BASE.get(exp.DateDiff, _FALLBACK)),
-            exp.Concat: _concat_sql(_BASE.get(exp.Concat, _FALLBACK)),
-            exp.Table: _table_sql(SparkGenerator.TRANSFORMS[exp.Table]),
-        }
+        TRANSFORMS = rewrites(SparkGenerator.TRANSFORMS)
+
+
+class SupportlakeDatabricks(Databricks):
+    """sqlglot's Databricks (Spark SQL underneath) with the same rewrites; transpiled and parsed
+    back in the tests, never executed."""
+
+    class Generator(DatabricksGenerator):
+        TRANSFORMS = rewrites(DatabricksGenerator.TRANSFORMS)
