@@ -67,7 +67,10 @@ def session(master: str | None) -> Any:
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    return SparkSession.builder.master(master or "local[*]").appName("supportlake").getOrCreate()
+    builder = SparkSession.builder.master(master or "local[*]").appName("supportlake")
+    spark = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")  # Spark's own WARN lines would bury the build's summary
+    return spark
 
 
 class SparkConnection:
