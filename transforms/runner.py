@@ -51,7 +51,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from common.coltypes import ENGINES, sql_types
+from common.coltypes import ENGINES, TRANSPILING_ENGINES, sql_types
 from common.errors import ConfigError
 from connectors import registry
 from connectors.registry import SourceSpec
@@ -111,7 +111,7 @@ would pass on the stand-in and fail on real data.)"""
 PUBLISH_LOCK_TIMEOUT = "60s"
 """PostgreSQL: how long publishing a build waits for a table a reader is using."""
 
-SQL_TYPES: Mapping[str, Mapping[str, str]] = {engine: sql_types(engine) for engine in ENGINES}
+SQL_TYPES: Mapping[str, Mapping[str, str]] = {engine: sql_types(engine) for engine in (*ENGINES, *TRANSPILING_ENGINES)}
 """Kind → DDL per engine (stand-ins and input tables), from :data:`common.coltypes.COLUMN_TYPES`."""
 
 
@@ -455,6 +455,8 @@ def _check_catalog_name(con: Connection, models: Sequence[Model]) -> None:
 def _set_utc(con: Connection) -> None:
     """Session time zone UTC, so ``ts::DATE``, ``date_trunc`` and ``strftime`` on timestamps with
     time zone mean the same on every engine and every machine."""
+    if con.kind == "spark":
+        return  # the connection sets spark.sql.session.timeZone (warehouse/spark.py)
     con.execute("set time zone 'UTC'" if con.kind == "postgres" else "set TimeZone = 'UTC'")
 
 

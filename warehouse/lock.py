@@ -27,6 +27,9 @@ and no other process open it meanwhile). On PostgreSQL readers take no lock.
 Every "busy" condition — this lock, DuckDB's ``Could not set lock on file``, a PostgreSQL lock
 timeout — is a :class:`WarehouseBusy` with a one-line message (:func:`busy_error`); the CLI exits
 75 for it.
+
+Spark (``spark:`` warehouses) takes the same ``flock``, on a file under
+``$SUPPORTLAKE_HOME/locks`` named after the target, so it excludes runs on this machine only.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from common.errors import SupportlakeError
-from warehouse.target import Target, connect_postgres
+from warehouse.target import Target, connect_postgres, home
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
 
@@ -187,7 +190,12 @@ class RunLock:
     # ------------------------------------------------------------------ taking and releasing
 
     def __enter__(self) -> RunLock:
-        if self.target.kind == "duckdb":
+        if self.target.kind == "dlt":
+            from warehouse.destinations import not_supported
+
+            name = str(self.target.destination_name)
+            raise not_supported(self.target.display, name, "sync, build and every SQL step")
+        if self.target.kind in ("duckdb", "spark"):
             self._lock_file()
         elif not self.shared:
             self._lock_postgres()
@@ -197,8 +205,11 @@ class RunLock:
         return self
 
     def _lock_file(self) -> None:
-        assert self.target.path is not None
-        path = self.target.path.with_name(self.target.path.name + ".lock")
+        if self.target.kind == "spark":
+            path = home() / "locks" / f"spark-{self.target.fingerprint}.lock"
+        else:
+            assert self.target.path is not None
+            path = self.target.path.with_name(self.target.path.name + ".lock")
         path.parent.mkdir(parents=True, exist_ok=True)
         f = open(path, "a+")  # noqa: SIM115 - kept open while the lock is held
         try:

@@ -120,6 +120,14 @@ def connect(target: Target, *, read_only: bool = False) -> Connection:
     (:class:`warehouse.lock.RunLock`), so a writer waits for them instead of failing."""
     if target.kind == "duckdb":
         return DuckDBConnection(target, read_only=read_only)
+    if target.kind == "spark":
+        from warehouse.spark import SparkConnection
+
+        return SparkConnection(target)
+    if target.kind == "dlt":
+        from warehouse.destinations import not_supported
+
+        raise not_supported(target.display, str(target.destination_name), "sync, build and every SQL step")
     return PostgresConnection(target, read_only=read_only)
 
 
@@ -136,7 +144,13 @@ def connection(target: Target, *, read_only: bool = False) -> Iterator[Connectio
 def transaction(con: Connection) -> Iterator[None]:
     """``begin`` … ``commit``; on any error (even KeyboardInterrupt) ``rollback`` and re-raise, so the
     warehouse is as it was. A rollback that fails itself (the connection died) is only logged: the
-    server rolls back when the connection closes, and the original error is the one worth seeing."""
+    server rolls back when the connection closes, and the original error is the one worth seeing.
+
+    An engine without transactions (Spark: ``con.transactional`` is False) runs the block statement
+    by statement: what ran before an error stays done."""
+    if not getattr(con, "transactional", True):
+        yield
+        return
     con.execute("begin")
     try:
         yield
