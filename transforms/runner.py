@@ -314,8 +314,12 @@ def _stage(con: Connection, model: Model, sql: str) -> int:
 
 def _publish(con: Connection, target: Target, models: Sequence[Model]) -> None:
     """Swap every staged model in for its published table, in one transaction, once the run lock
-    is verified: readers see the previous build or this one, never a mix."""
+    is verified: readers see the previous build or this one, never a mix. Spark has no
+    transactions: the lock is verified before the swap, and each drop and rename runs alone."""
+    transactional = getattr(con, "transactional", True)
     try:
+        if not transactional:  # Spark: nothing can be rolled back, so the lock is checked before the first drop
+            verify_held(target)
         with transaction(con):
             if con.kind == "postgres":
                 con.execute(f"set local lock_timeout = '{PUBLISH_LOCK_TIMEOUT}'")
@@ -325,7 +329,8 @@ def _publish(con: Connection, target: Target, models: Sequence[Model]) -> None:
                     _copy_grants(con, schema, name, tmp)
                 con.execute(f"drop table if exists {_table(schema, name)}")
                 con.execute(f"alter table {_table(schema, tmp)} rename to {_quote(name)}")
-            verify_held(target)
+            if transactional:
+                verify_held(target)
     except WarehouseBusy:
         raise
     except Exception as exc:

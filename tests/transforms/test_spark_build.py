@@ -144,6 +144,28 @@ def test_a_failing_model_keeps_its_previous_table_on_spark(spark_session: Any, t
     ) in (0, 1)  # the half-built table may stay; the next build drops it first
 
 
+def test_a_build_that_lost_its_lock_publishes_nothing_on_spark(spark_session: Any, tmp_path: Path) -> None:
+    """Spark has no transaction to roll back: the lock is verified before the first table is
+    swapped, so a build that lost it leaves every table the previous build's."""
+    from warehouse.lock import LockLost
+    from warehouse.target import home
+
+    target = parse_target("spark")
+    files = {"marts/sl_lost_a.sql": "select 1 as a", "marts/sl_lost_b.sql": "select a from marts.sl_lost_a"}
+    build(target, write_models(tmp_path / "one", files))
+    files = {"marts/sl_lost_a.sql": "select 2 as a", "marts/sl_lost_b.sql": "select a from marts.sl_lost_a"}
+
+    def lose_the_lock(_: Any) -> None:
+        for lock_file in (home() / "locks").glob("spark-*.lock"):
+            lock_file.unlink()
+
+    with pytest.raises(LockLost):
+        build(target, write_models(tmp_path / "two", files), on_result=lose_the_lock)
+    con = SparkConnection(spark=spark_session)
+    assert con.query("select a from marts.sl_lost_a") == [(1,)]
+    assert con.query("select a from marts.sl_lost_b") == [(1,)]
+
+
 def test_spark_connection_speaks_the_runners_sql(spark_session: Any) -> None:
     con = SparkConnection(spark=spark_session)
     con.execute('create schema if not exists "sl_conn"')
