@@ -42,12 +42,13 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from warehouse.lock import AlreadyRunning, LockLost, holder_id
-from warehouse.sql import Connection, connection
+from warehouse.sql import SAME_FILE_OTHER_SETTINGS, Connection, DuckDBConnection, connection
 from warehouse.target import Target
 
 LEASE_SECONDS = 60.0
@@ -118,7 +119,7 @@ class Lease:
 
     def take(self) -> Lease:
         """Take the lease (and start the heartbeat), or raise :class:`AlreadyRunning`."""
-        with connection(self.target) as con:
+        with _connect(self.target) as con:
             _create_table(con)
             now = self.clock()
             expires = now + dt.timedelta(seconds=self.seconds)
@@ -180,7 +181,7 @@ class Lease:
             self._thread = None
         if self.expires_at is None:
             return
-        with connection(self.target) as con:
+        with _connect(self.target) as con:
             if con.kind == "spark":
                 current = _read(con)
                 if current is not None and current.lease_id == self.lease_id:
@@ -198,7 +199,7 @@ class Lease:
             return
         now = self.clock()
         expires = now + dt.timedelta(seconds=self.seconds)
-        with connection(self.target) as con:
+        with _connect(self.target) as con:
             if con.kind == "spark":
                 current = _read(con)
                 problem = self._problem(current, now)
@@ -224,7 +225,7 @@ class Lease:
         if self.lost is None:
             now = self.clock()
             try:
-                with connection(self.target) as con:
+                with _connect(self.target) as con:
                     current = _read(con)
             except Exception as exc:
                 reason = " ".join(str(exc).split()) or type(exc).__name__
@@ -257,6 +258,27 @@ class Lease:
             if self.lost is not None:
                 log.error("lost the warehouse lock on %s: %s", self.target.display, self.lost)
                 return
+
+
+@contextmanager
+def _connect(target: Target) -> Iterator[Connection]:
+    """A short connection for the lease. DuckDB: opened as dlt opens it (no settings), so the
+    heartbeat can open the file beside a load of this process; beside this process's own
+    :class:`warehouse.sql.DuckDBConnection` (a build), with its settings."""
+    if target.kind != "duckdb":
+        with connection(target) as con:
+            yield con
+        return
+    try:
+        duck: Connection = DuckDBConnection(target, plain=True)
+    except Exception as exc:
+        if SAME_FILE_OTHER_SETTINGS not in str(exc):
+            raise
+        duck = DuckDBConnection(target)
+    try:
+        yield duck
+    finally:
+        duck.close()
 
 
 def _create_table(con: Connection) -> None:
@@ -292,7 +314,7 @@ def _read(con: Connection) -> LeaseRow | None:
 
 def read_lease(target: Target) -> LeaseRow | None:
     """The lease row of ``target``'s warehouse as it stands (None: nobody holds it)."""
-    with connection(target) as con:
+    with _connect(target) as con:
         try:
             return _read(con)
         except Exception:

@@ -4,12 +4,15 @@ moved by hand: taking, refusing, extending, expiring, taking over, verifying."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from common.errors import ConfigError
 from warehouse.lease import Lease, read_lease
 from warehouse.lock import AlreadyRunning, LockLost, RunLock, holder_id, uses_lease
+from warehouse.sql import connection
 from warehouse.target import parse_target
 
 T0 = dt.datetime(2026, 12, 6, 3, 0, 0)
@@ -76,8 +79,6 @@ def test_an_expired_lease_is_taken_over_and_its_old_holder_gets_lock_lost(wareho
 
 
 def test_a_deleted_lease_row_is_a_lost_lock(warehouse_url: str) -> None:
-    from warehouse.sql import connection
-
     clock = Clock()
     lease = _lease(warehouse_url, clock).take()
     with connection(parse_target(warehouse_url)) as con:
@@ -111,3 +112,26 @@ def test_an_unknown_supportlake_lock_is_a_configuration_error(monkeypatch: pytes
     monkeypatch.setenv("SUPPORTLAKE_LOCK", "flock")
     with pytest.raises(ConfigError, match="SUPPORTLAKE_LOCK='flock' is not a lock supportlake knows"):
         uses_lease(parse_target("duckdb:///x.duckdb"))
+
+
+def test_the_heartbeat_opens_a_duckdb_file_this_process_is_loading_or_building(tmp_path: Path) -> None:
+    """DuckDB lets a process open a file twice only with the same settings: the lease's short
+    connections open it beside dlt's (opened without settings, then set) and beside the runner's."""
+    url = f"duckdb:///{tmp_path / 'wh.duckdb'}"
+    clock = Clock()
+    lease = _lease(url, clock).take()
+    loading = duckdb.connect(str(tmp_path / "wh.duckdb"))  # as dlt's DuckDB client opens it
+    loading.execute("set global memory_limit = '128MB'")
+    try:
+        clock.advance(30)
+        lease.extend()
+        lease.verify()
+    finally:
+        loading.close()
+    with connection(parse_target(url)) as building:  # the runner's connection, with its settings
+        clock.advance(30)
+        lease.extend()
+        lease.verify()
+        assert building.query("select count(*) from supportlake.run_lease") == [(1,)]
+    assert lease.expires_at == T0 + dt.timedelta(seconds=120)
+    lease.release()
