@@ -13,12 +13,19 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import responses
 
+from connectors import registry
+from tests.toy_source import SOURCE
+from warehouse import lease
 from warehouse.lease import Lease, read_lease, utc_now
 from warehouse.lock import EXIT_LOCKED, AlreadyRunning
+from warehouse.sql import connection
+from warehouse.sync import sync
 from warehouse.target import parse_target
 
 pytestmark = pytest.mark.slow
@@ -29,6 +36,8 @@ LEASE_SECONDS = 6.0
 HOLDER = """
 import sys, time
 from warehouse.lock import RunLock
+from warehouse.sql import connection
+from warehouse.sync import sync
 from warehouse.target import parse_target
 with RunLock(parse_target(sys.argv[1]), run_id="holder", lease_seconds=float(sys.argv[2]), lease_beat=0.5):
     print("held", flush=True)
@@ -100,3 +109,36 @@ def test_a_second_run_is_refused_while_the_lease_beats_and_proceeds_once_the_hol
         for stream in (holder.stdout, holder.stderr):
             if stream is not None:
                 stream.close()
+
+
+BASE = "https://widgets.example.test"
+
+
+@pytest.fixture
+def toy(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    registry.register(SOURCE)
+    monkeypatch.setenv("SOURCES__TOY__BASE_URL", BASE)
+    monkeypatch.setenv("SOURCES__TOY__API_TOKEN", "toy-secret-token")
+    try:
+        yield
+    finally:
+        registry.unregister("toy")
+
+
+@pytest.mark.usefixtures("toy")
+def test_a_sync_under_a_lease_beating_all_along_loads_and_lets_go(
+    warehouse_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The heartbeat runs beside dlt's loads and the run log's writes (on DuckDB, in the same
+    file of the same process), and the run ends with the lease released."""
+    monkeypatch.setenv("SUPPORTLAKE_LOCK", "lease")
+    monkeypatch.setattr(lease, "BEAT_SECONDS", 0.02)
+    target = parse_target(warehouse_url)
+    with responses.RequestsMock() as rsps:
+        rsps.get(f"{BASE}/api/widgets", json={"widgets": [{"id": 1, "name": "sprocket"}], "next_page": None})
+        rsps.get(f"{BASE}/api/owners", json={"owners": [], "next_page": None})
+        result = sync(target, ["toy"])
+    assert result.ok, [(t.table_name, t.status, t.error) for t in result.tables]
+    with connection(target) as con:
+        assert con.query("select id, name from toy.widgets") == [(1, "sprocket")]
+    assert read_lease(target) is None
