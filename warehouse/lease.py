@@ -264,7 +264,14 @@ class Lease:
 def _connect(target: Target) -> Iterator[Connection]:
     """A short connection for the lease. DuckDB: opened as dlt opens it (no settings), so the
     heartbeat can open the file beside a load of this process; beside this process's own
-    :class:`warehouse.sql.DuckDBConnection` (a build), with its settings."""
+    :class:`warehouse.sql.DuckDBConnection` (a build), with its settings. Spark: the session's."""
+    if target.kind == "spark":
+        from warehouse.spark import SparkConnection
+
+        # Not closed: closing drops the session's information_schema views, which a build of this
+        # process may be reading at that moment (the heartbeat beats from its own thread).
+        yield SparkConnection(target)
+        return
     if target.kind != "duckdb":
         with connection(target) as con:
             yield con

@@ -183,7 +183,9 @@ class RunLock:
 
     ``run_id`` names the run holding it, so :func:`run_alive` knows a live run of this process.
     Raises :class:`AlreadyRunning` when another run holds the lock, :class:`WarehouseBusy` when
-    readers keep a writer out too long or a writer keeps a reader out."""
+    readers keep a writer out too long or a writer keeps a reader out. ``lease_seconds`` and
+    ``lease_beat``: the lease's length and heartbeat where a lease is taken (:func:`uses_lease`;
+    default :data:`warehouse.lease.LEASE_SECONDS`, :data:`warehouse.lease.BEAT_SECONDS`)."""
 
     def __init__(
         self,

@@ -76,3 +76,19 @@ def test_a_spark_run_lock_holds_the_machines_flock_and_the_warehouses_lease(spar
         with pytest.raises(AlreadyRunning, match="its lease runs until"):
             Lease(target, beat=0, settle=0).take()
     assert read_lease(target) is None
+
+
+def test_the_spark_heartbeat_leaves_the_builds_information_schema_views_alone(spark_session: Any) -> None:
+    """The heartbeat beats from its own thread while the build queries: it must not drop the
+    session's temporary information_schema views under the build's feet."""
+    from warehouse.spark import SparkConnection
+
+    building = SparkConnection(spark=spark_session)
+    building.query("select table_name from information_schema.tables where table_schema = %s", ["supportlake"])
+    assert spark_session.catalog.tableExists("sl_information_schema_tables")
+    lease = Lease(parse_target("spark"), beat=0, settle=0).take()
+    lease.extend()
+    lease.verify()
+    assert spark_session.catalog.tableExists("sl_information_schema_tables")
+    lease.release()
+    building.close()
