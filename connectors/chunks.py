@@ -42,6 +42,7 @@ __all__ = [
     "active",
     "current",
     "guarded",
+    "is_fatal",
     "memo",
     "settings_from_env",
 ]
@@ -76,6 +77,8 @@ class ChunkBudget:
     aborted: bool = False
     """A failure no other stream of the source can outlive (configuration, credentials): the
     streams not started yet are not started."""
+    not_run: set[str] = field(default_factory=set)
+    """Streams not started because the source was aborted: they fail with the source's cause."""
     cancelled: bool = False
     """Stop at the next release point (Ctrl-C): what was released is committed."""
     memo: dict[str, Any] = field(default_factory=dict)
@@ -122,6 +125,8 @@ class ChunkBudget:
     def admit(self, resource: str) -> bool:
         """Whether ``resource`` may start in this chunk (else it waits for the next one)."""
         if self.aborted:
+            with self._lock:
+                self.not_run.add(resource)
             return False
         # Nothing released yet: the chunk has not made progress, so the stream starts whatever
         # the clock says (a chunk always moves forward).
@@ -133,11 +138,11 @@ class ChunkBudget:
     def fail(self, resource: str, exc: BaseException) -> None:
         with self._lock:
             self.failed[resource] = exc
-            if _fatal(exc):
+            if is_fatal(exc):
                 self.aborted = True
 
 
-def _fatal(exc: BaseException) -> bool:
+def is_fatal(exc: BaseException) -> bool:
     """Errors that doom every stream of the source: bad settings, credentials refused."""
     cur: BaseException | None = exc
     while cur is not None:
@@ -194,7 +199,8 @@ def guarded(source: str, resource: str, items: Iterator[Any], *, resumable: bool
     try:
         yield from items
     except Exception as exc:  # recorded; the sync reports it and commits what was released
-        log.error("%s.%s failed: %s", source, resource, exc)
+        # INFO only: the sync reports the cause (the CLI once per source on stderr).
+        log.info("%s.%s failed: %s", source, resource, exc)
         budget.fail(resource, exc)
         if not resumable:
             budget.whole.add(resource)

@@ -431,8 +431,10 @@ class _SourceRun:
             elif source_error is not None and (unfinished or not self.pending):
                 # unfinished, or all finished and the deletion flags failed
                 t.status, t.error = "failed", source_error
-            elif unfinished and budget.aborted:
-                t.status, t.error = "failed", "not run: " + "; ".join(dict.fromkeys(errors.values()))
+            elif (unfinished or t.resource in budget.not_run) and budget.aborted:
+                # Not started because the source cannot go on: the same cause, said once per source.
+                fatal = [_explain(e) for e in budget.failed.values() if chunks.is_fatal(e)] or list(errors.values())
+                t.status, t.error = "failed", "; ".join(dict.fromkeys(fatal))
             elif s is not None and s.stopped:
                 t.status, t.error = "stopped", s.stopped
             elif skipped:

@@ -120,7 +120,13 @@ def test_the_progress_line_counts_the_rows_the_summary_counts(tmp_path: Path, mo
         result = sync(parse_target(f"duckdb:///{tmp_path / 'wh.duckdb'}"), ["zendesk", "salesforce", "confluence"])
     assert result.ok
     line = Progress(stream=io.StringIO()).line()
-    progress = {m[0]: int(m[1].replace(",", "")) for m in re.findall(r"(\S+) ([\d,]+)r/", line)}
+    # "[  3s] zendesk 1,234r/9q: tickets 300r/3q ticket_metrics 300r/0q ...  |  salesforce ...":
+    # each source's totals, then its tables.
+    progress = {}
+    for group in line.split("] ", 1)[1].split("  |  "):
+        source, tables = group.split(": ", 1)
+        for name, rows in re.findall(r"(\S+) ([\d,]+)r/", tables):
+            progress[f"{source.split()[0]}.{name}"] = int(rows.replace(",", ""))
     progress = {k: v for k, v in progress.items() if v}  # requests without rows: logins, describes
     summary = {f"{t.source}.{t.table_name}": t.rows for t in result.tables if t.rows}
     assert summary["zendesk.ticket_metrics"] == 300

@@ -295,6 +295,8 @@ def test_130_interrupted(tmp_path: Path, sig: signal.Signals, when: str) -> None
         settings = dict(spec.simulator.settings(simulator, base_url))
         env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
         env.update(settings)
+        if when == "loading":  # several chunks: the signal lands in the first one's load
+            env["SUPPORTLAKE_CHUNK_ROWS"] = "10000"
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
         def reached() -> bool:
