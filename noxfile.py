@@ -1,4 +1,5 @@
-"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``, ``nox -s bench``.
+"""Developer sessions: ``nox -s tests`` (which also starts ``spark``), ``nox -s spark``, ``nox -s lint``,
+``nox -s typecheck``, ``nox -s bench``.
 
 Dependencies come from ``pyproject.toml`` (the project, its extras and its dependency groups), so
 there is one list of them.
@@ -26,7 +27,18 @@ def tests(session: nox.Session) -> None:
     """Every test: unit (responses), simulators, end to end into DuckDB and PostgreSQL; the
     Tableau extracts are read back with the Hyper API (the ``tableau`` extra)."""
     _install(session, "test", extras="postgres,tableau")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "-m", "not spark", *session.posargs)
+    if not session.posargs:
+        session.notify("spark")
+
+
+@nox.session(python=PYTHON)
+def spark(session: nox.Session) -> None:
+    """The models built on Apache Spark in local mode and compared with the DuckDB build, row by
+    row (the ``spark`` marker; pyspark is the ``spark`` extra, Java 17+ must be installed: ``.ci/run``
+    installs it when missing). ``nox -s tests`` queues this session after its own."""
+    _install(session, "test", extras="spark")
+    session.run("pytest", "-m", "spark", *session.posargs)
 
 
 @nox.session(python=PYTHON)

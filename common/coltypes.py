@@ -28,6 +28,10 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 ENGINES = ("duckdb", "postgres")
 
+TRANSPILING_ENGINES = ("spark",)
+"""Engines whose connection reads DuckDB's SQL and transpiles it (``warehouse/spark.py``): their DDL
+is written with DuckDB's type names."""
+
 
 @dataclass(frozen=True)
 class ColumnType:
@@ -165,7 +169,9 @@ def dlt_type(kind: str) -> str:
 
 
 def sql_types(engine: str) -> dict[str, str]:
-    """Kind → DDL type on ``engine`` (``duckdb`` or ``postgres``)."""
+    """Kind → DDL type on ``engine`` (``duckdb`` or ``postgres``; DuckDB's for ``spark``)."""
+    if engine in TRANSPILING_ENGINES:
+        engine = "duckdb"
     if engine not in ENGINES:
         raise KeyError(engine)
     return {k: getattr(t, engine) for k, t in COLUMN_TYPES.items()}

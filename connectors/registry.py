@@ -97,6 +97,8 @@ class SourceSpec:
     config_keys: tuple[str, ...]
     """dlt settings (``sources.zendesk.base_url``) of which one present means configured: what
     ``supportlake sync`` without ``--source`` syncs. Keys under ``credentials`` are read as secrets."""
+    ticket_noun: str = "tickets"
+    """What the source calls its tickets, in reports (``3,100 cases``)."""
     credential_sets: tuple[str, ...] = ()
     """The alternative credential sets, named in the message when credentials are missing
     (``"EMAIL + API_TOKEN"``; a parenthesis is a note)."""
@@ -284,6 +286,13 @@ def specs() -> list[SourceSpec]:
 def names() -> list[str]:
     """The names of every known source, in order."""
     return [s.name for s in specs()]
+
+
+def label(name: str) -> tuple[str, str]:
+    """A system's title and what it calls its tickets, for reports: ``("Salesforce", "cases")``;
+    an unregistered name is shown as it is."""
+    spec = _all().get(name)
+    return (spec.title, spec.ticket_noun) if spec is not None else (name, "tickets")
 
 
 def get(name: str) -> SourceSpec:

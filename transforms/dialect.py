@@ -34,8 +34,9 @@ from common.errors import ConfigError
 READ = "duckdb"
 """The dialect every model is written in."""
 
-DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "databricks")
-"""Destinations models are transpiled for: run on the first two, transpiled and parsed for the rest."""
+DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery", "databricks")
+"""Destinations models are transpiled for: run on the first three (Spark: the rewrites of
+:mod:`transforms.dialect_spark`, which Databricks gets too), transpiled and parsed for the rest."""
 
 _ALIASES = {"postgresql": "postgres", "motherduck": "duckdb"}
 
@@ -125,6 +126,10 @@ def dialect(name: str) -> Dialect:
         raise ConfigError(f"unknown SQL dialect {name!r}: use one of {', '.join(DIALECTS)}")
     if key == "postgres":
         return SupportlakePostgres()
+    if key in ("spark", "databricks"):
+        from transforms.dialect_spark import SupportlakeDatabricks, SupportlakeSpark
+
+        return SupportlakeSpark() if key == "spark" else SupportlakeDatabricks()
     return Dialect.get_or_raise(key)
 
 

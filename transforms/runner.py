@@ -51,7 +51,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from common.coltypes import ENGINES, sql_types
+from common.coltypes import ENGINES, TRANSPILING_ENGINES, sql_types
 from common.errors import ConfigError
 from connectors import registry
 from connectors.registry import SourceSpec
@@ -111,7 +111,7 @@ would pass on the stand-in and fail on real data.)"""
 PUBLISH_LOCK_TIMEOUT = "60s"
 """PostgreSQL: how long publishing a build waits for a table a reader is using."""
 
-SQL_TYPES: Mapping[str, Mapping[str, str]] = {engine: sql_types(engine) for engine in ENGINES}
+SQL_TYPES: Mapping[str, Mapping[str, str]] = {engine: sql_types(engine) for engine in (*ENGINES, *TRANSPILING_ENGINES)}
 """Kind → DDL per engine (stand-ins and input tables), from :data:`common.coltypes.COLUMN_TYPES`."""
 
 
@@ -314,8 +314,12 @@ def _stage(con: Connection, model: Model, sql: str) -> int:
 
 def _publish(con: Connection, target: Target, models: Sequence[Model]) -> None:
     """Swap every staged model in for its published table, in one transaction, once the run lock
-    is verified: readers see the previous build or this one, never a mix."""
+    is verified: readers see the previous build or this one, never a mix. Spark has no
+    transactions: the lock is verified before the swap, and each drop and rename runs alone."""
+    transactional = getattr(con, "transactional", True)
     try:
+        if not transactional:  # Spark: nothing can be rolled back, so the lock is checked before the first drop
+            verify_held(target)
         with transaction(con):
             if con.kind == "postgres":
                 con.execute(f"set local lock_timeout = '{PUBLISH_LOCK_TIMEOUT}'")
@@ -325,7 +329,8 @@ def _publish(con: Connection, target: Target, models: Sequence[Model]) -> None:
                     _copy_grants(con, schema, name, tmp)
                 con.execute(f"drop table if exists {_table(schema, name)}")
                 con.execute(f"alter table {_table(schema, tmp)} rename to {_quote(name)}")
-            verify_held(target)
+            if transactional:
+                verify_held(target)
     except WarehouseBusy:
         raise
     except Exception as exc:
@@ -455,6 +460,8 @@ def _check_catalog_name(con: Connection, models: Sequence[Model]) -> None:
 def _set_utc(con: Connection) -> None:
     """Session time zone UTC, so ``ts::DATE``, ``date_trunc`` and ``strftime`` on timestamps with
     time zone mean the same on every engine and every machine."""
+    if con.kind == "spark":
+        return  # the connection sets spark.sql.session.timeZone (warehouse/spark.py)
     con.execute("set time zone 'UTC'" if con.kind == "postgres" else "set TimeZone = 'UTC'")
 
 

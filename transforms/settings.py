@@ -50,6 +50,7 @@ from __future__ import annotations
 import logging
 import os
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -274,6 +275,13 @@ def _field_sources(settings: Settings) -> list[tuple[str, str, str, str, str]]:
     return out
 
 
+def _insert(con: Connection, table: str, width: int, rows: Sequence[Sequence[Any]]) -> None:
+    """All ``rows`` in one ``insert``: an engine that runs a job per statement (Spark) writes once."""
+    if rows:
+        marks = "(" + ", ".join(["%s"] * width) + ")"
+        con.execute(f"insert into {table} values {', '.join([marks] * len(rows))}", [v for r in rows for v in r])
+
+
 def write_settings(con: Connection, settings: Settings) -> None:
     """(Re)write ``supportlake_config.settings``, ``supportlake_config.kpi_catalog`` and
     ``supportlake_config.configured_fields`` in one transaction. A configured field whose column the raw
@@ -284,12 +292,9 @@ def write_settings(con: Connection, settings: Settings) -> None:
         for table in ("settings", "kpi_catalog", CONFIGURED_FIELDS):
             con.execute(f"drop table if exists {SCHEMA}.{table}")
         con.execute(f"create table {SCHEMA}.settings (name VARCHAR, value VARCHAR, number DOUBLE PRECISION)")
-        for row in setting_rows(settings):
-            con.execute(f"insert into {SCHEMA}.settings values (%s, %s, %s)", row)
+        _insert(con, f"{SCHEMA}.settings", 3, setting_rows(settings))
         con.execute(f"create table {SCHEMA}.kpi_catalog ({catalog_ddl})")
-        marks = ", ".join(["%s"] * len(CATALOG_COLUMNS))
-        for crow in catalog_rows(settings):
-            con.execute(f"insert into {SCHEMA}.kpi_catalog values ({marks})", crow)
+        _insert(con, f"{SCHEMA}.kpi_catalog", len(CATALOG_COLUMNS), catalog_rows(settings))
         con.execute(
             f"create table {SCHEMA}.{CONFIGURED_FIELDS} "
             "(source_table VARCHAR, source_id VARCHAR, field VARCHAR, value VARCHAR)"

@@ -27,6 +27,14 @@ and no other process open it meanwhile). On PostgreSQL readers take no lock.
 Every "busy" condition — this lock, DuckDB's ``Could not set lock on file``, a PostgreSQL lock
 timeout — is a :class:`WarehouseBusy` with a one-line message (:func:`busy_error`); the CLI exits
 75 for it.
+
+Spark (``spark:`` warehouses) takes the same ``flock``, on a file under
+``$SUPPORTLAKE_HOME/locks`` named after the target (runs on this machine), and a *lease*: a row
+of ``supportlake.run_lease`` in the warehouse, with an expiry its heartbeat pushes on
+(:mod:`warehouse.lease`), so runs on hosts sharing the catalog exclude each other too.
+``SUPPORTLAKE_LOCK=lease`` makes DuckDB and PostgreSQL writers take the lease *instead of* the
+``flock`` or the advisory lock (:func:`uses_lease`); a killed run's lease keeps the next run out
+until it expires.
 """
 
 from __future__ import annotations
@@ -43,8 +51,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from common.errors import SupportlakeError
-from warehouse.target import Target, connect_postgres
+from common.errors import ConfigError, SupportlakeError
+from warehouse.target import Target, connect_postgres, home
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
 
@@ -57,7 +65,23 @@ READER_WAIT_SECONDS = 120.0
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"supportlake-run").digest()[:8], "big", signed=True)
 """The PostgreSQL advisory lock's key (one per database)."""
 
+ENV_LOCK = "SUPPORTLAKE_LOCK"
+"""``lease``: writers lock the warehouse with a lease row instead of a ``flock`` (DuckDB) or an
+advisory lock (PostgreSQL); unset (or ``auto``): each engine's own lock (Spark: a lease anyway)."""
+
 log = logging.getLogger("supportlake.lock")
+
+
+def uses_lease(target: Target) -> bool:
+    """Whether a writer's lock on ``target`` is a lease (:mod:`warehouse.lease`): always on
+    Spark, and on every engine with ``SUPPORTLAKE_LOCK=lease``."""
+    value = os.environ.get(ENV_LOCK, "").strip().lower()
+    if value not in ("", "auto", "lease"):
+        raise ConfigError(
+            f"{ENV_LOCK}={value!r} is not a lock supportlake knows: set it to 'lease' (a lease row in the "
+            "warehouse) or leave it unset (each engine's own lock)"
+        )
+    return target.kind == "spark" or value == "lease"
 
 
 class WarehouseBusy(SupportlakeError):
@@ -159,7 +183,9 @@ class RunLock:
 
     ``run_id`` names the run holding it, so :func:`run_alive` knows a live run of this process.
     Raises :class:`AlreadyRunning` when another run holds the lock, :class:`WarehouseBusy` when
-    readers keep a writer out too long or a writer keeps a reader out."""
+    readers keep a writer out too long or a writer keeps a reader out. ``lease_seconds`` and
+    ``lease_beat``: the lease's length and heartbeat where a lease is taken (:func:`uses_lease`;
+    default :data:`warehouse.lease.LEASE_SECONDS`, :data:`warehouse.lease.BEAT_SECONDS`)."""
 
     def __init__(
         self,
@@ -169,6 +195,8 @@ class RunLock:
         run_id: str | None = None,
         heartbeat: float | None = None,
         reader_wait: float | None = None,
+        lease_seconds: float | None = None,
+        lease_beat: float | None = None,
     ) -> None:
         self.target = target
         self.shared = shared
@@ -183,22 +211,40 @@ class RunLock:
         self._pg_guard = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.lease_seconds = lease_seconds
+        self.lease_beat = lease_beat
+        self._lease: Any = None  # a warehouse.lease.Lease while one is held
 
     # ------------------------------------------------------------------ taking and releasing
 
     def __enter__(self) -> RunLock:
-        if self.target.kind == "duckdb":
+        if self.target.kind == "dlt":
+            from warehouse.destinations import not_supported
+
+            name = str(self.target.destination_name)
+            raise not_supported(self.target.display, name, "sync, build and every SQL step")
+        lease = not self.shared and uses_lease(self.target)
+        if self.target.kind == "spark" or (self.target.kind == "duckdb" and not lease):
             self._lock_file()
-        elif not self.shared:
+        elif not self.shared and not lease:
             self._lock_postgres()
+        if lease:
+            try:
+                self._take_lease()
+            except BaseException:
+                self._release_file()
+                raise
         if not self.shared:
             with _held_guard:
                 _held.setdefault(self.target.fingerprint, []).append(self)
         return self
 
     def _lock_file(self) -> None:
-        assert self.target.path is not None
-        path = self.target.path.with_name(self.target.path.name + ".lock")
+        if self.target.kind == "spark":
+            path = home() / "locks" / f"spark-{self.target.fingerprint}.lock"
+        else:
+            assert self.target.path is not None
+            path = self.target.path.with_name(self.target.path.name + ".lock")
         path.parent.mkdir(parents=True, exist_ok=True)
         f = open(path, "a+")  # noqa: SIM115 - kept open while the lock is held
         try:
@@ -280,6 +326,12 @@ class RunLock:
             self._thread = threading.Thread(target=self._beat, name="supportlake-lock-heartbeat", daemon=True)
             self._thread.start()
 
+    def _take_lease(self) -> None:
+        from warehouse.lease import Lease
+
+        lease = Lease(self.target, run_id=self.run_id, seconds=self.lease_seconds, beat=self.lease_beat)
+        self._lease = lease.take()
+
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
@@ -293,6 +345,16 @@ class RunLock:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self._lease is not None:
+            try:
+                self._lease.release()
+            except Exception as exc:  # it expires by itself
+                log.warning("could not release the lease on %s: %s", self.target.display, " ".join(str(exc).split()))
+            self._lease = None
+        self._release_file()
+        self._close_pg()
+
+    def _release_file(self) -> None:
         if self._file is not None:
             if not self.shared and not self.lost:
                 self._file.seek(0)
@@ -301,6 +363,8 @@ class RunLock:
             fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
             self._file.close()
             self._file = None
+
+    def _close_pg(self) -> None:
         if self._pg is not None:
             try:
                 self._pg.close()
@@ -313,7 +377,12 @@ class RunLock:
     def verify(self) -> None:
         """Raise :class:`LockLost` unless this run still holds the lock (PostgreSQL: one query on
         the lock's connection; DuckDB: the lock file is still the one locked). Call it before
-        each commit."""
+        each commit. A lease: its row still names this run and has not expired."""
+        if self.lost is None and self._lease is not None:
+            try:
+                self._lease.verify()
+            except LockLost:
+                self.lost = self._lease.lost or "its lease was lost"
         if self.lost is None:
             if self._pg is not None:
                 self._check_postgres()

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from common.errors import ConfigError
+from connectors import registry
 from transforms import kpis
 from warehouse.lock import RunLock
 from warehouse.sql import Connection, connection
@@ -59,9 +60,6 @@ class SystemShare:
     share: float
 
 
-_SYSTEMS = {"zendesk": ("Zendesk", "tickets"), "salesforce": ("Salesforce", "cases")}
-
-
 def pick_month(con: Connection) -> dt.date | None:
     """The month with the most tickets created among the months with tickets from the most
     ticketing systems (ties: the latest): the month that shows Zendesk and Salesforce side by side.
@@ -101,7 +99,7 @@ def render_shares(shares: list[SystemShare], month: dt.date) -> list[str]:
     """``Zendesk     62% (3,100 tickets)``: one line per system."""
     if not shares:
         return [f"No tickets created in {month:%B %Y}"]
-    named = [(_SYSTEMS.get(s.system, (s.system, "tickets")), s) for s in shares]
+    named = [(registry.label(s.system), s) for s in shares]
     width = max(len(label) for (label, _), _ in named)
     out = [f"Tickets created in {month:%B %Y} (without deleted, merged and spam), by system:"]
     for (label, noun), s in named:

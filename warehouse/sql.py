@@ -36,15 +36,24 @@ BUSY_WAIT_SECONDS = 10.0
 """How long a read-write DuckDB connection keeps trying to open a file another process has open."""
 
 
+SAME_FILE_OTHER_SETTINGS = "same database file with a different configuration"
+"""DuckDB's error for a file this process already has open with other settings."""
+
+
 class DuckDBConnection:
     """A DuckDB file, read-write (created if missing), or ``read_only`` (it must exist; other
     read-only processes may have it open at the same time, a writer may not). A file another
     process holds is retried for :data:`BUSY_WAIT_SECONDS` (read-write) then
-    :class:`warehouse.lock.WarehouseBusy`; read-only fails at once."""
+    :class:`warehouse.lock.WarehouseBusy`; read-only fails at once.
+
+    ``plain`` opens it without settings, as dlt does (dlt sets them once open): DuckDB lets a
+    process open one file twice only with the same settings, so a lease's heartbeat opens it so
+    beside a load (:mod:`warehouse.lease`). A file this process has open with other settings is
+    retried too, for a heartbeat's connection to close."""
 
     kind = "duckdb"
 
-    def __init__(self, target: Target, *, read_only: bool = False) -> None:
+    def __init__(self, target: Target, *, read_only: bool = False, plain: bool = False) -> None:
         import duckdb
 
         assert target.path is not None
@@ -55,7 +64,7 @@ class DuckDBConnection:
         # inputs too. The default cap is 1GB, not the loads' 128MB (a build's joins would spill
         # needlessly) nor DuckDB's 80% of RAM: the 1M-ticket build bench peaks at ~1.2 GB RSS with
         # it in the same time as without (bench/bench_build.py).
-        config: dict[str, Any] = {**SQL_DUCKDB_DEFAULTS, **dict(target.settings)}
+        config: dict[str, Any] = {} if plain else {**SQL_DUCKDB_DEFAULTS, **dict(target.settings)}
         deadline = time.monotonic() + (0.0 if read_only else BUSY_WAIT_SECONDS)
         while True:
             try:
@@ -63,9 +72,11 @@ class DuckDBConnection:
                 return
             except duckdb.Error as exc:
                 busy = busy_error(exc, target)
-                if busy is None:
+                if busy is None and not (SAME_FILE_OTHER_SETTINGS in str(exc) and not plain):
                     raise
                 if time.monotonic() >= deadline:
+                    if busy is None:
+                        raise
                     raise busy from None
             time.sleep(0.25)
 
@@ -120,6 +131,14 @@ def connect(target: Target, *, read_only: bool = False) -> Connection:
     (:class:`warehouse.lock.RunLock`), so a writer waits for them instead of failing."""
     if target.kind == "duckdb":
         return DuckDBConnection(target, read_only=read_only)
+    if target.kind == "spark":
+        from warehouse.spark import SparkConnection
+
+        return SparkConnection(target)
+    if target.kind == "dlt":
+        from warehouse.destinations import not_supported
+
+        raise not_supported(target.display, str(target.destination_name), "sync, build and every SQL step")
     return PostgresConnection(target, read_only=read_only)
 
 
@@ -136,7 +155,13 @@ def connection(target: Target, *, read_only: bool = False) -> Iterator[Connectio
 def transaction(con: Connection) -> Iterator[None]:
     """``begin`` … ``commit``; on any error (even KeyboardInterrupt) ``rollback`` and re-raise, so the
     warehouse is as it was. A rollback that fails itself (the connection died) is only logged: the
-    server rolls back when the connection closes, and the original error is the one worth seeing."""
+    server rolls back when the connection closes, and the original error is the one worth seeing.
+
+    An engine without transactions (Spark: ``con.transactional`` is False) runs the block statement
+    by statement: what ran before an error stays done."""
+    if not getattr(con, "transactional", True):
+        yield
+        return
     con.execute("begin")
     try:
         yield

@@ -167,6 +167,7 @@ def sync(
     is committed and the run log says ``interrupted``.
     """
     install_log_redaction()
+    target.check_loadable()
     env_rows, env_seconds = chunks.settings_from_env()
     rows = env_rows if chunk_rows is None else (chunk_rows or None)
     seconds = env_seconds if chunk_seconds is None else (chunk_seconds or None)

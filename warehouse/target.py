@@ -90,14 +90,23 @@ def connect_postgres(target: Target, **options: Any) -> Any:
 class Target:
     """A parsed warehouse URL."""
 
-    kind: str  # "duckdb" | "postgres"
+    kind: str  # "duckdb" | "postgres" | "spark" | "dlt" (another dlt destination: warehouse/destinations.py)
     url: str  # as given (may hold a password: never print it, use ``display``)
     path: Path | None = None  # duckdb file
     dsn: str | None = None  # postgres connection string with an explicit (possibly empty) password
     settings: tuple[tuple[str, str], ...] = ()  # duckdb settings from the URL's query
+    master: str | None = None  # spark: the master URL (None: the active session, else local[*])
+    destination_name: str | None = None  # dlt: the destination (snowflake, bigquery, ...)
 
     @property
     def display(self) -> str:
+        if self.kind == "spark":
+            return f"spark:{self.master or 'active session'}"
+        if self.kind == "dlt":
+            if self.url == self.destination_name:
+                return self.url  # a bare name: the credentials are dlt's configuration
+            shown = redact_url(self.url)  # md:///db comes back as md:/db
+            return shown.replace(":/", ":///", 1) if "://" in self.url and "://" not in shown else shown
         return redact_url(self.url) if self.kind == "postgres" else f"duckdb:///{self.path}"
 
     @property
@@ -105,14 +114,33 @@ class Target:
         """Stable id of the warehouse without its secrets: names the local pipeline folder."""
         if self.kind == "duckdb":
             basis = f"duckdb:{self.path}"
+        elif self.kind == "spark":
+            basis = f"spark:{self.master}"
+        elif self.kind == "dlt":
+            p = urlsplit(self.url)
+            basis = f"dlt:{self.destination_name}:{p.hostname}:{p.port}{p.path}:{p.username}"
         else:
             p = urlsplit(self.dsn or "")
             basis = f"postgres:{p.hostname}:{p.port or 5432}/{p.path.lstrip('/')}:{p.username}"
         return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
+    def check_loadable(self) -> None:
+        """Raise :class:`ConfigError` when dlt cannot load into this warehouse (Spark)."""
+        if self.kind == "spark":
+            raise ConfigError(
+                f"--warehouse {self.display}: dlt has no Spark destination, so `sync` cannot load into Spark; "
+                "Spark runs `supportlake build` on raw tables already in its catalog (see README, Scaling out)"
+            )
+
     def destination(self) -> Any:
         import dlt
 
+        self.check_loadable()
+        if self.kind == "dlt":
+            from warehouse.destinations import destination
+
+            assert self.destination_name is not None
+            return destination(self.destination_name, None if self.url == self.destination_name else self.url)
         if self.kind == "duckdb":
             from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
@@ -161,10 +189,23 @@ def parse_target(url: str | None = None) -> Target:
         host = parts.hostname + (f":{port}" if port else "")
         dsn = urlunsplit(("postgresql", f"{user}:{password}@{host}", parts.path, parts.query, ""))
         return Target(kind="postgres", url=raw, dsn=dsn)
+    if raw == "spark" or raw.startswith("spark:"):
+        # spark://host:7077 is a standalone master's URL as it is; spark:local[4], spark:yarn name one
+        master = raw if raw.startswith("spark://") else raw[len("spark:") :] or None
+        return Target(kind="spark", url=raw, master=master)
     if "://" not in raw and raw.endswith((".duckdb", ".db")):
         _check_file_name(raw, Path(raw))
         return Target(kind="duckdb", url=raw, path=Path(raw).expanduser().resolve())
-    raise ConfigError(f"--warehouse {redact_url(raw)}: use duckdb:///file.duckdb or postgresql://user@host:5432/db")
+    from warehouse.destinations import parse_dlt_target
+
+    found = parse_dlt_target(raw)
+    if found is not None:
+        name, url = found
+        return Target(kind="dlt", url=url or name, destination_name=name)
+    raise ConfigError(
+        f"--warehouse {redact_url(raw)}: use duckdb:///file.duckdb, postgresql://user@host:5432/db, spark:local[*], "
+        "a dlt destination's URL (snowflake://, databricks://, redshift://, mssql://, md:) or name (bigquery)"
+    )
 
 
 def _check_file_name(raw: str, path: Path) -> None:

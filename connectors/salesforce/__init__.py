@@ -52,6 +52,7 @@ def _demo_settings(sim: Any, url: str) -> dict[str, str]:
 SOURCE = SourceSpec(
     name="salesforce",
     title="Salesforce",
+    ticket_noun="cases",
     source=salesforce_source,
     tables=configured_tables,
     columns=_columns,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from connectors import registry
 from transforms.runner import SQL_TYPES, raw_table_columns
@@ -59,3 +63,40 @@ def write_models(root: Path, files: Mapping[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(sql, encoding="utf-8")
     return root
+
+
+SPARK_CONF = {
+    "spark.sql.shuffle.partitions": "1",
+    "spark.default.parallelism": "2",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.catalogImplementation": "in-memory",
+    "spark.driver.memory": "1g",
+}
+"""A small local Spark: two cores, one shuffle partition (the test data is a few thousand rows)."""
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One local SparkSession for the whole test session (starting one costs seconds). Without
+    pyspark or Java the Spark tests are skipped with the reason, except with CI=true (``nox -s
+    spark`` installs pyspark; ``.ci/run`` installs Java when it is missing)."""
+    problem = None
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        problem = "pyspark is not installed (install supportlake[spark]; nox -s spark does)"
+    if problem is None and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        problem = "no Java runtime (Spark needs Java 17+)"
+    if problem is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true requires Spark: {problem}")
+        pytest.skip(problem)
+    builder = SparkSession.builder.master("local[2]").appName("supportlake-tests")
+    builder = builder.config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
+    for key, value in SPARK_CONF.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("OFF")
+    yield spark
+    spark.stop()

@@ -56,3 +56,37 @@ def test_only_one_select_is_accepted() -> None:
         transpile("select 1 as a; select 2 as b", "postgres")
     with pytest.raises(ParseError, match="expected a SELECT"):
         transpile("delete from t", "postgres")
+
+
+@pytest.mark.parametrize("name", ["spark", "databricks"])
+def test_spark_rewrites(name: str) -> None:
+    """What sqlglot's Spark dialect gets wrong for DuckDB SQL (``transforms/dialect_spark.py``);
+    the rows are proven on a real Spark by ``test_spark_build.py``."""
+    sql = transpile(
+        "select g.d, extract(dow from g.d) as dow, extract(isodow from g.d) as iso, epoch(ts) as e, "
+        "ts at time zone 'UTC' as utc, ((l at time zone tz) at time zone 'UTC') as local_to_utc, "
+        "date_diff('minute', a, b) as mi, concat(x, '-', n) as c, n / 60.0 as h "
+        "from t, generate_series(t.a, t.b, INTERVAL 1 DAY) as g(d)",
+        name,
+    )
+    assert "LATERAL (SELECT EXPLODE(SEQUENCE(t.a, t.b, INTERVAL '1' DAY)) AS d) AS g" in sql
+    assert "(EXTRACT(DAYOFWEEK FROM g.d) - 1) AS dow" in sql
+    assert "EXTRACT(DAYOFWEEK_ISO FROM g.d) AS iso" in sql
+    assert "CAST(UNIX_MICROS(CAST(ts AS TIMESTAMP)) AS DOUBLE) / 1000000 AS e" in sql
+    assert "CAST(ts AS TIMESTAMP_NTZ) AS utc" in sql
+    assert "CAST(TO_UTC_TIMESTAMP(l, tz) AS TIMESTAMP_NTZ)" in sql
+    assert "TIMESTAMPDIFF(MINUTE, DATE_TRUNC('MINUTE', a), DATE_TRUNC('MINUTE', b)) AS mi" in sql
+    assert "CONCAT_WS('', CAST(x AS STRING), CAST('-' AS STRING), CAST(n AS STRING)) AS c" in sql
+    assert "n / CAST(60.0 AS DOUBLE) AS h" in sql
+    quantiles = transpile(
+        "select quantile_cont(v, 0.9) as p, percentile_cont(0.5) within group (order by v) as m from t", name
+    )
+    assert "PERCENTILE(v, 0.9) AS p" in quantiles
+    assert "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY v" in quantiles
+
+
+def test_spark_refuses_what_it_cannot_tell_apart() -> None:
+    with pytest.raises(UnsupportedError, match="at time zone"):
+        transpile("select ts at time zone 'Europe/Paris' as t from x", "spark")
+    with pytest.raises(UnsupportedError, match="week"):
+        transpile("select date_diff('week', a, b) as w from x", "spark")

@@ -58,3 +58,10 @@ def test_an_unknown_source_lists_the_known_ones() -> None:
 def test_a_name_is_registered_once() -> None:
     with pytest.raises(ValueError, match="already registered"):
         registry.register(registry.get("zendesk"))
+
+
+def test_reports_name_each_system_and_its_tickets_from_the_registry() -> None:
+    """The KPI report's share lines ask the registry (no per-source map in the report)."""
+    assert registry.label("salesforce") == ("Salesforce", "cases")
+    assert registry.label("zendesk") == ("Zendesk", "tickets")
+    assert registry.label("jira") == ("jira", "tickets")  # not registered: shown as it is
