@@ -37,7 +37,7 @@ def spark(session: nox.Session) -> None:
     """The models built on Apache Spark in local mode and compared with the DuckDB build, row by
     row (the ``spark`` marker; pyspark is the ``spark`` extra, Java 17+ must be installed: ``.ci/run``
     installs it when missing). ``nox -s tests`` queues this session after its own."""
-    _install(session, "test", extras="spark")
+    _install(session, "test", extras="postgres,spark")  # the test modules it collects import psycopg2
     session.run("pytest", "-m", "spark", *session.posargs)
 
 
