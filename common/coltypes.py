@@ -28,9 +28,9 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 ENGINES = ("duckdb", "postgres")
 
-TRANSPILING_ENGINES = ("spark",)
-"""Engines whose connection reads DuckDB's SQL and transpiles it (``warehouse/spark.py``): their DDL
-is written with DuckDB's type names."""
+TRANSPILING_ENGINES = ("spark", "dlt")
+"""Engines whose connection reads DuckDB's SQL and transpiles it (``warehouse/spark.py``, and
+``warehouse/dlt_sql.py`` for other dlt destinations): their DDL is written with DuckDB's type names."""
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,10 @@ from common.errors import ConfigError
 READ = "duckdb"
 """The dialect every model is written in."""
 
-DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery", "databricks")
+DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery", "databricks", "redshift", "tsql", "clickhouse")
 """Destinations models are transpiled for: run on the first three (Spark: the rewrites of
-:mod:`transforms.dialect_spark`, which Databricks gets too), transpiled and parsed for the rest."""
+:mod:`transforms.dialect_spark`, which Databricks gets too), transpiled and parsed for the rest
+(the dlt destinations of :mod:`warehouse.engines`; ``tsql``: SQL Server)."""
 
 _ALIASES = {"postgresql": "postgres", "motherduck": "duckdb"}
 

@@ -315,8 +315,11 @@ def _stage(con: Connection, model: Model, sql: str) -> int:
 def _publish(con: Connection, target: Target, models: Sequence[Model]) -> None:
     """Swap every staged model in for its published table, in one transaction, once the run lock
     is verified: readers see the previous build or this one, never a mix. Spark has no
-    transactions: the lock is verified before the swap, and each drop and rename runs alone."""
+    transactions: the lock is verified before the swap, and each drop and rename runs alone. A dlt
+    destination's connection says how its engine replaces a table (:data:`warehouse.engines.PUBLISH`)."""
     transactional = getattr(con, "transactional", True)
+    statements = getattr(con, "publish_statements", None)
+    existing = _existing_tables(con, [m.key for m in models]) if statements is not None else set()
     try:
         if not transactional:  # Spark: nothing can be rolled back, so the lock is checked before the first drop
             verify_held(target)
@@ -325,6 +328,10 @@ def _publish(con: Connection, target: Target, models: Sequence[Model]) -> None:
                 con.execute(f"set local lock_timeout = '{PUBLISH_LOCK_TIMEOUT}'")
             for model in models:
                 schema, name, tmp = model.schema, model.name, model.name + RESERVED_SUFFIX
+                if statements is not None:
+                    for sql in statements(schema, name, tmp, exists=model.key in existing):
+                        con.execute_verbatim(sql)
+                    continue
                 if con.kind == "postgres":
                     _copy_grants(con, schema, name, tmp)
                 con.execute(f"drop table if exists {_table(schema, name)}")
@@ -460,8 +467,8 @@ def _check_catalog_name(con: Connection, models: Sequence[Model]) -> None:
 def _set_utc(con: Connection) -> None:
     """Session time zone UTC, so ``ts::DATE``, ``date_trunc`` and ``strftime`` on timestamps with
     time zone mean the same on every engine and every machine."""
-    if con.kind == "spark":
-        return  # the connection sets spark.sql.session.timeZone (warehouse/spark.py)
+    if con.kind in ("spark", "dlt"):
+        return  # the connection sets its session's zone (warehouse/spark.py, warehouse/engines.py)
     con.execute("set time zone 'UTC'" if con.kind == "postgres" else "set TimeZone = 'UTC'")
 
 
@@ -469,7 +476,7 @@ def _build_one(con: Connection, model: Model, standins: Mapping[str, str], selec
     used = tuple(t for t in model.sources if t in standins)
     started = time.perf_counter()
     try:
-        sql = render(model, con.kind, used, [d for d in model.depends_on if d in selected])
+        sql = render(model, getattr(con, "dialect", con.kind), used, [d for d in model.depends_on if d in selected])
     except Exception as exc:
         raise TransformError(
             f"model {model.key} ({model.path}) cannot be written for {con.kind}: {_engine_message(exc)}",

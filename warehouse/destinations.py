@@ -12,16 +12,20 @@ Two forms (:func:`parse_dlt_target`):
   from dlt's configuration, ``DESTINATION__BIGQUERY__CREDENTIALS__PROJECT_ID`` and the like or
   ``[destination.bigquery.credentials]`` in ``.dlt/secrets.toml``.
 
+A third form runs DuckDB or PostgreSQL through this same generic path instead of supportlake's
+own: ``dlt+postgresql://user@host/db``, ``dlt+duckdb:///file.duckdb`` (``dlt+`` and the URL dlt
+takes as credentials). It exists to check the generic path on an engine at hand — the tests run
+every command through it — and is not needed otherwise.
+
 Passwords and tokens in the URL are registered as secrets (masked in every message) and never
 shown: :attr:`warehouse.target.Target.display` drops the user-info and masks secret query values.
-Only the mapping is done here: sync and build on these destinations are not supported yet
-(:func:`not_supported`).
+What runs on these destinations, and how, is :mod:`warehouse.dlt_sql` and :mod:`warehouse.engines`.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from common.errors import ConfigError
 from common.secrets import redact_url, register_secret
@@ -39,25 +43,50 @@ SCHEMES = {
 NAMES = ("bigquery", "snowflake", "databricks", "redshift", "mssql", "motherduck", "synapse", "clickhouse", "athena")
 """dlt destinations a bare ``--warehouse NAME`` selects, with credentials from dlt's configuration."""
 
+GENERIC = "dlt+"
+GENERIC_SCHEMES = {"postgresql": "postgres", "postgres": "postgres", "duckdb": "duckdb"}
+"""``dlt+<scheme>://…``: DuckDB and PostgreSQL through the generic path (the module docstring)."""
+
 
 def parse_dlt_target(raw: str) -> tuple[str, str | None] | None:
     """``(destination, credentials URL or None)`` for a dlt destination, else None."""
     if raw.lower() in NAMES:
         return raw.lower(), None
+    if raw.lower().startswith(GENERIC):
+        raw = raw[len(GENERIC) :]
+        scheme = raw.split(":", 1)[0].lower()
+        if scheme not in GENERIC_SCHEMES or "://" not in raw:
+            raise ConfigError(
+                f"--warehouse {GENERIC}{redact_url(raw)}: the generic path takes dlt+postgresql://user@host/db "
+                "or dlt+duckdb:///file.duckdb"
+            )
+        _register_secrets(raw)
+        return GENERIC_SCHEMES[scheme], GENERIC + raw
     scheme = raw.split(":", 1)[0].lower() if ":" in raw else ""
     if scheme not in SCHEMES:
         return None
+    _register_secrets(raw)
+    return SCHEMES[scheme], raw
+
+
+def _register_secrets(raw: str) -> None:
     parts = urlsplit(raw)
     for secret in (parts.password, *(v for k, v in parse_qsl(parts.query) if "token" in k.lower())):
         if secret:
             register_secret(secret)
             register_secret(unquote(secret))
-    return SCHEMES[scheme], raw
 
 
 def credentials(destination: str, url: str | None) -> Any:
     """What dlt's destination factory takes as ``credentials``: the URL itself, Databricks' fields
     from the URL, or None (dlt resolves them from its configuration)."""
+    if url is not None and url.lower().startswith(GENERIC):
+        url = url[len(GENERIC) :]
+        if destination == "postgres":  # without a password (trust, peer), dlt wants it said: empty
+            parts = urlsplit(url)
+            if parts.password is None and parts.hostname:
+                netloc = f"{parts.username or 'postgres'}:@{parts.netloc.rpartition('@')[2]}"
+                url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
     if url is None or destination != "databricks":
         return url
     parts = urlsplit(url)
@@ -83,11 +112,3 @@ def destination(name: str, url: str | None) -> Any:
     factory = getattr(dlt.destinations, name)
     creds = credentials(name, url)
     return factory(credentials=creds) if creds is not None else factory()
-
-
-def not_supported(display: str, name: str, what: str) -> ConfigError:
-    return ConfigError(
-        f"--warehouse {display}: {what} on {name} is not supported yet (dlt destination {name!r} is configured, "
-        "but supportlake's run log, lock and models run on DuckDB and PostgreSQL, and models also on Spark); "
-        "see README, Scaling out"
-    )

@@ -200,6 +200,12 @@ class _PostgresReader:
 
 @contextmanager
 def _reader(target: Target) -> Iterator[_Reader]:
+    if target.kind == "dlt":  # another dlt destination: through dlt's own connection
+        from warehouse.dlt_hyper import reader
+
+        with reader(target) as dlt_reader:
+            yield dlt_reader
+        return
     if target.kind == "duckdb":
         assert target.path is not None
         if not target.path.exists():  # warehouse.sql would create an empty database file

@@ -342,6 +342,10 @@ def _stage(con: Connection, kind: InputKind, rows: Sequence[ParsedRow]) -> None:
     kinds = {n: k for n, k in column_kinds(kind).items() if n not in LOADER_COLUMNS}
     ddl = ", ".join(f"{_quote(n)} {types[k]}" for n, k in kinds.items())
     con.execute(f"create temporary table {_STAGE} ({ddl})")
+    insert_rows = getattr(con, "insert_rows", None)  # a dlt destination: batched VALUES (warehouse/dlt_sql.py)
+    if insert_rows is not None:
+        insert_rows(_STAGE, list(kinds), [tuple(getattr(p.row, n) for n in kinds) for p in rows])
+        return
     if con.kind == "duckdb":
         insert = f"insert into {_STAGE} select " + ", ".join(f"unnest(%s::{types[k]}[])" for k in kinds.values())
     else:

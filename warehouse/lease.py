@@ -22,7 +22,10 @@ expires_at     when it lapses unless extended (UTC)
   ``where`` of a concurrent update after the first commits). Spark's tables have no conditional
   update: the row is overwritten (``insert overwrite``) and read back after :attr:`Lease.settle`
   seconds; a run that lost the race to another host sees that host's row and is refused, and a
-  race closer than that is caught by :meth:`Lease.verify` before the first commit;
+  race closer than that is caught by :meth:`Lease.verify` before the first commit. dlt
+  destinations without ``on conflict`` / ``returning`` (Snowflake, BigQuery, …: ``upsert`` of
+  :mod:`warehouse.engines`) do the same with plain SQL: expired rows deleted, this run's row
+  inserted, read back after :attr:`Lease.settle` seconds; the latest row wins, a loser deletes its own;
 - *heartbeat*: a daemon thread pushes ``expires_at`` to now + :attr:`Lease.seconds` every
   :attr:`Lease.beat` seconds, on a short connection it closes right away (DuckDB lets one process
   open a file for writing: between beats, other processes can read the lease and be refused);
@@ -123,8 +126,8 @@ class Lease:
             _create_table(con)
             now = self.clock()
             expires = now + dt.timedelta(seconds=self.seconds)
-            if con.kind == "spark":
-                won = self._take_spark(con, now, expires)
+            if not _upsert(con):
+                won = self._take_written(con, now, expires)
             else:
                 won = self._take_sql(con, now, expires)
             if not won:
@@ -154,16 +157,25 @@ class Lease:
         )
         return bool(taken)
 
-    def _take_spark(self, con: Connection, now: dt.datetime, expires: dt.datetime) -> bool:
+    def _take_written(self, con: Connection, now: dt.datetime, expires: dt.datetime) -> bool:
+        """Write this lease's row, wait :attr:`settle`, read back: the latest write wins."""
         current = _read(con)
         if current is not None and current.expires_at >= now:
             return False
         values = [ROW, *self._values(now, expires)]
-        con.execute(f"insert overwrite table {TABLE} values (%s, %s, %s, %s, %s, %s)", values)
+        if con.kind == "spark":
+            con.execute(f"insert overwrite table {TABLE} values (%s, %s, %s, %s, %s, %s)", values)
+        else:
+            con.execute(f"delete from {TABLE} where name = %s and expires_at < %s", [ROW, now])
+            con.execute(f"insert into {TABLE} (name, {_COLUMNS}) values (%s, %s, %s, %s, %s, %s)", values)
         if self.settle > 0:
             time.sleep(self.settle)
         mine = _read(con)
-        return mine is not None and mine.lease_id == self.lease_id
+        if mine is not None and mine.lease_id == self.lease_id:
+            return True
+        if con.kind != "spark":  # lost the race: leave the winner's row alone
+            con.execute(f"delete from {TABLE} where name = %s and lease_id = %s", [ROW, self.lease_id])
+        return False
 
     def _busy_message(self, current: LeaseRow | None) -> str:
         if current is None:  # taken and released between our two statements
@@ -206,6 +218,13 @@ class Lease:
                 if problem is None and current is not None:
                     values = [ROW, self.lease_id, self.holder, self.run_id, current.acquired_at, expires]
                     con.execute(f"insert overwrite table {TABLE} values (%s, %s, %s, %s, %s, %s)", values)
+            elif not _upsert(con):
+                problem = self._problem(_read(con), now)
+                if problem is None:
+                    con.execute(
+                        f"update {TABLE} set expires_at = %s where name = %s and lease_id = %s",
+                        [expires, ROW, self.lease_id],
+                    )
             else:
                 rows = con.query(
                     f"update {TABLE} set expires_at = %s where name = %s and lease_id = %s and expires_at >= %s "
@@ -288,9 +307,14 @@ def _connect(target: Target) -> Iterator[Connection]:
         duck.close()
 
 
+def _upsert(con: Connection) -> bool:
+    """Whether ``con`` has ``insert … on conflict do nothing returning`` (DuckDB, PostgreSQL)."""
+    return bool(getattr(con, "upsert", con.kind != "spark"))
+
+
 def _create_table(con: Connection) -> None:
     con.execute("create schema if not exists supportlake")
-    if con.kind == "spark":
+    if not _upsert(con):  # no enforced keys (Spark, most cloud warehouses): one row by protocol
         ddl = (
             "name varchar, lease_id varchar, holder varchar, run_id varchar, acquired_at timestamp, "
             "expires_at timestamp"

@@ -32,9 +32,10 @@ Spark (``spark:`` warehouses) takes the same ``flock``, on a file under
 ``$SUPPORTLAKE_HOME/locks`` named after the target (runs on this machine), and a *lease*: a row
 of ``supportlake.run_lease`` in the warehouse, with an expiry its heartbeat pushes on
 (:mod:`warehouse.lease`), so runs on hosts sharing the catalog exclude each other too.
-``SUPPORTLAKE_LOCK=lease`` makes DuckDB and PostgreSQL writers take the lease *instead of* the
-``flock`` or the advisory lock (:func:`uses_lease`); a killed run's lease keeps the next run out
-until it expires.
+Other dlt destinations (``--warehouse snowflake://…``, :mod:`warehouse.dlt_sql`) take the lease
+alone; their readers take no lock. ``SUPPORTLAKE_LOCK=lease`` makes DuckDB and PostgreSQL writers
+take the lease *instead of* the ``flock`` or the advisory lock (:func:`uses_lease`); a killed
+run's lease keeps the next run out until it expires.
 """
 
 from __future__ import annotations
@@ -74,14 +75,15 @@ log = logging.getLogger("supportlake.lock")
 
 def uses_lease(target: Target) -> bool:
     """Whether a writer's lock on ``target`` is a lease (:mod:`warehouse.lease`): always on
-    Spark, and on every engine with ``SUPPORTLAKE_LOCK=lease``."""
+    Spark and other dlt destinations (no advisory lock to take), and on every engine with
+    ``SUPPORTLAKE_LOCK=lease``."""
     value = os.environ.get(ENV_LOCK, "").strip().lower()
     if value not in ("", "auto", "lease"):
         raise ConfigError(
             f"{ENV_LOCK}={value!r} is not a lock supportlake knows: set it to 'lease' (a lease row in the "
             "warehouse) or leave it unset (each engine's own lock)"
         )
-    return target.kind == "spark" or value == "lease"
+    return target.kind in ("spark", "dlt") or value == "lease"
 
 
 class WarehouseBusy(SupportlakeError):
@@ -218,11 +220,6 @@ class RunLock:
     # ------------------------------------------------------------------ taking and releasing
 
     def __enter__(self) -> RunLock:
-        if self.target.kind == "dlt":
-            from warehouse.destinations import not_supported
-
-            name = str(self.target.destination_name)
-            raise not_supported(self.target.display, name, "sync, build and every SQL step")
         lease = not self.shared and uses_lease(self.target)
         if self.target.kind == "spark" or (self.target.kind == "duckdb" and not lease):
             self._lock_file()

@@ -135,10 +135,10 @@ def connect(target: Target, *, read_only: bool = False) -> Connection:
         from warehouse.spark import SparkConnection
 
         return SparkConnection(target)
-    if target.kind == "dlt":
-        from warehouse.destinations import not_supported
+    if target.kind == "dlt":  # another dlt destination, through dlt's own connection
+        from warehouse.dlt_sql import DltConnection
 
-        raise not_supported(target.display, str(target.destination_name), "sync, build and every SQL step")
+        return DltConnection(target, read_only=read_only)
     return PostgresConnection(target, read_only=read_only)
 
 

@@ -250,11 +250,12 @@ _LOCKS_GUARD = threading.Lock()
 
 def _warehouse_lock(target: Target) -> contextlib.AbstractContextManager[object]:
     """What every step that writes the warehouse holds: one lock per DuckDB file (one writer),
-    nothing on PostgreSQL (its transactions serialize what must be)."""
-    if target.kind != "duckdb":
+    nothing on PostgreSQL (its transactions serialize what must be) nor other dlt destinations
+    but dlt's own ``duckdb``, a local file too."""
+    if target.kind != "duckdb" and not (target.kind == "dlt" and target.destination_name == "duckdb"):
         return contextlib.nullcontext()
     with _LOCKS_GUARD:
-        return _LOCKS.setdefault(str(target.path), threading.Lock())
+        return _LOCKS.setdefault(str(target.path or target.fingerprint), threading.Lock())
 
 
 def _run_all(runs: Sequence[_SourceRun], parallel: bool) -> None:

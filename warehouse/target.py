@@ -103,8 +103,8 @@ class Target:
         if self.kind == "spark":
             return f"spark:{self.master or 'active session'}"
         if self.kind == "dlt":
-            if self.url == self.destination_name:
-                return self.url  # a bare name: the credentials are dlt's configuration
+            if self.url == self.destination_name or self.url.lower().startswith("dlt+duckdb:"):
+                return self.url  # a bare name: the credentials are dlt's configuration; a file path
             shown = redact_url(self.url)  # md:///db comes back as md:/db
             return shown.replace(":/", ":///", 1) if "://" in self.url and "://" not in shown else shown
         return redact_url(self.url) if self.kind == "postgres" else f"duckdb:///{self.path}"
