@@ -29,13 +29,15 @@ NATIVE_TYPE_NAMES = ("duckdb", "postgres")
 
 
 class _Column(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
 
 class _Table(Protocol):
-    schema: str
-    name: str
-
+    @property
+    def schema(self) -> str: ...
+    @property
+    def name(self) -> str: ...
     @property
     def columns(self) -> Sequence[_Column]: ...
 
@@ -54,7 +56,9 @@ class DltReader:
         rows = self._con.query(sql, params)
         if "data_type" not in sql or self._con.engine.dialect in NATIVE_TYPE_NAMES:
             return rows
-        return [tuple(_duckdb_type(v, self._con.engine.dialect) if i == 2 else v for i, v in enumerate(r)) for r in rows]
+        return [
+            tuple(_duckdb_type(v, self._con.engine.dialect) if i == 2 else v for i, v in enumerate(r)) for r in rows
+        ]
 
     def dump(self, table: _Table, path: Path) -> None:
         import pyarrow.parquet as pq

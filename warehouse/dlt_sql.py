@@ -130,7 +130,13 @@ class DltConnection:
 
     def arrow(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The rows of ``sql`` (the runner's SQL) as a ``pyarrow.Table``, read by dlt's cursor."""
-        with self._client.execute_query(self.translate(sql, params)) as cursor:
+        text = self.translate(sql, params)
+        native = getattr(self._client, "native_connection", None)
+        if native is not None and self.engine.dialect == "duckdb" and hasattr(native, "sql"):
+            # DuckDB (and MotherDuck): the query as a relation, straight to Arrow. dlt 1.31's
+            # cursor calls fetch_arrow_table, which DuckDB 2 no longer has.
+            return native.sql(text).to_arrow_table()
+        with self._client.execute_query(text) as cursor:
             return cursor.arrow()
 
     def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], batch: int = 500) -> None:

@@ -149,7 +149,9 @@ ENGINES: Mapping[str, Engine] = {
         Engine("snowflake", "snowflake", "snowflake", "swap", begin=None, utc="alter session set timezone = 'UTC'"),
         Engine("bigquery", "bigquery", "bigquery", "replace", begin=None, info_schema="region"),
         Engine("databricks", "databricks", "databricks", "replace", begin=None, utc="set time zone 'UTC'"),
-        Engine("mssql", "tsql", "tsql", "rename", begin=_TSQL["begin"], commit=_TSQL["commit"], rollback=_TSQL["rollback"]),
+        Engine(
+            "mssql", "tsql", "tsql", "rename", begin=_TSQL["begin"], commit=_TSQL["commit"], rollback=_TSQL["rollback"]
+        ),
         Engine("clickhouse", "clickhouse", "clickhouse", "exchange", begin=None),
     )
 }

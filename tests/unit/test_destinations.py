@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import typing
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from common.errors import ConfigError
 from common.secrets import redact
+from warehouse.destinations import credentials
 from warehouse.lock import RunLock
 from warehouse.sql import connect
-from warehouse.target import parse_target
+from warehouse.target import WarehouseError, parse_target
 
 
 def _credentials(dest: Any, native: Any) -> dict[str, Any]:
@@ -128,13 +128,47 @@ def test_the_environment_variable_selects_a_destination_too(monkeypatch: pytest.
 
 
 @pytest.mark.parametrize("url", ["snowflake://loader:pw@acme-xy123/analytics", "bigquery"])
-def test_sync_and_build_on_them_refuse_clearly(url: str, tmp_path: Path) -> None:
+def test_a_warehouse_that_cannot_be_reached_is_a_configuration_error_without_its_secrets(url: str) -> None:
+    """No Snowflake driver here, no BigQuery credentials: the connection says so, naming the warehouse."""
     target = parse_target(url)
-    with pytest.raises(ConfigError, match=r"not supported yet .*dlt destination") as raised:
+    with pytest.raises(
+        WarehouseError, match=r"cannot connect to the warehouse (snowflake://acme-xy123|bigquery)"
+    ) as raised:
         connect(target)
-    assert "pw@" not in str(raised.value)
-    with pytest.raises(ConfigError, match="not supported yet"), RunLock(target):
+    assert "pw" not in str(raised.value).replace("password", "")
+    with pytest.raises(WarehouseError), RunLock(target):  # the lock is a lease in the warehouse itself
         pass
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "shown"),
+    [
+        (
+            "dlt+postgresql://loader:s3cret@db.example.com:5432/analytics",
+            "postgres",
+            "dlt+postgresql://db.example.com:5432/analytics",
+        ),
+        ("dlt+duckdb:////var/lib/wh.duckdb", "duckdb", "dlt+duckdb:////var/lib/wh.duckdb"),
+    ],
+)
+def test_dlt_plus_runs_duckdb_and_postgres_through_the_generic_path(url: str, name: str, shown: str) -> None:
+    target = parse_target(url)
+    assert (target.kind, target.destination_name, target.display) == ("dlt", name, shown)
+    assert "s3cret" not in redact(url)
+    creds = credentials(name, url)
+    assert isinstance(creds, str)
+    assert not creds.startswith("dlt+")
+
+
+def test_dlt_plus_without_a_password_says_it_is_empty() -> None:
+    assert credentials("postgres", "dlt+postgresql://postgres@127.0.0.1:5432/test") == (
+        "postgresql://postgres:@127.0.0.1:5432/test"
+    )
+
+
+def test_dlt_plus_another_scheme_names_the_forms() -> None:
+    with pytest.raises(ConfigError, match=r"dlt\+postgresql://user@host/db or dlt\+duckdb:///file.duckdb"):
+        parse_target("dlt+snowflake://acct/db")
 
 
 def test_databricks_without_http_path_names_the_form() -> None:

@@ -1,0 +1,131 @@
+"""The generic dlt path (``Target.kind == "dlt"``: dlt's own sql_client, the runner's SQL transpiled,
+the lease as lock) executed for real, on dlt's ``postgres`` and ``duckdb`` destinations spelled
+``dlt+postgresql://…`` and ``dlt+duckdb:///…``:
+
+- ``supportlake demo`` through it: the three simulators synced, the sample inputs loaded
+  (``load-input``), every model built, the KPI table printed and the Tableau extracts written;
+  then the same warehouse built again by supportlake's native DuckDB/PostgreSQL path, and every
+  mart compared row by row with the generic build's, the KPI reports too;
+- the lock: a run holding the lease (a second process, heartbeating past the lease's length) makes
+  ``supportlake build`` on the generic path exit 75 naming the holder.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schemas.marts import MART_TABLES
+from tests.e2e.test_export_hyper import _read_back, hyper_endpoint  # noqa: F401 - a fixture
+from tests.e2e.test_lease_lock import HOLDER, ROOT, _build
+from transforms.runner import build
+from warehouse.demo import run_demo
+from warehouse.dlt_sql import DltConnection
+from warehouse.lease import read_lease, utc_now
+from warehouse.lock import EXIT_LOCKED
+from warehouse.report import kpi_report, pick_month
+from warehouse.sql import connection
+from warehouse.target import parse_target
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def urls(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """(the generic path's URL, the native path's URL) of one warehouse."""
+    if request.param == "duckdb":
+        path = tmp_path / "wh.duckdb"
+        return f"dlt+duckdb:///{path}", f"duckdb:///{path}"
+    pg = str(request.getfixturevalue("pg_url"))
+    return f"dlt+{pg}", pg
+
+
+def _marts(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    out = {}
+    with connection(parse_target(url)) as con:
+        for table in sorted(str(t.__tablename__) for t in MART_TABLES):
+            out[table] = sorted(con.query(f'select * from marts."{table}"'), key=repr)
+    return out
+
+
+def test_demo_through_the_generic_path_builds_what_the_native_path_builds(
+    urls: tuple[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    hyper_endpoint: Any,  # noqa: F811 - the fixture imported above
+) -> None:
+    generic, native = urls
+    monkeypatch.chdir(tmp_path)  # the demo's sample input files
+    target = parse_target(generic)
+    assert target.kind == "dlt"
+    with connection(target) as con:
+        assert isinstance(con, DltConnection)
+    extracts = tmp_path / "extracts"
+
+    assert run_demo(generic, tickets=120, seed=7, extracts=str(extracts)) == 0, capsys.readouterr().err[-3000:]
+    out = capsys.readouterr().out
+    assert "KPIs for " in out
+    assert f"wrote {len(MART_TABLES)} Tableau extracts" in out
+    built = _marts(generic)
+    assert built["fct_tickets"]
+    assert built["agg_kpi_monthly"]
+    with connection(target) as con:
+        month = pick_month(con)
+        assert con.query("select count(*) from inputs.input_nps_responses")[0][0] > 0  # load-input wrote them
+        assert con.query("select count(*) from supportlake.supportlake_runs where status = 'success'")[0][0] > 0
+    report = kpi_report(target, month)
+    _, _, extract_rows = _read_back(hyper_endpoint, extracts / "agg_kpi_monthly.hyper")
+    assert len(extract_rows) == len(built["agg_kpi_monthly"])
+    assert read_lease(target) is None  # the lease was taken and let go
+
+    build(parse_target(native))  # the same raw data, built by the native path
+    rebuilt = _marts(native)
+    for table, rows in built.items():
+        assert rows == rebuilt[table], table
+    assert kpi_report(parse_target(native), month).replace(native, generic) == report.replace(native, generic)
+
+
+@pytest.mark.postgres
+def test_a_second_run_is_refused_while_the_generic_path_lease_beats(pg_url: str) -> None:
+    url = f"dlt+{pg_url}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("SUPPORTLAKE_LOCK", None)  # the generic path takes the lease by itself
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, url, "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held", holder.stderr.read() if holder.stderr else ""
+        first = read_lease(parse_target(url))
+        assert first is not None
+        assert first.holder == f"pid {holder.pid} on {os.uname().nodename}"
+        while utc_now() <= first.expires_at:  # only the heartbeat keeps it from here on
+            time.sleep(0.2)
+        refused = _build(url, env)
+        assert refused.returncode == EXIT_LOCKED, refused.stderr[-2000:]
+        assert f"pid {holder.pid} on" in refused.stderr
+        assert "its lease runs until" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        beating = read_lease(parse_target(url))
+        assert beating is not None
+        assert beating.lease_id == first.lease_id
+        assert beating.expires_at > first.expires_at
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait(timeout=30)
+        for stream in (holder.stdout, holder.stderr):
+            if stream is not None:
+                stream.close()
