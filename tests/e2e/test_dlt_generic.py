@@ -46,11 +46,18 @@ def urls(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
     return f"dlt+{pg}", pg
 
 
+def _value(v: Any) -> Any:
+    """Doubles to 9 significant digits: DuckDB sums in parallel, so two builds of the same rows may
+    differ in the last bit (139.4 and 139.39999999999998), whichever path runs them."""
+    return float(f"{v:.9g}") if isinstance(v, float) else v
+
+
 def _marts(url: str) -> dict[str, list[tuple[Any, ...]]]:
     out = {}
     with connection(parse_target(url)) as con:
         for table in sorted(str(t.__tablename__) for t in MART_TABLES):
-            out[table] = sorted(con.query(f'select * from marts."{table}"'), key=repr)
+            rows = [tuple(_value(v) for v in row) for row in con.query(f'select * from marts."{table}"')]
+            out[table] = sorted(rows, key=repr)
     return out
 
 
@@ -69,7 +76,7 @@ def test_demo_through_the_generic_path_builds_what_the_native_path_builds(
         assert isinstance(con, DltConnection)
     extracts = tmp_path / "extracts"
 
-    assert run_demo(generic, tickets=120, seed=7, extracts=str(extracts)) == 0, capsys.readouterr().err[-3000:]
+    assert run_demo(generic, tickets=60, seed=7, extracts=str(extracts)) == 0, capsys.readouterr().err[-3000:]
     out = capsys.readouterr().out
     assert "KPIs for " in out
     assert f"wrote {len(MART_TABLES)} Tableau extracts" in out
