@@ -15,6 +15,11 @@
    build drops them first). The run stops with a :class:`TransformError` naming the model, its
    file and the engine's message.
 
+On another dlt destination (:mod:`warehouse.dlt_sql`) step 2 is the engine's own publish
+(:data:`warehouse.engines.PUBLISH`): the same drop and rename in one transaction where DDL is
+transactional (Redshift, SQL Server), else each table replaced atomically on its own (Snowflake's
+``SWAP WITH``, ``CREATE OR REPLACE`` on BigQuery and Databricks), the lock verified first.
+
 Both engines have transactional DDL, so a reader (Tableau, ``kpis``, ``export-hyper``) sees the
 previous build or the new one, never a mix of the two (``core.tickets`` from one build beside
 ``marts.fct_tickets`` from the other) nor a missing table. PostgreSQL takes the exclusive locks on
