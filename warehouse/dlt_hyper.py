@@ -4,11 +4,11 @@ The tables are read through the same connection as everything else on that wareh
 ``sql_client``: the catalog from ``information_schema`` (column types named as DuckDB names them,
 so :data:`warehouse.hyper.HYPER_TYPES` decides what an extract takes on every engine), and each
 table's rows as Arrow (dlt's cursor ``.arrow()``), written to a Parquet file Hyper then copies in
-one statement. Where the engine has one, every table is read in one read-only snapshot
-(``Engine.snapshot`` in :mod:`warehouse.engines`: PostgreSQL's REPEATABLE READ, DuckDB's
-transaction), so the extracts match each other even while a build publishes; elsewhere each table
-is read as it stands (on engines whose publish replaces each table atomically, a table is never
-half-written).
+one statement, each column as the Arrow type of its Hyper type. Where the engine has one, every
+table is read in one read-only snapshot (``Engine.snapshot`` in :mod:`warehouse.engines`:
+PostgreSQL's REPEATABLE READ, DuckDB's transaction), so the extracts match each other even while
+a build publishes; elsewhere each table is read as it stands (on engines whose publish replaces
+each table atomically, a table is never half-written).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from sqlglot import exp
 
+from common.coltypes import COLUMN_TYPES
 from warehouse.dlt_sql import DltConnection
 from warehouse.sql import quote_ident
 from warehouse.target import Target
@@ -28,9 +29,15 @@ NATIVE_TYPE_NAMES = ("duckdb", "postgres")
 """Dialects whose ``information_schema`` type names the Hyper type table already lists."""
 
 
+ARROW_TYPES = {t.hyper: t.arrow for t in COLUMN_TYPES.values() if t.hyper is not None}
+"""Hyper type → the Arrow type its Parquet column is written as."""
+
+
 class _Column(Protocol):
     @property
     def name(self) -> str: ...
+    @property
+    def hyper_type(self) -> str: ...
 
 
 class _Table(Protocol):
@@ -61,11 +68,15 @@ class DltReader:
         ]
 
     def dump(self, table: _Table, path: Path) -> None:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         cols = ", ".join(quote_ident(c.name) for c in table.columns)
         data = self._con.arrow(f"select {cols} from {quote_ident(table.schema)}.{quote_ident(table.name)}")
-        pq.write_table(data, str(path))
+        # Each column as its Hyper type reads it: a driver's cursor types a column from its values,
+        # so one holding only NULLs has Arrow's null type, and NUMERIC comes as decimal.
+        schema = pa.schema([(c.name, ARROW_TYPES[c.hyper_type]) for c in table.columns])
+        pq.write_table(data.cast(schema), str(path))
 
 
 def _duckdb_type(name: Any, dialect: str) -> Any:

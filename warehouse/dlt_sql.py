@@ -28,6 +28,7 @@ the destination's ``sql_client`` — the very connection, credentials and driver
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -230,11 +231,15 @@ def _quote_duckdb(name: str) -> str:
 
 def literal(value: Any) -> exp.Expr:
     """A Python value as an SQL literal: timestamps as UTC wall-clock ``TIMESTAMP``, dates as
-    ``DATE``, the rest as sqlglot writes them (``NULL``, numbers, booleans, escaped strings)."""
+    ``DATE``, infinities and NaN as a cast of their name, the rest as sqlglot writes them
+    (``NULL``, numbers, booleans, escaped strings)."""
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
     if isinstance(value, dt.datetime):
         return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
     if isinstance(value, dt.date):
         return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("DATE"))
+    if isinstance(value, float) and not math.isfinite(value):  # no literal spells them: a cast does
+        text = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        return exp.cast(exp.Literal.string(text), exp.DataType.build("DOUBLE"))
     return exp.convert(value)
