@@ -479,12 +479,13 @@ def _set_utc(con: Connection) -> None:
 
 def _build_one(con: Connection, model: Model, standins: Mapping[str, str], selected: set[str]) -> ModelResult:
     used = tuple(t for t in model.sources if t in standins)
+    engine = getattr(con, "dialect", con.kind)  # a dlt destination's connection names its dialect
     started = time.perf_counter()
     try:
-        sql = render(model, getattr(con, "dialect", con.kind), used, [d for d in model.depends_on if d in selected])
+        sql = render(model, engine, used, [d for d in model.depends_on if d in selected])
     except Exception as exc:
         raise TransformError(
-            f"model {model.key} ({model.path}) cannot be written for {con.kind}: {_engine_message(exc)}",
+            f"model {model.key} ({model.path}) cannot be written for {engine}: {_engine_message(exc)}",
             model=model.key,
             path=model.path,
         ) from exc
@@ -493,7 +494,7 @@ def _build_one(con: Connection, model: Model, standins: Mapping[str, str], selec
     except Exception as exc:
         hint = f" (absent sources read as empty stand-ins: {', '.join(used)})" if used else ""
         raise TransformError(
-            f"model {model.key} ({model.path}) failed on {con.kind}: {_engine_message(exc)}{hint}",
+            f"model {model.key} ({model.path}) failed on {engine}: {_engine_message(exc)}{hint}",
             model=model.key,
             path=model.path,
         ) from exc

@@ -6,7 +6,8 @@ the lease as lock) executed for real, on dlt's ``postgres`` and ``duckdb`` desti
   (``load-input``), every model built, the KPI table printed and the Tableau extracts written;
   then the same warehouse built again by supportlake's native DuckDB/PostgreSQL path, and every
   mart compared row by row with the generic build's, the KPI reports too;
-- export-hyper's test of every type, NULLs and extreme values, through the generic path (both);
+- export-hyper's test of every type, NULLs and extreme values, and load-input's upsert test,
+  through the generic path (both engines);
 - the lock: a run holding the lease (a second process, heartbeating past the lease's length) makes
   ``supportlake build`` on the generic path exit 75 naming the holder.
 """
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 
 from schemas.marts import MART_TABLES
-from tests.e2e import test_export_hyper
+from tests.e2e import test_export_hyper, test_load_input
 from tests.e2e.test_export_hyper import _read_back, hyper_endpoint  # noqa: F401 - a fixture
 from tests.e2e.test_lease_lock import HOLDER, ROOT, _build
 from transforms.runner import build
@@ -113,6 +114,13 @@ def test_every_hyper_type_round_trips_through_the_generic_path(
     """export-hyper's own type test (NULLs, extremes, NaN, infinities, quotes) with every value
     written and read through the generic path: the tables are created and filled through it too."""
     test_export_hyper.test_every_type_round_trips(urls[0], tmp_path, hyper_endpoint, capsys)
+
+
+def test_load_input_upserts_through_the_generic_path(
+    urls: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """load-input's upsert test (a changed row replaced by key, the others kept) through it."""
+    test_load_input.test_upsert_changes_a_row_and_keeps_the_others(urls[0], tmp_path, capsys)
 
 
 @pytest.mark.postgres
