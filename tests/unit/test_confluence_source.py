@@ -14,15 +14,10 @@ from common.dates import parse_start_date
 from common.errors import AuthError, ConfigError, RetriesExhausted
 from connectors.confluence.credentials import ConfluenceApiTokenCredentials
 from connectors.confluence.endpoints import BLOGPOSTS_STREAM, PAGES_STREAM, TABLES
-from connectors.confluence.settings import START_DATE
-from connectors.confluence.source import (
-    ConfluenceContext,
-    ContentWalk,
-    SpaceDirectory,
-    make_client,
-    parse_space_keys,
-    resolve_base_url,
-)
+from connectors.confluence.run import ConfluenceContext
+from connectors.confluence.settings import START_DATE, make_client, parse_space_keys, resolve_base_url
+from connectors.confluence.spaces import SpaceDirectory
+from connectors.confluence.walk import ContentWalk
 from connectors.http import HttpClient, RetryPolicy
 from connectors.paginators import ConfluenceCursorPaginator
 from connectors.stats import STATS
