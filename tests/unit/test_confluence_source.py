@@ -179,6 +179,7 @@ def test_a_next_link_without_cursor_is_followed_under_wiki_once(
 
 def test_the_site_url_may_be_given_with_wiki() -> None:
     assert resolve_base_url("https://acme.atlassian.net/wiki/") == SITE
+    assert resolve_base_url("https://wiki") == "https://wiki"  # a host named wiki is not a /wiki path
     assert resolve_base_url("http://127.0.0.1:8090") == "http://127.0.0.1:8090"
     assert resolve_base_url("https://api.atlassian.com/ex/confluence/abc-123") == (
         "https://api.atlassian.com/ex/confluence/abc-123"
