@@ -258,9 +258,7 @@ class HttpClient:
         rate_group: str = "default",
         check: Callable[[Any], str | None] | None = None,
     ) -> HttpResult:
-        return self.request(
-            "GET", path_or_url, endpoint=endpoint, params=params, rate_group=rate_group, check=check
-        )
+        return self.request("GET", path_or_url, endpoint=endpoint, params=params, rate_group=rate_group, check=check)
 
     def request(
         self,
