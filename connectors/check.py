@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import requests
 
@@ -61,6 +61,20 @@ def is_primary(source: str, name: str) -> bool:
     from connectors import registry
 
     return registry.get(source).primary == name
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
+
+
+def primary_first(source: str, items: Iterable[N]) -> list[N]:
+    """``items`` (endpoints, objects) with the source's primary one first, the rest in their order:
+    probed first, it tells whether the credentials work at all."""
+    return sorted(items, key=lambda item: not is_primary(source, item.name))
 
 
 @dataclass(frozen=True)

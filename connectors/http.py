@@ -62,7 +62,7 @@ except ImportError:  # pragma: no cover
     _loads = json.loads
     _JSONDecodeError = (ValueError,)
 
-__all__ = ["HttpClient", "HttpResult", "RetryPolicy", "require_secure_base_url", "user_agent"]
+__all__ = ["HttpClient", "HttpResult", "RetryPolicy", "parse_base_url", "require_secure_base_url", "user_agent"]
 
 log = logging.getLogger("supportlake.http")
 
@@ -138,6 +138,16 @@ def _is_loopback(host: str) -> bool:
 
 def _truthy(value: Any) -> bool:
     return value is True or str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def parse_base_url(value: str, setting: str, expected: str) -> str:
+    """A configured base URL as ``scheme://host[:port][/path]``, without a trailing slash. Not
+    ``http(s)://`` with a host: a :class:`ConfigError` naming ``setting`` and saying what was
+    ``expected`` (``"a URL such as https://acme.zendesk.com"``). Every connector's base URL."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{setting} must be {expected}, got {value!r}")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def require_secure_base_url(base_url: str, name: str, allow_insecure_http: bool | None = None) -> None:
@@ -248,9 +258,7 @@ class HttpClient:
         rate_group: str = "default",
         check: Callable[[Any], str | None] | None = None,
     ) -> HttpResult:
-        return self.request(
-            "GET", path_or_url, endpoint=endpoint, params=params, rate_group=rate_group, check=check
-        )
+        return self.request("GET", path_or_url, endpoint=endpoint, params=params, rate_group=rate_group, check=check)
 
     def request(
         self,

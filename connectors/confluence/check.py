@@ -26,6 +26,7 @@ from connectors.check import (
     Remedy,
     first_page,
     is_primary,
+    primary_first,
     results_of,
 )
 from connectors.confluence.endpoints import ENDPOINTS, LABELS_CATALOGUE, STREAMS, ContentStream
@@ -67,7 +68,7 @@ def plan(settings: Mapping[str, Any]) -> Plan:
     client = make_client(credentials, resolve_base_url(settings.get("base_url")), policy=CHECK_POLICY)
     client.timeout = CHECK_TIMEOUT
     seen: dict[str, str] = {}
-    ordered = sorted(ENDPOINTS, key=lambda e: not is_primary(SOURCE, e.name))
+    ordered = primary_first(SOURCE, ENDPOINTS)
     probes = [_stream(client, e, seen) for e in ordered]
     probes += [_labels_of(client, s, seen) for s in STREAMS]
     probes.append(Probe(source=SOURCE, name="label sweep", request=_sweep(client), refused=SWEEP, missing=_NOT_FOUND))

@@ -4,7 +4,7 @@
   (:data:`schemas.confluence.DELETED_STATUSES`); Confluence records no time of trashing, so the
   time is the last version's ``version.createdAt`` (the latest time known before the deletion).
   Purged content (gone from every listing, recorded in ``deleted_content`` by the inventory of
-  :mod:`connectors.confluence.source`) keeps its last row, flagged, with the time the purge was
+  :mod:`connectors.confluence.walk`) keeps its last row, flagged, with the time the purge was
   detected (``detected_at``).
 - ``labels``: deleted with their page or blog post.
 - ``spaces``, ``deleted_content``: never deleted (an archived space is not a deleted one).

@@ -20,7 +20,7 @@
   content's own labels are read instead.
 
 Pages are the primary object; spaces and blog posts are declared ``optional`` (a 401/403/404
-skips their table), and so are labels (handled in :mod:`connectors.confluence.source`).
+skips their table), and so are labels (handled in :mod:`connectors.confluence.labels`).
 
 Every list takes ``limit`` up to 250 (the documented maximum).
 """
@@ -67,7 +67,7 @@ class ContentStream:
 
     ``endpoint`` says where and what it fills; its incremental mode is ``newest_first``
     (:data:`connectors.incremental.NEWEST_FIRST`: stopped at the watermark minus the overlap,
-    walked by :class:`connectors.confluence.source.ContentWalk`).
+    walked by :class:`connectors.confluence.walk.ContentWalk`).
     """
 
     endpoint: Endpoint

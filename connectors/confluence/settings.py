@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from common.errors import ConfigError
 from connectors.confluence.credentials import ConfluenceApiTokenCredentials, ConfluenceOAuthCredentials
-from connectors.http import HttpClient, RetryPolicy
+from connectors.http import HttpClient, RetryPolicy, parse_base_url
 
 
 def make_client(
@@ -38,15 +38,10 @@ def resolve_base_url(base_url: str | None) -> str:
     """The site without ``/wiki`` (the paths and the API's next links carry it)."""
     if not base_url:
         raise ConfigError("Confluence needs SOURCES__CONFLUENCE__BASE_URL, the site such as https://acme.atlassian.net")
-    parts = urlsplit(base_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(
-            f"SOURCES__CONFLUENCE__BASE_URL must be a URL such as https://acme.atlassian.net, got {base_url!r}"
-        )
-    path = parts.path.rstrip("/")
-    if path.endswith("/wiki"):
-        path = path[: -len("/wiki")]
-    return f"{parts.scheme}://{parts.netloc}{path}"
+    url = parse_base_url(base_url, "SOURCES__CONFLUENCE__BASE_URL", "a URL such as https://acme.atlassian.net")
+    if urlsplit(url).path.endswith("/wiki"):
+        url = url[: -len("/wiki")]
+    return url
 
 
 START_DATE = "SOURCES__CONFLUENCE__START_DATE"

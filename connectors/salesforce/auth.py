@@ -42,7 +42,7 @@ from dlt.common.typing import TSecretValue
 from common.errors import APIError, AuthError, ConfigError, FatalAPIError, RetriableAPIError
 from common.secrets import register_secret
 from connectors.auth import RefreshableAuth
-from connectors.http import HttpClient
+from connectors.http import HttpClient, parse_base_url
 
 PREFIX = "SOURCES__SALESFORCE__CREDENTIALS__"
 TOKEN_PATH = "/services/oauth2/token"  # noqa: S105 - a path, not a secret
@@ -240,13 +240,12 @@ def resolve_login_url(base_url: str | None) -> str:
     (:func:`connectors.http.require_secure_base_url`). Default: production."""
     if not base_url:
         return PRODUCTION_LOGIN
-    parts = urlsplit(base_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(
-            "SOURCES__SALESFORCE__BASE_URL must be a login host such as https://login.salesforce.com, "
-            f"https://test.salesforce.com or https://acme.my.salesforce.com, got {base_url!r}"
-        )
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    return parse_base_url(
+        base_url,
+        "SOURCES__SALESFORCE__BASE_URL",
+        "a login host such as https://login.salesforce.com, https://test.salesforce.com or "
+        "https://acme.my.salesforce.com",
+    )
 
 
 def jwt_audience(login_url: str) -> str:

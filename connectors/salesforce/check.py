@@ -30,6 +30,7 @@ from connectors.check import (
     Remedy,
     Unavailable,
     is_primary,
+    primary_first,
 )
 from connectors.salesforce.context import SalesforceContext, make_context
 from connectors.salesforce.describe import describe_global, describe_object
@@ -78,7 +79,7 @@ def plan(settings: Mapping[str, Any]) -> Plan:
     )
     ctx.auth.login.timeout = CHECK_TIMEOUT
     probes = Probes(ctx)
-    objects = sorted(ctx.objects, key=lambda o: not is_primary(SOURCE, o.name))
+    objects = primary_first(SOURCE, ctx.objects)
     listed: list[Probe] = [
         probes.make("login", probes.login, LOGIN),
         probes.make("limits", probes.limits, LIMITS),

@@ -27,6 +27,7 @@ from connectors.check import (
     Remedy,
     first_page,
     is_primary,
+    primary_first,
     results_of,
 )
 from connectors.endpoints import Endpoint
@@ -75,14 +76,9 @@ def plan(settings: Mapping[str, Any]) -> Plan:
     )
     client.timeout = CHECK_TIMEOUT
     start = epoch(parse_start_date(settings.get("start_date"), START_DATE))
-    probes = tuple(_probe(client, endpoint, start) for endpoint in _ordered(ENDPOINTS))
+    probes = tuple(_probe(client, endpoint, start) for endpoint in primary_first(SOURCE, ENDPOINTS))
     # The settings a refused credential names are the ones the sync's own 401 message names.
     return Plan(source=SOURCE, credentials=client.auth_hint, address=ADDRESS, probes=probes)
-
-
-def _ordered(endpoints: tuple[Endpoint, ...]) -> list[Endpoint]:
-    """The primary endpoint first: it tells whether the credentials work at all."""
-    return sorted(endpoints, key=lambda e: not is_primary(SOURCE, e.name))
 
 
 def _probe(client: HttpClient, endpoint: Endpoint, start: int) -> Probe:

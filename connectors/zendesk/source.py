@@ -21,7 +21,6 @@ import dataclasses
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Union
-from urllib.parse import urlsplit
 
 import dlt
 from dlt.sources import DltResource
@@ -31,7 +30,7 @@ from common.errors import AuthError, ConfigError, NotAvailableError
 from connectors import chunks
 from connectors.arrow import _dumps
 from connectors.endpoints import Endpoint, WalkContext, refetch, walk
-from connectors.http import HttpClient, RetryPolicy
+from connectors.http import HttpClient, RetryPolicy, parse_base_url
 from connectors.pacing import RateLimit
 from connectors.paginators import ZendeskLinksPaginator
 from connectors.rejects import REJECTS
@@ -127,12 +126,7 @@ def make_client(
 
 def resolve_base_url(base_url: str | None, subdomain: str | None) -> str:
     if base_url:
-        parts = urlsplit(base_url.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(
-                f"SOURCES__ZENDESK__BASE_URL must be a URL such as https://acme.zendesk.com, got {base_url!r}"
-            )
-        return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+        return parse_base_url(base_url, "SOURCES__ZENDESK__BASE_URL", "a URL such as https://acme.zendesk.com")
     if subdomain:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*", subdomain.strip()):
             raise ConfigError(f"SOURCES__ZENDESK__SUBDOMAIN must be like 'acme', got {subdomain!r}")

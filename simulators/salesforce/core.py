@@ -19,6 +19,7 @@ from simulators.shared import (
 from . import schema as S
 from . import soql
 from .data import LIVE, PURGED, RECYCLED, Org
+from .specs import ObjectSpec
 
 JSON_TYPE = "application/json;charset=UTF-8"
 NOT_FOUND = "The requested resource does not exist"
@@ -110,13 +111,13 @@ class Core(HttpSimulator):
     _jobs: dict[str, BulkJob]
     _n_jobs: int
 
-    def _spec(self, name: str) -> S.ObjectSpec:
+    def _spec(self, name: str) -> ObjectSpec:
         spec = S.BY_LOWER.get(name.lower())
         if spec is None:
             raise ValueError(f"unknown object {name!r}; one of {', '.join(o.name for o in S.OBJECTS)}")
         return spec
 
-    def _visible(self, name: str) -> S.ObjectSpec | None:
+    def _visible(self, name: str) -> ObjectSpec | None:
         if name.lower() in self.hidden_objects:
             return None
         return S.BY_LOWER.get(name.lower())
@@ -138,7 +139,7 @@ class Core(HttpSimulator):
         scheme, _, token = value.partition(" ")
         return token.strip() if scheme.lower() in ("bearer", "oauth") else ""
 
-    def _getter(self, spec: S.ObjectSpec) -> Any:
+    def _getter(self, spec: ObjectSpec) -> Any:
         table = self.org.tables[spec.name]
         build = self.org.build
         name = spec.name

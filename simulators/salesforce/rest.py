@@ -17,6 +17,7 @@ from ._util import DAY, MINUTE, make_id, parse_iso, sf_datetime
 from .bulk import BulkApi
 from .core import NOT_FOUND, Cursor, errors
 from .data import LIVE, PURGED, render_json
+from .specs import ObjectSpec
 
 
 class RestApi(BulkApi):
@@ -77,7 +78,7 @@ class RestApi(BulkApi):
             "ConcurrentAsyncGetReportInstances": {"Max": 200, "Remaining": 200},
         }
 
-    def _record_json(self, spec: S.ObjectSpec, idx: int, fields: list[str], version: str) -> dict[str, Any]:
+    def _record_json(self, spec: ObjectSpec, idx: int, fields: list[str], version: str) -> dict[str, Any]:
         rec = self.org.build(spec.name, idx)
         out: dict[str, Any] = {
             "attributes": {"type": spec.name, "url": f"/services/data/{version}/sobjects/{spec.name}/{rec['Id']}"}
@@ -85,7 +86,7 @@ class RestApi(BulkApi):
         out.update(render_json(spec, rec, fields))
         return out
 
-    def _retrieve(self, spec: S.ObjectSpec, record_id: str, params: dict[str, str], version: str) -> Response:
+    def _retrieve(self, spec: ObjectSpec, record_id: str, params: dict[str, str], version: str) -> Response:
         table = self.org.tables[spec.name]
         idx = table.index(record_id)
         if idx is None or table.state[idx] != LIVE:
@@ -150,7 +151,7 @@ class RestApi(BulkApi):
         self.stats.queries[f"more:{cursor.object}"] += 1
         return self._page(cursor, locator, int(offset), version)
 
-    def _get_deleted(self, spec: S.ObjectSpec, params: dict[str, str]) -> Response:
+    def _get_deleted(self, spec: ObjectSpec, params: dict[str, str]) -> Response:
         if "start" not in params or "end" not in params:
             missing = "start" if "start" not in params else "end"
             return errors(400, "MISSING_ARGUMENT", f"Missing required parameter: {missing}")

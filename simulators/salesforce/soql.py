@@ -29,8 +29,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import schema as S
 from ._util import parse_iso
+from .specs import COMPOUND_TYPES, ID_TYPES, NUMBER_TYPES, STRING_TYPES, FieldSpec, ObjectSpec
 
 
 class SoqlError(Exception):
@@ -161,7 +161,7 @@ class OrderItem:
 @dataclass(slots=True)
 class Query:
     text: str
-    object: S.ObjectSpec
+    object: ObjectSpec
     fields: list[str]
     count: bool
     where: Cond | None
@@ -171,7 +171,7 @@ class Query:
 
     @property
     def compound_fields(self) -> list[str]:
-        return [f for f in self.fields if self.object.by_name[f].type in S.COMPOUND_TYPES]
+        return [f for f in self.fields if self.object.by_name[f].type in COMPOUND_TYPES]
 
     def referenced(self) -> set[str]:
         out = set(self.fields) | {o.field for o in self.order}
@@ -384,7 +384,7 @@ _TYPE_WORDS = {
 }
 
 
-def _resolve_field(spec: S.ObjectSpec, name: str, query: str, pos: int) -> S.FieldSpec:
+def _resolve_field(spec: ObjectSpec, name: str, query: str, pos: int) -> FieldSpec:
     if "." in name:
         rel = name.split(".", 1)[0]
         raise _error(
@@ -408,11 +408,11 @@ def _resolve_field(spec: S.ObjectSpec, name: str, query: str, pos: int) -> S.Fie
     return f
 
 
-def _check_literal(f: S.FieldSpec, lit: Literal, query: str) -> None:
+def _check_literal(f: FieldSpec, lit: Literal, query: str) -> None:
     if lit.kind == "null":
         return
     want = {"datetime": "datetime", "date": "date", "boolean": "boolean"}.get(f.type)
-    if f.type in S.NUMBER_TYPES:
+    if f.type in NUMBER_TYPES:
         want = "number"
     if want is None:
         want = "string"
@@ -428,7 +428,7 @@ def _check_literal(f: S.FieldSpec, lit: Literal, query: str) -> None:
     raise _error("INVALID_FIELD", query, lit.pos, text)
 
 
-def parse(text: str, resolve_object: Callable[[str], S.ObjectSpec | None]) -> Query:
+def parse(text: str, resolve_object: Callable[[str], ObjectSpec | None]) -> Query:
     """Parse and validate ``text``; raises :class:`SoqlError` as Salesforce would."""
     if not text.strip():
         raise SoqlError("MALFORMED_QUERY", "unexpected token: <EOF>")
@@ -469,7 +469,7 @@ def parse(text: str, resolve_object: Callable[[str], S.ObjectSpec | None]) -> Qu
             _check_literal(f, lit, text)
             if c.op == "like" and lit.kind != "string":
                 raise _error("INVALID_FIELD", text, lit.pos, f"invalid operator on field '{f.name}'")
-        if c.op == "like" and f.type not in S.STRING_TYPES:
+        if c.op == "like" and f.type not in STRING_TYPES:
             raise _error("INVALID_FIELD", text, c.field_pos, f"invalid operator on field '{f.name}'")
 
     check(where)
@@ -487,21 +487,21 @@ Getter = Callable[[int, list[Any]], Any]
 """``getter(row, memo)`` → the field's value, normalised for comparison (memo caches the built record)."""
 
 
-def normaliser(f: S.FieldSpec) -> Callable[[Any], Any]:
-    if f.type in S.ID_TYPES:
+def normaliser(f: FieldSpec) -> Callable[[Any], Any]:
+    if f.type in ID_TYPES:
         return lambda v: None if v is None else v[:15]
-    if f.type in S.STRING_TYPES:
+    if f.type in STRING_TYPES:
         return lambda v: None if v is None else v.casefold()
-    if f.type in S.NUMBER_TYPES:
+    if f.type in NUMBER_TYPES:
         return lambda v: None if v is None else float(v)
     return lambda v: v
 
 
-def _literal_value(f: S.FieldSpec, lit: Literal) -> Any:
+def _literal_value(f: FieldSpec, lit: Literal) -> Any:
     if lit.kind == "null":
         return None
     if lit.kind == "string":
-        return lit.value[:15] if f.type in S.ID_TYPES else lit.value.casefold()
+        return lit.value[:15] if f.type in ID_TYPES else lit.value.casefold()
     return lit.value
 
 

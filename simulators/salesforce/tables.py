@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from simulators.world import COMPANY_DOMAIN, weighted
 
-from . import schema as S
 from ._util import MINUTE, index_of, make_id
+from .specs import ObjectSpec
 
 LIVE, RECYCLED, PURGED = 0, 1, 2
 STATUS, CSAT = 0, 1
@@ -158,7 +158,7 @@ def anniversary(ts: int, years: int) -> int:
 class Table:
     """One object's records as parallel arrays; record ``i`` is row ``i`` of every column."""
 
-    def __init__(self, spec: S.ObjectSpec, fixed_ids: list[str] | None = None) -> None:
+    def __init__(self, spec: ObjectSpec, fixed_ids: list[str] | None = None) -> None:
         self.spec = spec
         self.name = spec.name
         self.created = array("q")

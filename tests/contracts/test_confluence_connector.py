@@ -17,7 +17,8 @@ import responses
 
 from common.errors import AuthError, NotAvailableError
 from connectors.confluence import confluence_source
-from connectors.confluence.source import label_scope_warning, make_client
+from connectors.confluence.labels import label_scope_warning
+from connectors.confluence.settings import make_client
 from connectors.http import RetryPolicy
 from connectors.stats import STATS
 from tests.contracts.shapes import load

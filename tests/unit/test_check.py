@@ -145,6 +145,21 @@ def test_zendesk_talk_404_is_feature_not_enabled(mock: responses.RequestsMock) -
     assert "Talk is not enabled" in calls.detail
 
 
+def test_primary_first_moves_only_the_primary_object() -> None:
+    class Named:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+    for source, names, primary in [
+        ("zendesk", ["users", "groups", "tickets", "calls"], "tickets"),
+        ("confluence", ["spaces", "pages", "blogposts"], "pages"),
+        ("salesforce", ["Account", "Contact", "Case"], "Case"),
+    ]:
+        ordered = [n.name for n in c.primary_first(source, [Named(x) for x in names])]
+        assert ordered == [primary, *(x for x in names if x != primary)]
+    assert [n.name for n in c.primary_first("zendesk", [Named("users"), Named("groups")])] == ["users", "groups"]
+
+
 def test_connection_refused_is_unreachable_naming_the_address(mock: responses.RequestsMock) -> None:
     mock.get(
         f"{ZD}/api/v2/incremental/tickets/cursor.json", body=requests.ConnectionError("[Errno 111] Connection refused")

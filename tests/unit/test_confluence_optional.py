@@ -20,7 +20,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from common.errors import AuthError, ConfigError
 from connectors.confluence import confluence_source
-from connectors.confluence.source import label_scope_warning
+from connectors.confluence.labels import label_scope_warning
 from connectors.stats import STATS
 from tests.unit.test_confluence_pipeline import FakeSite, pipeline, query
 

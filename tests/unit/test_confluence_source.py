@@ -14,15 +14,10 @@ from common.dates import parse_start_date
 from common.errors import AuthError, ConfigError, RetriesExhausted
 from connectors.confluence.credentials import ConfluenceApiTokenCredentials
 from connectors.confluence.endpoints import BLOGPOSTS_STREAM, PAGES_STREAM, TABLES
-from connectors.confluence.settings import START_DATE
-from connectors.confluence.source import (
-    ConfluenceContext,
-    ContentWalk,
-    SpaceDirectory,
-    make_client,
-    parse_space_keys,
-    resolve_base_url,
-)
+from connectors.confluence.run import ConfluenceContext
+from connectors.confluence.settings import START_DATE, make_client, parse_space_keys, resolve_base_url
+from connectors.confluence.spaces import SpaceDirectory
+from connectors.confluence.walk import ContentWalk
 from connectors.http import HttpClient, RetryPolicy
 from connectors.paginators import ConfluenceCursorPaginator
 from connectors.stats import STATS
@@ -184,6 +179,7 @@ def test_a_next_link_without_cursor_is_followed_under_wiki_once(
 
 def test_the_site_url_may_be_given_with_wiki() -> None:
     assert resolve_base_url("https://acme.atlassian.net/wiki/") == SITE
+    assert resolve_base_url("https://wiki") == "https://wiki"  # a host named wiki is not a /wiki path
     assert resolve_base_url("http://127.0.0.1:8090") == "http://127.0.0.1:8090"
     assert resolve_base_url("https://api.atlassian.com/ex/confluence/abc-123") == (
         "https://api.atlassian.com/ex/confluence/abc-123"

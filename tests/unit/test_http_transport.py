@@ -17,7 +17,7 @@ import requests
 import responses
 
 from common.errors import ConfigError, FatalAPIError
-from connectors.http import HttpClient, RetryPolicy, require_secure_base_url
+from connectors.http import HttpClient, RetryPolicy, parse_base_url, require_secure_base_url
 from connectors.stats import StatsRegistry
 from tests.unit.conftest import FakeClock
 
@@ -159,6 +159,29 @@ def test_plain_http_elsewhere_is_allowed_when_the_setting_says_so(monkeypatch: p
     HttpClient("http://zendesk-proxy.internal:8080", name="zendesk")
     with pytest.raises(ConfigError):  # the setting is per source
         HttpClient("http://zendesk-proxy.internal:8080", name="salesforce")
+
+
+# -- base URLs -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (" https://acme.zendesk.com/ ", "https://acme.zendesk.com"),
+        ("http://127.0.0.1:8123/wiki/", "http://127.0.0.1:8123/wiki"),
+        ("https://api.atlassian.com/ex/confluence/abc?x=1#top", "https://api.atlassian.com/ex/confluence/abc"),
+        ("https://wiki", "https://wiki"),
+    ],
+)
+def test_a_base_url_is_normalised(value: str, expected: str) -> None:
+    assert parse_base_url(value, "SOURCES__X__BASE_URL", "a URL") == expected
+
+
+@pytest.mark.parametrize("value", ["acme.zendesk.com", "ftp://acme.zendesk.com", "https://", "", "   "])
+def test_a_base_url_without_scheme_or_host_names_the_setting_and_what_is_expected(value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_base_url(value, "SOURCES__X__BASE_URL", "a URL such as https://x.example")
+    assert str(info.value) == f"SOURCES__X__BASE_URL must be a URL such as https://x.example, got {value!r}"
 
 
 # -- DuckDB named like the dataset ----------------------------------------------------------------
