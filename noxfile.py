@@ -59,7 +59,7 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Speed and memory figures (never asserted in tests): Zendesk 100k and 25k tickets against a
+    """Speed and memory figures (never asserted in tests): Zendesk 25k, 100k and 200k tickets against a
     bare loop, then Salesforce 50k cases full and 1% incremental, then the build of every model
     over 1M generated Zendesk tickets (seconds per model and layer, peak RSS)."""
     _install(session, "test")
