@@ -229,7 +229,14 @@ def test_kpis_on_spark_print_the_duckdb_report(run: Run) -> None:
 
 
 def test_export_hyper_from_spark_writes_the_duckdb_extracts(run: Run, tmp_path: Path) -> None:
-    pytest.importorskip("tableauhyperapi")
+    import os
+
+    try:
+        import tableauhyperapi  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true requires tableauhyperapi (nox -s spark installs supportlake[tableau])")
+        pytest.skip("tableauhyperapi is not installed (pip install 'supportlake[tableau]')")
     from warehouse.hyper import export_hyper
 
     from_spark = {Path(r.path).name: r.rows for r in export_hyper(run.spark, tmp_path / "spark")}
