@@ -16,8 +16,9 @@ tables whole into Spark:
 - **What is published.** At the end of each source's run (after its chunks and its deletion
   flags; also when it failed part-way: what its chunks committed is published, as it would be
   visible in a DuckDB warehouse), every raw table of the source's schema (not dlt's ``_dlt_*``
-  tables); at the start and the end of the sync, ``supportlake.supportlake_runs`` and
-  ``supportlake.rejected_records``. A table is copied only when it changed: its *signature*
+  tables); at the start and the end of the sync, ``supportlake.supportlake_runs``,
+  ``supportlake.rejected_records`` and the input tables (``inputs``, which ``load-input`` writes
+  into the landing and publishes at once). A table is copied only when it changed: its *signature*
   (columns, row count and a sum of row hashes, computed by DuckDB) differs from the one recorded
   at its last publish (in the landing's :data:`PUBLISHED` table), or it is missing from the Spark
   catalog. A table the landing no longer has (a ``--full-refresh`` that dropped it) is dropped
@@ -47,13 +48,14 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from common.errors import ConfigError
+from schemas.inputs import INPUT_SCHEMA
 from warehouse.lock import verify_held
 from warehouse.sql import DuckDBConnection, quote_ident
 from warehouse.target import Target, parse_target, pipelines_dir
@@ -122,13 +124,16 @@ def pipelines_folder(target: Target) -> Path:
 
 def publish(target: Target, schemas: Sequence[str] = (), *, own: bool = False) -> list[Published]:
     """Copy the landing's tables of ``schemas`` (raw schemas: every base table but dlt's) and,
-    with ``own``, :data:`OWN_TABLES`, into the Spark catalog of ``target`` where they changed.
+    with ``own``, :data:`OWN_TABLES` and the input tables, into the Spark catalog of ``target``
+    where they changed.
 
     Checks the run lock before each swap (:func:`warehouse.lock.verify_held`: a run that lost
     it raises :class:`warehouse.lock.LockLost` and writes nothing more). One publish at a time
     per target in this process (the sources' threads take turns)."""
     from warehouse.spark import SparkConnection
 
+    if own:
+        schemas = [*schemas, INPUT_SCHEMA]
     with _publishing(target):
         verify_held(target)
         spark = SparkConnection(target)
@@ -309,11 +314,3 @@ def _landing(target: Target) -> Iterator[DuckDBConnection]:
 def _publishing(target: Target) -> threading.Lock:
     with _PUBLISHING_GUARD:
         return _PUBLISHING.setdefault(target.fingerprint, threading.Lock())
-
-
-def published_tables(target: Target) -> Iterable[tuple[str, str, int]]:
-    """``(schema, table, rows)`` of every table the landing of ``target`` says it published."""
-    with _landing(target) as duck:
-        _ensure_published_table(duck)
-        rows = duck.query(f"select schema_name, table_name, rows from {PUBLISHED} order by 1, 2")
-    return [(str(s), str(t), int(n)) for s, t, n in rows]

@@ -24,6 +24,8 @@ import pytest
 from connectors import registry
 from transforms.runner import build, default_models
 from warehouse import spark_landing
+from warehouse.demo import DEMO_INPUTS, _load_sample_inputs
+from warehouse.inputs import load_input
 from warehouse.spark import SparkConnection
 from warehouse.sync import SyncResult, sync
 from warehouse.target import Target, parse_target
@@ -90,6 +92,9 @@ def run(spark_session: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         second_spark = sync(spark, sources)
         published = spark_landing.publish(spark, sources)  # nothing changed since: nothing copied
         second = (second_spark, sync(duck, sources))
+        _load_sample_inputs(duck, SEED)  # the demo's NPS and support cost files, beside the DuckDB file
+        for kind in ("nps", "support_cost"):
+            load_input(spark, kind, folder / DEMO_INPUTS / f"{kind}.csv", replace=True)
         build(duck)
         build(spark)
         yield Run(folder / "home", duck, spark, first, second, raw_after_first, published, spark_session)
@@ -217,6 +222,8 @@ def test_every_mart_built_on_synced_spark_equals_duckdb(run: Run) -> None:
         duck.close()
     assert not problems, "\n".join(problems)
     assert spark.query("select count(*) from marts.fct_tickets")[0][0] > TICKETS
+    nps = spark.query("select count(*) from marts.agg_kpi_monthly where kpi_name = 'nps'")[0][0]
+    assert nps > 0  # from the input table load-input published
 
 
 def test_kpis_on_spark_print_the_duckdb_report(run: Run) -> None:
