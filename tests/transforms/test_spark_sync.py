@@ -257,7 +257,7 @@ def _hyper_rows(path: Path) -> list[tuple[Any, ...]]:
     import tableauhyperapi as hyper
 
     with (
-        hyper.HyperProcess(hyper.Telemetry.DO_NOT_SEND_USAGE_DATA_TO_TABLEAU) as process,
+        hyper.HyperProcess(hyper.Telemetry.DO_NOT_SEND_USAGE_DATA_TO_TABLEAU, parameters={"log_config": ""}) as process,
         hyper.Connection(process.endpoint, str(path)) as con,
     ):
         rows = con.execute_list_query('select * from "Extract"."fct_tickets"')
