@@ -35,9 +35,11 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def spark(session: nox.Session) -> None:
     """The models built on Apache Spark in local mode and compared with the DuckDB build, row by
-    row (the ``spark`` marker; pyspark is the ``spark`` extra, Java 17+ must be installed: ``.ci/run``
-    installs it when missing). ``nox -s tests`` queues this session after its own."""
-    _install(session, "test", extras="postgres,spark")  # the test modules it collects import psycopg2
+    row, and sync → build → kpis → export-hyper into Spark (the ``spark`` marker; pyspark is the
+    ``spark`` extra, Java 17+ must be installed: ``.ci/run`` installs it when missing; the extracts
+    need the ``tableau`` extra). ``nox -s tests`` queues this session after its own."""
+    # the test modules it collects import psycopg2; the Spark extracts are read back with Hyper
+    _install(session, "test", extras="postgres,spark,tableau")
     session.run("pytest", "-m", "spark", *session.posargs)
 
 

@@ -49,7 +49,8 @@ class ColumnType:
     hyper: str | None = None
     """The ``tableauhyperapi.SqlType`` factory; ``None``: extracts do not take it."""
     aliases: tuple[str, ...] = ()
-    """Other ``information_schema`` spellings of the same type (``character varying``)."""
+    """Other ``information_schema`` spellings of the same type (``character varying``; Spark's
+    ``string``, ``int``, ``timestamp_ntz``, as :class:`warehouse.spark.SparkConnection` reports them)."""
 
 
 COLUMN_TYPES: Mapping[str, ColumnType] = {
@@ -63,7 +64,7 @@ COLUMN_TYPES: Mapping[str, ColumnType] = {
             postgres="TEXT",
             info=("varchar", "text"),
             hyper="text",
-            aliases=("character varying",),
+            aliases=("character varying", "string"),
         ),
         ColumnType(
             kind="bigint",
@@ -82,6 +83,7 @@ COLUMN_TYPES: Mapping[str, ColumnType] = {
             postgres="INTEGER",
             info=("integer", "integer"),
             hyper="int",
+            aliases=("int",),
         ),
         ColumnType(
             kind="double",
@@ -136,6 +138,7 @@ COLUMN_TYPES: Mapping[str, ColumnType] = {
             postgres="TIMESTAMP WITHOUT TIME ZONE",
             info=("timestamp", "timestamp without time zone"),
             hyper="timestamp",
+            aliases=("timestamp_ntz",),
         ),
     )
 }

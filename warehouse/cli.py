@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     wh_help = (
-        "duckdb:///file.duckdb or postgresql://user[:password]@host:port/db "
+        "duckdb:///file.duckdb, postgresql://user[:password]@host:port/db or spark:local[*] "
         f"(env {ENV_WAREHOUSE}; default {DEFAULT_WAREHOUSE})"
     )
 

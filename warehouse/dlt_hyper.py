@@ -72,7 +72,7 @@ class DltReader:
         import pyarrow.parquet as pq
 
         cols = ", ".join(quote_ident(c.name) for c in table.columns)
-        data = self._con.arrow(f"select {cols} from {quote_ident(table.schema)}.{quote_ident(table.name)}")
+        data = self._con.read_arrow(f"select {cols} from {quote_ident(table.schema)}.{quote_ident(table.name)}")
         # Each column as its Hyper type reads it: a driver's cursor types a column from its values,
         # so one holding only NULLs has Arrow's null type, and NUMERIC comes as decimal.
         schema = pa.schema([(c.name, ARROW_TYPES[c.hyper_type]) for c in table.columns])

@@ -27,8 +27,6 @@ the destination's ``sql_client`` — the very connection, credentials and driver
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -39,6 +37,7 @@ from sqlglot.errors import ErrorLevel
 
 from common.secrets import redact
 from warehouse.engines import PUBLISH, Engine, Publish, Step, engine
+from warehouse.sqltext import bind
 from warehouse.target import Target, WarehouseError
 
 CLIENT_SCHEMA = "supportlake"
@@ -129,7 +128,7 @@ class DltConnection:
             return [tuple(v.lower() if isinstance(v, str) else v for v in row) for row in rows]
         return rows
 
-    def arrow(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    def read_arrow(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The rows of ``sql`` (the runner's SQL) as a ``pyarrow.Table``, read by dlt's cursor."""
         text = self.translate(sql, params)
         native = getattr(self._client, "native_connection", None)
@@ -170,12 +169,7 @@ class DltConnection:
         word = sql.strip().rstrip(";").strip().lower()
         if word in _TRANSACTION and not params:
             return self._transaction(word)
-        statement = sqlglot.parse_one(sql.replace("%s", "?") if read == "duckdb" else sql, read=read)
-        placeholders = list(statement.find_all(exp.Placeholder, bfs=False))  # in the order written
-        if len(placeholders) != len(params):
-            raise ValueError(f"{len(placeholders)} parameter markers in the statement, {len(params)} values given")
-        for node, value in zip(placeholders, params, strict=True):
-            node.replace(literal(value))
+        statement = bind(sql, params, read=read)
         self._information_schema(statement)
         if self._upper:
             self._fold_identifiers(statement)
@@ -227,19 +221,3 @@ class DltConnection:
 
 def _quote_duckdb(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def literal(value: Any) -> exp.Expr:
-    """A Python value as an SQL literal: timestamps as UTC wall-clock ``TIMESTAMP``, dates as
-    ``DATE``, infinities and NaN as a cast of their name, the rest as sqlglot writes them
-    (``NULL``, numbers, booleans, escaped strings)."""
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    if isinstance(value, dt.datetime):
-        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
-    if isinstance(value, dt.date):
-        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("DATE"))
-    if isinstance(value, float) and not math.isfinite(value):  # no literal spells them: a cast does
-        text = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-        return exp.cast(exp.Literal.string(text), exp.DataType.build("DOUBLE"))
-    return exp.convert(value)

@@ -8,7 +8,9 @@ How a table travels, never row by row:
 
 1. the warehouse writes the table to a temporary file in one statement — DuckDB
    ``COPY (SELECT …) TO 'x.parquet' (FORMAT PARQUET)``; PostgreSQL ``COPY (SELECT …) TO STDOUT
-   WITH (FORMAT csv, HEADER, NULL '')`` streamed to disk by psycopg2's ``copy_expert``;
+   WITH (FORMAT csv, HEADER, NULL '')`` streamed to disk by psycopg2's ``copy_expert``; Spark
+   (any engine whose connection has ``read_arrow``) reads the table as Arrow through its
+   connection and pyarrow writes it as Parquet;
 2. Hyper creates the table from the warehouse's column types and loads the file with one
    ``COPY "Extract"."<table>" FROM '<file>' WITH (FORMAT …)``: Hyper parses the file itself, in
    parallel, with no Python per row (the Inserter would convert every value in Python).
@@ -173,6 +175,26 @@ class _DuckDBReader:
         self._con.execute_verbatim(f"COPY (SELECT {cols} FROM {source}) TO {_literal(str(path))} (FORMAT PARQUET)")
 
 
+class _ArrowReader:
+    """Any connection of :mod:`warehouse.sql` through its ``read_arrow`` (Spark): the table as a
+    ``pyarrow.Table``, written as Parquet."""
+
+    data_format = "parquet"
+
+    def __init__(self, con: Any) -> None:
+        self._con = con
+        self.kind = str(con.kind)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self._con.query(sql, params))
+
+    def dump(self, table: Table, path: Path) -> None:
+        import pyarrow.parquet as pq
+
+        cols = ", ".join(_quote(c.name) for c in table.columns)
+        pq.write_table(self._con.read_arrow(f"SELECT {cols} FROM {_quote(table.schema)}.{_quote(table.name)}"), path)
+
+
 class _PostgresReader:
     """PostgreSQL through psycopg2 directly: ``COPY … TO STDOUT`` needs ``copy_expert``, which
     :class:`warehouse.sql.Connection` does not offer, and the catalog queries must run in the same
@@ -226,6 +248,15 @@ def _reader(target: Target) -> Iterator[_Reader]:
                 yield _DuckDBReader(con)
             finally:
                 con.close()
+        return
+    if target.kind == "spark":
+        from warehouse.lock import RunLock
+        from warehouse.sql import connection
+
+        # Spark's tables have no snapshot across statements: the shared lock keeps a sync or build
+        # started on this machine out while the export reads.
+        with RunLock(target, shared=True), connection(target, read_only=True) as spark:
+            yield _ArrowReader(spark)
         return
     pg = connect_postgres(target)  # refused, or no driver: WarehouseError, a configuration error (exit 2)
     try:

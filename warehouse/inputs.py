@@ -396,19 +396,37 @@ def write_rows(
 def load_input(target: Target, kind: InputKind | str, path: Path, *, replace: bool = False) -> LoadResult:
     """Validate ``path`` as a CSV file of ``kind`` and load it into ``target`` (upsert by the
     natural key, or ``replace`` the whole table). :class:`InputError` for a bad file (nothing
-    loaded), :class:`WriteError` when the warehouse refuses (rolled back: the table is as it was)."""
-    from warehouse.lock import RunLock
+    loaded), :class:`WriteError` when the warehouse refuses (rolled back: the table is as it was).
+
+    Spark: the rows are written into the landing DuckDB file, then the input tables that changed
+    are published into the catalog (:mod:`warehouse.spark_landing`); a publish that fails is
+    done again by the next ``sync``."""
+    from warehouse import spark_landing
+    from warehouse.lock import RunLock, WarehouseBusy
 
     kind = input_kind(kind) if isinstance(kind, str) else kind
     rows = read_input(kind, path)
-    with RunLock(target), connection(target) as con:
-        try:
-            replaced = write_rows(con, kind, rows, source_file=path.name, replace=replace)
-        except Exception as exc:
-            message = " ".join(str(exc).split()) or type(exc).__name__
-            raise WriteError(
-                f"could not write {kind.qualified_table} on {con.kind} (rolled back; the table is as it was): {message}"
-            ) from exc
+    with RunLock(target):
+        with connection(spark_landing.store_for(target)) as con:
+            try:
+                replaced = write_rows(con, kind, rows, source_file=path.name, replace=replace)
+            except Exception as exc:
+                message = " ".join(str(exc).split()) or type(exc).__name__
+                raise WriteError(
+                    f"could not write {kind.qualified_table} on {con.kind} (rolled back; the table is as it was): "
+                    f"{message}"
+                ) from exc
+        if target.kind == "spark":
+            try:
+                spark_landing.publish(target, [INPUT_SCHEMA])
+            except WarehouseBusy:
+                raise
+            except Exception as exc:
+                message = " ".join(str(exc).split()) or type(exc).__name__
+                raise WriteError(
+                    f"{kind.qualified_table} is written in the landing file, but publishing it to {target.display} "
+                    f"failed (the next sync publishes it): {message}"
+                ) from exc
     log.info("loaded %d rows from %s into %s", len(rows), path.name, kind.qualified_table)
     return LoadResult(table=kind.qualified_table, rows=len(rows), replaced=replaced, replace=replace)
 

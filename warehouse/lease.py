@@ -72,6 +72,11 @@ log = logging.getLogger("supportlake.lock")
 
 Clock = Callable[[], dt.datetime]
 
+_SPARK_LEASE = threading.RLock()
+"""Spark: one lease statement of this process at a time. The heartbeat's ``insert overwrite``
+replaces the files a ``verify`` in another thread may be reading (Spark then fails the read with
+``FILE_NOT_EXIST``)."""
+
 
 def utc_now() -> dt.datetime:
     """The time as the lease stores it: UTC, without a zone (microseconds dropped)."""
@@ -289,7 +294,8 @@ def _connect(target: Target) -> Iterator[Connection]:
 
         # Not closed: closing drops the session's information_schema views, which a build of this
         # process may be reading at that moment (the heartbeat beats from its own thread).
-        yield SparkConnection(target)
+        with _SPARK_LEASE:
+            yield SparkConnection(target)
         return
     if target.kind != "duckdb":
         with connection(target) as con:
@@ -336,7 +342,14 @@ def _create_table(con: Connection) -> None:
 
 
 def _read(con: Connection) -> LeaseRow | None:
-    rows = con.query(f"select {_COLUMNS} from {TABLE} where name = %s", [ROW])
+    try:
+        rows = con.query(f"select {_COLUMNS} from {TABLE} where name = %s", [ROW])
+    except Exception as exc:
+        if con.kind != "spark" or "FILE_NOT_EXIST" not in str(exc):
+            raise
+        # another host overwrote the lease between Spark listing its files and reading them
+        con.execute_verbatim(f"refresh table {TABLE}")
+        rows = con.query(f"select {_COLUMNS} from {TABLE} where name = %s", [ROW])
     if not rows:
         return None
     lease_id, holder, run_id, acquired, expires = max(rows, key=lambda r: (r[4], r[0]))  # Spark: the latest write

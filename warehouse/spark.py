@@ -3,9 +3,9 @@
 ``--warehouse spark:local[4]`` (or ``spark://host:7077``, ``spark:yarn``, or plain ``spark``: the
 session already active in the process, else ``local[*]``) runs ``supportlake build`` with Spark SQL
 against the tables of the session's catalog — whatever ``spark-defaults.conf`` configures (a Hive
-metastore, Unity Catalog, ...). dlt has no Spark destination, so raw tables reach that catalog by
-other means (dlt's ``filesystem`` destination writing Parquet or Delta, registered as tables); the
-sync refuses a Spark target with a message saying so.
+metastore, Unity Catalog, ...). dlt has no Spark destination: ``supportlake sync`` loads a local
+DuckDB landing file and publishes the raw tables from it into that catalog
+(:mod:`warehouse.spark_landing`); ``kpis`` and ``export-hyper`` read through this connection.
 
 :class:`SparkConnection` speaks the runner's :class:`warehouse.sql.Connection` protocol:
 
@@ -16,11 +16,14 @@ sync refuses a Spark target with a message saying so.
 - ``execute_verbatim`` runs SQL already written for Spark (a model rendered by
   :mod:`transforms.dialect`), exactly as given; the session runs with ANSI mode and
   ``spark.sql.ansi.doubleQuotedIdentifiers``, so the runner's ``"schema"."table"`` names work;
-- ``information_schema.tables`` (``table_schema``, ``table_name``: tables and views alike) and
-  ``information_schema.columns`` (also ``column_name``, ``data_type`` in Spark's names,
-  ``ordinal_position``, ``is_nullable``), which Spark's session catalog does not have, are answered from
-  ``spark.catalog`` through temporary views, so the runner's and the settings' look-ups work as
+- ``information_schema.tables`` (``table_schema``, ``table_name``, ``table_type``: ``BASE TABLE``
+  or ``VIEW``), ``information_schema.columns`` (also ``column_name``, ``data_type`` in Spark's
+  names, ``ordinal_position``, ``is_nullable``) and ``information_schema.schemata``
+  (``schema_name``), which Spark's session catalog does not have, are answered from the catalog
+  through temporary views, so the runner's, the settings' and the readers' look-ups work as
   written;
+- ``read_arrow`` runs a query (DuckDB's SQL, transpiled) and returns its rows as a
+  ``pyarrow.Table`` (``DataFrame.toArrow``), the way ``export-hyper`` reads a table;
 - there are no transactions (:attr:`SparkConnection.transactional` is False): ``begin``,
   ``commit`` and ``rollback`` are refused, and :func:`warehouse.sql.transaction` runs its block
   statement by statement. How a build publishes its tables on Spark is in :mod:`transforms.runner`.
@@ -40,6 +43,7 @@ import sqlglot
 from sqlglot import exp
 
 from common.errors import ConfigError
+from warehouse.sqltext import bind
 from warehouse.target import Target
 
 SESSION_CONF = {
@@ -52,7 +56,11 @@ SESSION_CONF = {
 """Session settings every supportlake connection sets (runtime SQL settings; the session's other
 settings are left as the user configured them)."""
 
-_INFO_VIEWS = {"tables": "sl_information_schema_tables", "columns": "sl_information_schema_columns"}
+_INFO_VIEWS = {
+    "tables": "sl_information_schema_tables",
+    "columns": "sl_information_schema_columns",
+    "schemata": "sl_information_schema_schemata",
+}
 _NO_TRANSACTIONS = ("begin", "commit", "rollback", "start transaction")
 
 
@@ -107,6 +115,11 @@ class SparkConnection:
             return rows
         return [tuple(_utc(v) if i in zoned else v for i, v in enumerate(row)) for row in rows]
 
+    def read_arrow(self, sql: str) -> Any:
+        """The rows of ``sql`` (DuckDB's SQL, transpiled; no parameters) as a ``pyarrow.Table``:
+        ``TIMESTAMP`` columns come as UTC instants, ``TIMESTAMP_NTZ`` as wall-clock times."""
+        return self._spark.sql(self._spark_sql(sql, ())).toArrow()
+
     def close(self) -> None:
         """The session stays: it belongs to the process (other connections, the caller's own)."""
         for view in _INFO_VIEWS.values():
@@ -121,12 +134,7 @@ class SparkConnection:
         """DuckDB SQL with ``%s`` parameters → Spark SQL with the values written in as literals."""
         if sql.strip().rstrip(";").strip().lower() in _NO_TRANSACTIONS:
             return sql
-        statement = sqlglot.parse_one(sql.replace("%s", "?"), read="duckdb")
-        placeholders = list(statement.find_all(exp.Placeholder, bfs=False))  # in the order written
-        if len(placeholders) != len(params):
-            raise ValueError(f"{len(placeholders)} parameter markers in the statement, {len(params)} values given")
-        for node, value in zip(placeholders, params, strict=True):
-            node.replace(_literal(value))
+        statement = bind(sql, params)
         self._information_schema(statement)
         return statement.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
 
@@ -139,10 +147,17 @@ class SparkConnection:
                 wanted.setdefault(table.name.lower(), table)
         if not wanted:
             return
+        if "schemata" in wanted:
+            names = [(str(r[0]),) for r in self._spark.sql("show schemas").collect()]
+            self._temp_view("schemata", ["schema_name"], names)
         schemas = _filter(statement, "table_schema")
-        tables = self._catalog_tables(schemas, _filter(statement, "table_name"), "columns" in wanted)
+        tables: list[tuple[str, str, str, list[tuple[Any, ...]]]] = []
+        if "tables" in wanted or "columns" in wanted:
+            tables = self._catalog_tables(schemas, _filter(statement, "table_name"), "columns" in wanted)
         if "tables" in wanted:
-            self._temp_view("tables", ["table_schema", "table_name"], [(s, t) for s, t, _ in tables])
+            self._temp_view(
+                "tables", ["table_schema", "table_name", "table_type"], [(s, t, k) for s, t, k, _ in tables]
+            )
         if "columns" in wanted:
             columns = ["table_schema", "table_name", "column_name", "data_type", "ordinal_position", "is_nullable"]
             self._temp_view("columns", columns, [row for *_, cols in tables for row in cols])
@@ -154,12 +169,13 @@ class SparkConnection:
 
     def _catalog_tables(
         self, schemas: set[str] | None, tables: set[str] | None, with_columns: bool
-    ) -> list[tuple[str, str, list[tuple[Any, ...]]]]:
-        """(schema, table, columns) of the catalog's tables; columns only when asked (each
-        table's schema is read: the slow part on a large catalog)."""
+    ) -> list[tuple[str, str, str, list[tuple[Any, ...]]]]:
+        """(schema, table, ``BASE TABLE`` or ``VIEW``, columns) of the catalog's tables; columns
+        only when asked (each table's schema is read: the slow part on a large catalog)."""
         names = [r[0] for r in self._spark.sql("show schemas").collect()]
-        out: list[tuple[str, str, list[tuple[Any, ...]]]] = []
+        out: list[tuple[str, str, str, list[tuple[Any, ...]]]] = []
         for schema in sorted(n for n in names if schemas is None or n.lower() in schemas):
+            views = {r["viewName"] for r in self._spark.sql(f"show views in `{schema}`").collect()}
             for row in self._spark.sql(f"show tables in `{schema}`").collect():
                 table, temporary = row["tableName"], row["isTemporary"]
                 if temporary or (tables is not None and table.lower() not in tables):
@@ -171,7 +187,7 @@ class SparkConnection:
                         (schema, table, f.name, _type_name(f.dataType.simpleString()), i, "YES" if f.nullable else "NO")
                         for i, f in enumerate(fields, start=1)
                     ]
-                out.append((schema, table, cols))
+                out.append((schema, table, "VIEW" if table in views else "BASE TABLE", cols))
         return out
 
     def _temp_view(self, name: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
@@ -181,16 +197,6 @@ class SparkConnection:
             [StructField(c, IntegerType() if c == "ordinal_position" else StringType()) for c in columns]
         )
         self._spark.createDataFrame(rows, schema).createOrReplaceTempView(_INFO_VIEWS[name])
-
-
-def _literal(value: Any) -> exp.Expr:
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    if isinstance(value, dt.datetime):
-        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
-    if isinstance(value, dt.date):
-        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("DATE"))
-    return exp.convert(value)
 
 
 def _filter(statement: exp.Expr, name: str) -> set[str] | None:

@@ -26,6 +26,7 @@ class Connection(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
     def execute_verbatim(self, sql: str) -> None: ...
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def read_arrow(self, sql: str) -> Any: ...
     def close(self) -> None: ...
 
 
@@ -91,6 +92,18 @@ class DuckDBConnection:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self._con.execute(sql.replace("%s", "?"), list(params)).fetchall())
 
+    def read_arrow(self, sql: str) -> Any:
+        """The rows of ``sql`` (run as written, no parameters) as a ``pyarrow.Table``."""
+        return self.arrow_reader(sql, 1 << 20).read_all()
+
+    def arrow_reader(self, sql: str, batch_rows: int) -> Any:
+        """The rows of ``sql`` as a ``pyarrow.RecordBatchReader`` of up to ``batch_rows`` rows a
+        batch, streamed (read it to the end before the next statement on this connection)."""
+        relation = self._con.sql(sql)
+        if hasattr(relation, "to_arrow_reader"):  # DuckDB 1.4+
+            return relation.to_arrow_reader(batch_rows)
+        return relation.fetch_arrow_reader(batch_rows)  # pragma: no cover - older DuckDB
+
     def close(self) -> None:
         self._con.close()
 
@@ -120,6 +133,17 @@ class PostgresConnection:
         with self._con.cursor() as cur:
             cur.execute(sql, tuple(params))
             return list(cur.fetchall())
+
+    def read_arrow(self, sql: str) -> Any:
+        """The rows of ``sql`` (run as written) as a ``pyarrow.Table``, its types inferred from
+        the values (a column of NULLs only is of Arrow's null type)."""
+        import pyarrow as pa
+
+        with self._con.cursor() as cur:
+            cur.execute(sql)
+            names = [d.name for d in cur.description or ()]
+            rows = cur.fetchall()
+        return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
 
     def close(self) -> None:
         self._con.close()

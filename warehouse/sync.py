@@ -30,6 +30,12 @@ offered to its streams (re-read by id where the API allows); after each committe
 rejected records are stored and the held records it read valid are resolved
 (:mod:`warehouse.quarantine`), so a cursor never moves past a rejected record that is not kept.
 
+**Spark.** dlt has no Spark destination: a sync into ``spark:…`` loads a local DuckDB landing
+file with all of the above, and publishes each source's raw tables from it into the Spark
+catalog when the source's run ends, and the run log and the quarantine at the start and the end
+of the run (:mod:`warehouse.spark_landing`). ``target`` is then what the lock is taken on, and the
+landing (:func:`warehouse.spark_landing.store_for`) what dlt and the run log write.
+
 **The lock.** Before every commit (each chunk's load, the deletion flags, the run log) the run
 checks it still holds the warehouse lock (:func:`warehouse.lock.verify_held`); a run that lost it
 stops, logging its own tables ``failed``.
@@ -55,12 +61,12 @@ from connectors.chunks import ChunkBudget
 from connectors.registry import SourceSpec
 from connectors.rejects import REJECTS
 from connectors.stats import STATS
-from warehouse import deletions, quarantine
+from warehouse import deletions, quarantine, spark_landing
 from warehouse.housekeeping import prune_loaded_packages
-from warehouse.lock import RunLock, busy_error, verify_held
+from warehouse.lock import LockLost, RunLock, WarehouseBusy, busy_error, verify_held
 from warehouse.runlog import RunLog, TableResult
 from warehouse.sql import connection
-from warehouse.target import Target, pipelines_dir
+from warehouse.target import Target
 
 log = logging.getLogger("supportlake.sync")
 
@@ -91,10 +97,11 @@ class SyncResult:
 
 
 def pipeline_for(target: Target, source: str) -> dlt.Pipeline:
+    """The dlt pipeline of ``source`` into ``target`` (Spark: into its landing file)."""
     return dlt.pipeline(
         pipeline_name=f"supportlake_{source}",
-        pipelines_dir=str(pipelines_dir(target)),
-        destination=target.destination(),
+        pipelines_dir=str(spark_landing.pipelines_folder(target)),
+        destination=spark_landing.store_for(target).destination(),
         dataset_name=source,
     )
 
@@ -167,7 +174,8 @@ def sync(
     is committed and the run log says ``interrupted``.
     """
     install_log_redaction()
-    target.check_loadable()
+    store = spark_landing.store_for(target)  # what dlt and the run log write (Spark: the landing file)
+    store.check_loadable()
     env_rows, env_seconds = chunks.settings_from_env()
     rows = env_rows if chunk_rows is None else (chunk_rows or None)
     seconds = env_seconds if chunk_seconds is None else (chunk_seconds or None)
@@ -185,7 +193,7 @@ def sync(
     result = SyncResult(run_id=uuid.uuid4().hex[:12])
     t_run = time.monotonic()
     with RunLock(target, run_id=result.run_id) as lock:
-        with connection(target) as con:
+        with connection(store) as con:
             runlog = RunLog(con)
             runlog.ensure()
             quarantine.ensure(con)
@@ -200,6 +208,7 @@ def sync(
                             result.tables.append(TableResult(spec.name, r, t))
             lock.verify()
             runlog.start(result.run_id, started, result.tables, full_refresh)
+        _publish_own(target)  # Spark: the run log says 'running' there too
         if on_start:
             on_start(result.tables)
         STATS.reset()
@@ -207,12 +216,13 @@ def sync(
         runs = [
             _SourceRun(
                 target,
+                store,
                 spec,
                 tables[spec.name],
                 selections[spec.name],
                 full_refresh,
                 ChunkBudget(rows=rows, seconds=seconds),
-                _warehouse_lock(target),
+                _warehouse_lock(store),
                 result.run_id,
             )
             for spec in specs
@@ -224,14 +234,28 @@ def sync(
         for run in runs:
             run.report(result)
         if all(run.done.is_set() for run in runs):
-            with connection(target) as con:
+            with connection(store) as con:
                 RunLog(con).finish(result.run_id, dt.datetime.now(dt.UTC), result.tables, lock=lock)
+            _publish_own(target)
         else:  # a second Ctrl-C: a source may be loading; the next run marks these rows killed
             log.warning("stopped at once: the chunks in flight are lost; the next run resumes after the last commit")
     result.seconds = time.monotonic() - t_run
     if result.interrupted:
         raise SyncInterrupted(result)
     return result
+
+
+def _publish_own(target: Target) -> None:
+    """Spark: the run log and the quarantine from the landing into the catalog. A failure is
+    logged, not raised: the landing holds them, and the next run publishes them again."""
+    if target.kind != "spark":
+        return
+    try:
+        spark_landing.publish(target, own=True)
+    except WarehouseBusy:
+        raise
+    except Exception as exc:
+        log.error("could not publish the run log to %s: %s", target.display, _explain(exc))
 
 
 class SyncInterrupted(KeyboardInterrupt):
@@ -300,6 +324,7 @@ class _SourceRun:
     def __init__(
         self,
         target: Target,
+        store: Target,
         spec: SourceSpec,
         tables: Mapping[str, tuple[str, ...]],
         selected: list[str],
@@ -309,6 +334,8 @@ class _SourceRun:
         run_id: str,
     ) -> None:
         self.target = target
+        self.store = store
+        """Where dlt loads and the quarantine and deletion flags are written (Spark: the landing)."""
         self.spec = spec
         self.tables = tables
         self.selected = selected
@@ -336,18 +363,38 @@ class _SourceRun:
         finally:
             try:
                 self._settle(loaded=False)  # rejections of a chunk that did not commit are kept too
+                self._publish()
             finally:
                 self.done.set()
 
     def _settle(self, *, loaded: bool) -> None:
         """Store the rejections read so far; resolve the held records read valid (``loaded``)."""
         try:
-            with self.writing, connection(self.target) as con:
+            with self.writing, connection(self.store) as con:
                 self.held = quarantine.settle(con, self.spec.name, self.run_id, loaded=loaded)
         except Exception as exc:  # the quarantine must not hide the source's own result
             if self.error is None:
                 self.error = SupportlakeError(f"storing rejected records in {quarantine.TABLE} failed: {_explain(exc)}")
             log.info("%s: %s", self.spec.name, _explain(exc))
+
+    def _publish(self) -> None:
+        """Spark: the source's raw tables from the landing into the catalog, those that changed
+        (also after a failure: what its chunks committed). A failure here fails the source."""
+        if self.target.kind != "spark" or isinstance(self.error, LockLost):
+            return
+        try:
+            with self.writing:
+                spark_landing.publish(self.target, [self.spec.name])
+        except Exception as exc:
+            if self.error is None:
+                self.error = (
+                    exc
+                    if isinstance(exc, SupportlakeError)
+                    else SupportlakeError(
+                        f"publishing {self.spec.name}'s tables to {self.target.display} failed: {_explain(exc)}"
+                    )
+                )
+            log.info("%s: publishing to Spark failed: %s", self.spec.name, _explain(exc))
 
     def _chunks(self) -> None:
         spec, budget = self.spec, self.budget
@@ -357,7 +404,7 @@ class _SourceRun:
             complete_pending(pipeline)
             if pipeline.config.restore_from_destination:
                 pipeline.sync_destination()  # cursors restored from the warehouse when the local folder is gone
-            with connection(self.target) as con:
+            with connection(self.store) as con:
                 quarantine.offer(con, spec.name)  # held records: retried, resolved when read valid
         started = time.monotonic()
         first = True
@@ -386,7 +433,7 @@ class _SourceRun:
         # Purges and deleted parents flag rows the loads just wrote (or left alone), every run.
         with self.writing:
             verify_held(self.target)
-            with connection(self.target) as con:
+            with connection(self.store) as con:
                 deletions.apply(con, spec.name)
 
     def report(self, result: SyncResult) -> None:

@@ -125,11 +125,12 @@ class Target:
         return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
     def check_loadable(self) -> None:
-        """Raise :class:`ConfigError` when dlt cannot load into this warehouse (Spark)."""
+        """Raise :class:`ConfigError` when dlt cannot load into this warehouse itself (Spark: a
+        sync loads its landing DuckDB file instead, :mod:`warehouse.spark_landing`)."""
         if self.kind == "spark":
             raise ConfigError(
-                f"--warehouse {self.display}: dlt has no Spark destination, so `sync` cannot load into Spark; "
-                "Spark runs `supportlake build` on raw tables already in its catalog (see README, Scaling out)"
+                f"--warehouse {self.display}: dlt has no Spark destination; a sync loads the Spark warehouse's "
+                "landing DuckDB file and publishes from it (warehouse/spark_landing.py)"
             )
 
     def destination(self) -> Any:

@@ -187,8 +187,17 @@ def test_duckdb_postgres_and_unknown_urls_are_as_before() -> None:
         parse_target("oracle://u:p@h/db")
 
 
-def test_sync_into_spark_is_refused_before_touching_it() -> None:
-    from warehouse.sync import sync
+def test_dlt_loads_a_spark_warehouse_through_its_landing_file() -> None:
+    from warehouse.spark_landing import LANDING_FILE, store_for
+    from warehouse.sync import pipeline_for
+    from warehouse.target import pipelines_dir
 
-    with pytest.raises(ConfigError, match="dlt has no Spark destination"):
-        sync(parse_target("spark:local[1]"), ["zendesk"])
+    target = parse_target("spark:local[1]")
+    with pytest.raises(ConfigError, match="dlt has no Spark destination; a sync loads the Spark warehouse's landing"):
+        target.destination()
+    landing = store_for(target)
+    assert landing.kind == "duckdb"
+    assert landing.path == pipelines_dir(target) / LANDING_FILE
+    pipeline = pipeline_for(target, "zendesk")
+    assert pipeline.destination.destination_name == "duckdb"
+    assert pipeline.pipelines_dir == str(pipelines_dir(target))
