@@ -38,7 +38,7 @@ from sqlglot.errors import ErrorLevel
 from common.secrets import redact
 from warehouse.engines import PUBLISH, Engine, Publish, Step, engine
 from warehouse.sqltext import bind
-from warehouse.target import Target, WarehouseError
+from warehouse.target import POSTGRES_DRIVER_HINT, Target, WarehouseError
 
 CLIENT_SCHEMA = "supportlake"
 """The dataset dlt's client is opened on: only its default; every statement names its schema."""
@@ -57,6 +57,13 @@ def open_sql_client(target: Target) -> Any:
         config = dest.spec()._bind_dataset_name(dataset_name=CLIENT_SCHEMA)
         client = dest.client(Schema(CLIENT_SCHEMA), config).sql_client
         client.open_connection()
+    except ImportError as exc:  # the engine's driver is a dlt extra the user has not installed
+        name = str(target.destination_name)
+        hint = POSTGRES_DRIVER_HINT if name == "postgres" else f'pip install "dlt[{name}]"'
+        raise WarehouseError(
+            f"cannot connect to the warehouse {target.display}: its driver is not installed "
+            f"({redact(str(exc))}): {hint}"
+        ) from None
     except Exception as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise WarehouseError(f"cannot connect to the warehouse {target.display}: {redact(reason)}") from None

@@ -201,3 +201,10 @@ def test_dlt_loads_a_spark_warehouse_through_its_landing_file() -> None:
     pipeline = pipeline_for(target, "zendesk")
     assert pipeline.destination.destination_name == "duckdb"
     assert pipeline.pipelines_dir == str(pipelines_dir(target))
+
+
+def test_a_missing_engine_driver_says_what_to_install() -> None:
+    """dlt's drivers are extras (``dlt[snowflake]``): the error names the one to install, not only
+    the module that failed to import (no Snowflake driver is installed here)."""
+    with pytest.raises(WarehouseError, match=r'driver is not installed .*pip install "dlt\[snowflake\]"'):
+        connect(parse_target("snowflake://loader:pw@acme-xy123/analytics"))
