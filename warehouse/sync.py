@@ -1,7 +1,7 @@
 """A sync run: lock, run log, the sources extracted in parallel, each committed in chunks.
 
 **Chunks.** A source's run is committed in chunks (:mod:`connectors.chunks`): every
-``chunk_rows`` rows (default 100,000) or ``chunk_seconds`` seconds (default 300) of extraction —
+``chunk_rows`` rows (default 500,000) or ``chunk_seconds`` seconds (default 300) of extraction —
 ``SUPPORTLAKE_CHUNK_ROWS`` / ``SUPPORTLAKE_CHUNK_SECONDS``, or the arguments of :func:`sync` —
 each stream stops at its next release point, and the chunk is normalized and loaded; its cursors
 live in the dlt state, which is committed in the same load package as its data. Then the source
@@ -162,7 +162,7 @@ def sync(
     """Sync ``sources`` (all their resources, or those named) into ``target``.
 
     ``chunk_rows`` / ``chunk_seconds``: commit every so many rows / seconds of extraction (``None``:
-    ``SUPPORTLAKE_CHUNK_ROWS`` / ``SUPPORTLAKE_CHUNK_SECONDS`` or the defaults, 100,000 rows and
+    ``SUPPORTLAKE_CHUNK_ROWS`` / ``SUPPORTLAKE_CHUNK_SECONDS`` or the defaults, 500,000 rows and
     300 s; 0: no limit). ``parallel``: extract the sources at the same time (else one after the
     other).
 
