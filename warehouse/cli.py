@@ -340,6 +340,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         failed_sources = {t.source for t in result.tables if t.status == "failed"}
         if failed_sources and failed_sources <= set(result.config_errors):
             return EXIT_USAGE
+        if failed_sources and failed_sources <= set(result.busy):
+            return EXIT_LOCKED  # what was committed stays; the next run goes on from there
         return EXIT_FAILED
     if result.partial:
         print("supportlake: sync partial: see the warnings above and supportlake.rejected_records", file=sys.stderr)

@@ -78,6 +78,9 @@ class SyncResult:
     seconds: float = 0.0
     killed_before: int = 0
     config_errors: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
+    """Sources that failed because another process had the warehouse (a DuckDB file opened by a
+    tool, a PostgreSQL lock timeout): nothing for the user to fix, try again later (exit 75)."""
     chunks: dict[str, int] = field(default_factory=dict)
     """Chunks committed per source."""
     cuts: dict[str, int] = field(default_factory=dict)
@@ -451,6 +454,9 @@ class _SourceRun:
                 result.config_errors.append(spec.name)
         elif any(_is_config_error(e) for e in budget.failed.values()):
             result.config_errors.append(spec.name)
+        failures = [e for e in (self.error, *budget.failed.values()) if e is not None]
+        if failures and all(busy_error(e) is not None for e in failures):
+            result.busy.append(spec.name)
         source_error = _explain(self.error) if self.error is not None else None
         interrupted = budget.cancelled
         stats = STATS.snapshot()

@@ -8,12 +8,13 @@ one). Each row also checks that the message says what to fix and that no traceba
 | 1 | a source failed |
 | 2 | configuration: settings, refused credentials, every warehouse problem the user must fix |
 | 3 | partial: loaded, but records held in quarantine or a one-second page cut |
-| 75 | another run holds the warehouse |
+| 75 | busy: another run holds the warehouse, or another process has its DuckDB file open |
 | 130 | interrupted: Ctrl-C or SIGTERM; the run log says ``interrupted`` |
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -257,6 +258,64 @@ def test_75_locked(served: Served, tmp_path: Path) -> None:
     assert proc.returncode == 75, proc.stderr
     assert "another supportlake run" in proc.stderr
     assert served.simulator.stats.total == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("served", ["zendesk"], indirect=True)
+def test_75_the_file_taken_by_another_process_mid_run(served: Served, tmp_path: Path) -> None:
+    """A tool that opens the DuckDB file while a sync extracts (DuckDB: one process has a file open
+    for writing) makes the sync's next load fail. The tool lets go before the run ends, so the run
+    log is written: the source failed only because the warehouse was busy, which is "try again
+    later" (75), not a failed source (1). What was committed stays; the next run converges."""
+    import duckdb
+
+    served.simulator.latency_ms = 40  # a sync of some seconds, committed in chunks of 300 rows
+    home = tmp_path / "home"
+    env = {**served.env, "SUPPORTLAKE_HOME": str(home), "SUPPORTLAKE_CHUNK_ROWS": "300"}
+    full = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")} | env
+    db = tmp_path / "wh.duckdb"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "warehouse.cli", "sync", "--warehouse", wh(tmp_path)],
+        cwd=ROOT,
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    tool = None
+    try:
+        deadline = time.monotonic() + 60
+        while tool is None and proc.poll() is None and time.monotonic() < deadline:
+            if db.exists() and served.simulator.stats.total >= 4:  # a chunk is in; the next one extracts
+                with contextlib.suppress(duckdb.Error):  # the sync is writing right now: try again
+                    tool = duckdb.connect(str(db))  # as a DuckDB CLI or notebook would
+            time.sleep(0.05)
+        assert tool is not None, "the sync never left the file free"
+        # Hold the file until a load has failed on it (its package stays, waiting), then let go:
+        # the run's last writes wait up to 10 s for the file and find it free.
+        since = None
+        while proc.poll() is None and time.monotonic() < deadline:
+            since = (since or time.monotonic()) if _loading(home) else None
+            if since is not None and time.monotonic() - since > 1.0:
+                break
+            time.sleep(0.05)
+        tool.close()
+        tool = None
+        out, err = proc.communicate(timeout=240)
+    finally:
+        if tool is not None:
+            tool.close()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 75, err
+    assert "is open in" in err
+    assert "FAILED" in out  # the run log and the summary were written: the failure is on record
+    no_traceback(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    again = cli("sync", "--warehouse", wh(tmp_path), env=env)
+    assert again.returncode == 0, again.stderr
+    with connection(parse_target(wh(tmp_path))) as con:
+        loaded = con.query("select count(distinct id) from zendesk.tickets")[0][0]
+    assert loaded == served.simulator.n_tickets
 
 
 # -- 130 -----------------------------------------------------------------------------------------
