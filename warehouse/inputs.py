@@ -21,7 +21,7 @@ import datetime as dt
 import io
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -364,9 +364,12 @@ def write_rows(
     source_file: str,
     replace: bool = False,
     loaded_at: dt.datetime | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> int:
     """Write validated rows into ``inputs.<table>`` in one transaction; the number of rows deleted
-    (sharing a key with the file, or all of them with ``replace``). On error, rolls back and raises."""
+    (sharing a key with the file, or all of them with ``replace``). On error, rolls back and raises.
+    ``before_commit`` runs last inside the transaction (the caller checks it still holds its lock:
+    what it raises rolls the write back)."""
     table = f"{_quote(INPUT_SCHEMA)}.{_quote(kind.table)}"
     loaded = loaded_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     csv_columns = [n for n in column_kinds(kind) if n not in LOADER_COLUMNS]
@@ -390,6 +393,8 @@ def write_rows(
             [source_file, loaded],
         )
         con.execute(f"drop table {_STAGE}")
+        if before_commit is not None:
+            before_commit()
     return replaced
 
 
@@ -402,14 +407,18 @@ def load_input(target: Target, kind: InputKind | str, path: Path, *, replace: bo
     are published into the catalog (:mod:`warehouse.spark_landing`); a publish that fails is
     done again by the next ``sync``."""
     from warehouse import spark_landing
-    from warehouse.lock import RunLock, WarehouseBusy
+    from warehouse.lock import RunLock, WarehouseBusy, verify_held
 
     kind = input_kind(kind) if isinstance(kind, str) else kind
     rows = read_input(kind, path)
     with RunLock(target):
         with connection(spark_landing.store_for(target)) as con:
             try:
-                replaced = write_rows(con, kind, rows, source_file=path.name, replace=replace)
+                replaced = write_rows(
+                    con, kind, rows, source_file=path.name, replace=replace, before_commit=lambda: verify_held(target)
+                )
+            except WarehouseBusy:  # the lock was lost while writing: rolled back, exit 75
+                raise
             except Exception as exc:
                 message = " ".join(str(exc).split()) or type(exc).__name__
                 raise WriteError(

@@ -171,6 +171,31 @@ def test_failed_write_rolls_back(warehouse_url: str, tmp_path: Path, capsys: pyt
     assert rows(warehouse_url, f"select * from {OVERRIDES}") == before
 
 
+def test_a_lock_lost_while_writing_rolls_back_and_exits_75(
+    warehouse_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The lock is checked again just before the write commits (not only when it was taken): a
+    run that lost it — its PostgreSQL session dropped, its lease taken over — writes nothing."""
+    from warehouse.lock import LockLost, RunLock
+
+    path = write(tmp_path / "cost.csv", "Month,Cost,Currency\n2024-03,12500.50,\n")
+    assert load(warehouse_url, "support_cost", path) == 0
+    before = rows(warehouse_url, f"select * from {COST}")
+    checked: list[str] = []
+
+    def lost(self: RunLock) -> None:
+        checked.append(self.target.display)
+        raise LockLost(f"lost the warehouse lock on {self.target.display} (test)")
+
+    monkeypatch.setattr(RunLock, "verify", lost)
+    again = write(tmp_path / "cost2.csv", "Month,Cost,Currency\n2024-03,1,\n2024-04,2,\n")
+    assert load(warehouse_url, "support_cost", again) == 75
+    assert checked  # the check ran, after the rows were written and before the commit
+    assert "lost the warehouse lock" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert rows(warehouse_url, f"select * from {COST}") == before
+
+
 def test_support_cost_and_overrides(warehouse_url: str, tmp_path: Path) -> None:
     cost = write(tmp_path / "cost.csv", "Month,Cost,Currency\n2024-03,12500.50,\n2024-04-01,900,eur\n")
     assert load(warehouse_url, "support_cost", cost) == 0
