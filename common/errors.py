@@ -90,3 +90,9 @@ class RetriesExhausted(APIError):
     def __init__(self, message: str, *, last_error: BaseException, **kw: object) -> None:
         self.last_error = last_error
         super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (engines and drivers write several), or its type's name
+    when it has none: what goes after the colon of a one-line error."""
+    return " ".join(str(exc).split()) or type(exc).__name__

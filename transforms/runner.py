@@ -57,7 +57,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from common.coltypes import ENGINES, TRANSPILING_ENGINES, sql_types
-from common.errors import ConfigError
+from common.errors import ConfigError, one_line
 from connectors import registry
 from connectors.registry import SourceSpec
 from transforms import dialect
@@ -371,7 +371,7 @@ def _drop_staged(con: Connection, tables: Iterable[tuple[str, str]]) -> None:
 
 
 def _engine_message(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+    return one_line(exc)
 
 
 def build(

@@ -35,6 +35,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
+from common.errors import one_line
 from common.secrets import redact
 from warehouse.engines import PUBLISH, Engine, Publish, Step, engine
 from warehouse.sqltext import bind
@@ -65,7 +66,7 @@ def open_sql_client(target: Target) -> Any:
             f"({redact(str(exc))}): {hint}"
         ) from None
     except Exception as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
+        reason = one_line(exc)
         raise WarehouseError(f"cannot connect to the warehouse {target.display}: {redact(reason)}") from None
     return client
 

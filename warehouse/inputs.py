@@ -29,7 +29,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from common.coltypes import sql_types
-from common.errors import SupportlakeError
+from common.errors import SupportlakeError, one_line
 from common.secrets import redact
 from schemas.inputs import INPUT_SCHEMA, KINDS, LOADER_COLUMNS, InputKind, InputRow, column_kinds, nullable
 from warehouse.sql import Connection, connection, transaction
@@ -420,7 +420,7 @@ def load_input(target: Target, kind: InputKind | str, path: Path, *, replace: bo
             except WarehouseBusy:  # the lock was lost while writing: rolled back, exit 75
                 raise
             except Exception as exc:
-                message = " ".join(str(exc).split()) or type(exc).__name__
+                message = one_line(exc)
                 raise WriteError(
                     f"could not write {kind.qualified_table} on {con.kind} (rolled back; the table is as it was): "
                     f"{message}"
@@ -431,7 +431,7 @@ def load_input(target: Target, kind: InputKind | str, path: Path, *, replace: bo
             except WarehouseBusy:
                 raise
             except Exception as exc:
-                message = " ".join(str(exc).split()) or type(exc).__name__
+                message = one_line(exc)
                 raise WriteError(
                     f"{kind.qualified_table} is written in the landing file, but publishing it to {target.display} "
                     f"failed (the next sync publishes it): {message}"

@@ -50,6 +50,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from common.errors import one_line
 from warehouse.lock import AlreadyRunning, LockLost, holder_id
 from warehouse.sql import SAME_FILE_OTHER_SETTINGS, Connection, DuckDBConnection, connection
 from warehouse.target import Target
@@ -252,7 +253,7 @@ class Lease:
                 with _connect(self.target) as con:
                     current = _read(con)
             except Exception as exc:
-                reason = " ".join(str(exc).split()) or type(exc).__name__
+                reason = one_line(exc)
                 self.lost = f"its lease could not be read ({reason})"
             else:
                 self.lost = self._problem(current, now)
@@ -277,7 +278,7 @@ class Lease:
             try:
                 self.extend()
             except Exception as exc:  # e.g. the warehouse briefly unreachable: the next beat retries
-                log.warning("could not extend the lease on %s: %s", self.target.display, " ".join(str(exc).split()))
+                log.warning("could not extend the lease on %s: %s", self.target.display, one_line(exc))
                 continue
             if self.lost is not None:
                 log.error("lost the warehouse lock on %s: %s", self.target.display, self.lost)

@@ -52,7 +52,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from common.errors import ConfigError, SupportlakeError
+from common.errors import ConfigError, SupportlakeError, one_line
 from warehouse.target import Target, connect_postgres, home
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
@@ -346,7 +346,7 @@ class RunLock:
             try:
                 self._lease.release()
             except Exception as exc:  # it expires by itself
-                log.warning("could not release the lease on %s: %s", self.target.display, " ".join(str(exc).split()))
+                log.warning("could not release the lease on %s: %s", self.target.display, one_line(exc))
             self._lease = None
         self._release_file()
         self._close_pg()
@@ -402,7 +402,7 @@ class RunLock:
                 )
                 row = cur.fetchone()
         except Exception as exc:
-            self.lost = "its connection ended (" + (" ".join(str(exc).split()) or type(exc).__name__) + ")"
+            self.lost = "its connection ended (" + one_line(exc) + ")"
             return
         if not row or not row[0]:
             self.lost = "the server no longer lists it as held"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
-from common.errors import ConfigError
+from common.errors import ConfigError, one_line
 from common.secrets import redact, redact_url, register_secret
 
 DEFAULT_WAREHOUSE = "duckdb:///supportlake_warehouse.duckdb"
@@ -82,7 +82,7 @@ def connect_postgres(target: Target, **options: Any) -> Any:
     try:
         return psycopg2.connect(target.dsn, connect_timeout=15, **options)
     except psycopg2.OperationalError as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
+        reason = one_line(exc)
         raise WarehouseError(f"cannot connect to the warehouse {target.display}: {redact(reason)}") from None
 
 
