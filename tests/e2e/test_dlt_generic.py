@@ -15,9 +15,6 @@ the lease as lock) executed for real, on dlt's ``postgres`` and ``duckdb`` desti
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +23,11 @@ import pytest
 from schemas.marts import MART_TABLES
 from tests.e2e import test_export_hyper, test_load_input
 from tests.e2e.test_export_hyper import _read_back, hyper_endpoint  # noqa: F401 - a fixture
-from tests.e2e.test_lease_lock import HOLDER, ROOT, _build
+from tests.e2e.test_lease_lock import ROOT, beating_holder
 from transforms.runner import build
 from warehouse.demo import run_demo
 from warehouse.dlt_sql import DltConnection
-from warehouse.lease import read_lease, utc_now
-from warehouse.lock import EXIT_LOCKED
+from warehouse.lease import read_lease
 from warehouse.report import kpi_report, pick_month
 from warehouse.sql import connection
 from warehouse.target import parse_target
@@ -128,35 +124,5 @@ def test_a_second_run_is_refused_while_the_generic_path_lease_beats(pg_url: str)
     url = f"dlt+{pg_url}"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("SUPPORTLAKE_LOCK", None)  # the generic path takes the lease by itself
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, url, "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "held", holder.stderr.read() if holder.stderr else ""
-        first = read_lease(parse_target(url))
-        assert first is not None
-        assert first.holder == f"pid {holder.pid} on {os.uname().nodename}"
-        while utc_now() <= first.expires_at:  # only the heartbeat keeps it from here on
-            time.sleep(0.2)
-        refused = _build(url, env)
-        assert refused.returncode == EXIT_LOCKED, refused.stderr[-2000:]
-        assert f"pid {holder.pid} on" in refused.stderr
-        assert "its lease runs until" in refused.stderr
-        assert "Traceback" not in refused.stderr
-        beating = read_lease(parse_target(url))
-        assert beating is not None
-        assert beating.lease_id == first.lease_id
-        assert beating.expires_at > first.expires_at
-    finally:
-        if holder.poll() is None:
-            holder.kill()
-            holder.wait(timeout=30)
-        for stream in (holder.stdout, holder.stderr):
-            if stream is not None:
-                stream.close()
+    with beating_holder(url, 2, env):
+        pass  # refused (75) while the holder's lease beats, and extended by its heartbeat

@@ -8,6 +8,7 @@ Spark's catalog belongs to one process, so two processes cannot share it here.)"
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import responses
@@ -57,14 +59,13 @@ def _build(url: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_second_run_is_refused_while_the_lease_beats_and_proceeds_once_the_holder_is_killed_and_it_expires(
-    warehouse_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SUPPORTLAKE_LOCK", "lease")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    target = parse_target(warehouse_url)
+@contextlib.contextmanager
+def beating_holder(url: str, seconds: float, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], Any]]:
+    """A process holding ``url``'s lease (``seconds`` long, a heartbeat every 0.5 s) and the lease
+    as it took it; once the lease has outlived that first expiry, only the heartbeat keeps it.
+    A second run is refused meanwhile (75), naming the holder; killed on the way out."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, warehouse_url, str(LEASE_SECONDS)],
+        [sys.executable, "-c", HOLDER, url, str(seconds)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -74,22 +75,38 @@ def test_a_second_run_is_refused_while_the_lease_beats_and_proceeds_once_the_hol
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "held", holder.stderr.read() if holder.stderr else ""
-        first = read_lease(target)
+        first = read_lease(parse_target(url))
         assert first is not None
         assert first.holder == f"pid {holder.pid} on {os.uname().nodename}"
         # Outlive the lease as taken: only the heartbeat keeps it held from here on.
         while utc_now() <= first.expires_at:
             time.sleep(0.2)
-        refused = _build(warehouse_url, env)
+        refused = _build(url, env)
         assert refused.returncode == EXIT_LOCKED, refused.stderr[-2000:]
         assert f"pid {holder.pid} on" in refused.stderr
         assert "its lease runs until" in refused.stderr
         assert "Traceback" not in refused.stderr
-        beating = read_lease(target)
+        beating = read_lease(parse_target(url))
         assert beating is not None
         assert beating.lease_id == first.lease_id
         assert beating.expires_at > first.expires_at  # extended by the heartbeat
+        yield holder, first
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait(timeout=30)
+        for stream in (holder.stdout, holder.stderr):
+            if stream is not None:
+                stream.close()
 
+
+def test_a_second_run_is_refused_while_the_lease_beats_and_proceeds_once_the_holder_is_killed_and_it_expires(
+    warehouse_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPPORTLAKE_LOCK", "lease")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    target = parse_target(warehouse_url)
+    with beating_holder(warehouse_url, LEASE_SECONDS, env) as (holder, _):
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait(timeout=30)
         with pytest.raises(AlreadyRunning):  # the killed run's lease has not expired yet
@@ -102,13 +119,6 @@ def test_a_second_run_is_refused_while_the_lease_beats_and_proceeds_once_the_hol
         assert proceeded.returncode == 0, proceeded.stderr[-2000:]
         assert "1 model(s) built" in proceeded.stdout
         assert read_lease(target) is None  # released at the end of the run
-    finally:
-        if holder.poll() is None:
-            holder.kill()
-            holder.wait(timeout=30)
-        for stream in (holder.stdout, holder.stderr):
-            if stream is not None:
-                stream.close()
 
 
 BASE = "https://widgets.example.test"
