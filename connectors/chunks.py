@@ -25,12 +25,13 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from common.errors import AuthError, ConfigError
+from connectors.firstload import FirstLoads
 
 __all__ = [
     "DEFAULT_ROWS",
@@ -87,6 +88,9 @@ class ChunkBudget:
     memo: dict[str, Any] = field(default_factory=dict)
     """What a source read once and needs in every chunk (Zendesk's ticket fields), kept so the
     next chunk does not ask again."""
+    first_loads: FirstLoads = field(default_factory=lambda: FirstLoads(()))
+    """The tables the warehouse lacked when the chunk began: loaded by appending while no key
+    repeats (:mod:`connectors.firstload`)."""
     chunks: int = 0
     cuts: int = 0
     """Times a stream stopped for the next chunk (each may cost one page read again)."""
@@ -95,9 +99,11 @@ class ChunkBudget:
     _started: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def begin(self) -> None:
-        """A new chunk: the row count and clock start again; ``more`` is cleared."""
+    def begin(self, absent: Iterable[str] = ()) -> None:
+        """A new chunk: the row count and clock start again; ``more`` is cleared. ``absent``: the
+        source's tables the warehouse does not have (see :mod:`connectors.firstload`)."""
         with self._lock:
+            self.first_loads = FirstLoads(absent)
             self.chunks += 1
             self.released = 0
             self._started = time.monotonic()

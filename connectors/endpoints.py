@@ -95,11 +95,16 @@ class Endpoint:
         return MODES[self.incremental]
 
     def writer(
-        self, deletions: SourceDeletions, extra_columns: Mapping[str, Mapping[str, str]] | None = None
+        self,
+        deletions: SourceDeletions,
+        extra_columns: Mapping[str, Mapping[str, str]] | None = None,
+        source: str | None = None,
     ) -> StreamWriter:
-        """The stream writer of the tables this endpoint fills."""
+        """The stream writer of the tables this endpoint fills (``source``: see
+        :attr:`connectors.writer.StreamWriter.source`)."""
         extra = extra_columns or {}
-        return StreamWriter({t.name: t.sink(deletions.of(t.name), extra.get(t.name)) for t in self.tables})
+        sinks = {t.name: t.sink(deletions.of(t.name), extra.get(t.name)) for t in self.tables}
+        return StreamWriter(sinks, source=source)
 
     def records(self, data: Any) -> Mapping[str, list[Any]]:
         if self.split is not None:
@@ -142,7 +147,7 @@ def walk(endpoint: Endpoint, ctx: WalkContext, state: dict[str, Any]) -> Iterato
     client = ctx.client
     source = client.name
     mode = endpoint.mode
-    writer = endpoint.writer(ctx.deletions, ctx.extra_columns)
+    writer = endpoint.writer(ctx.deletions, ctx.extra_columns, client.name)
     params = {**endpoint.params, **mode.params(state, ctx.start_time)}
     paginator = endpoint.paginator()
     if paginator.records_key is None and endpoint.data_selector:
@@ -240,7 +245,7 @@ def refetch(
     if not ids:
         return
     client = ctx.client
-    writer = endpoint.writer(ctx.deletions, ctx.extra_columns)
+    writer = endpoint.writer(ctx.deletions, ctx.extra_columns, client.name)
     required = endpoint.data_selector
 
     def check(data: Any) -> str | None:

@@ -26,6 +26,7 @@ from typing import Any
 import dlt
 import pyarrow as pa
 
+from connectors import chunks
 from connectors.arrow import TableBuilder, flatten, sequence
 from connectors.deletions import DLT_COLUMNS as DELETION_COLUMNS
 from connectors.deletions import NEVER, Deletion, flag_arrow
@@ -77,6 +78,9 @@ class StreamWriter:
     """Records of one stream → marked, batched Arrow tables for dlt (see the module's text)."""
 
     sinks: Mapping[str, Sink]
+    source: str | None = None
+    """The source whose chunk budget names the tables loaded by appending (:mod:`connectors.firstload`);
+    ``None``: every merged table merges."""
     batch_rows: int = BATCH_ROWS
     _seq: dict[str, int] = field(default_factory=dict, init=False)
     _hinted: set[str] = field(default_factory=set, init=False)
@@ -166,12 +170,24 @@ class StreamWriter:
     # -- items for dlt --------------------------------------------------------------------------
 
     def mark(self, table: str, tbl: pa.Table) -> Any:
-        """Name the item's table; the first item of each table carries the table's hints."""
-        if table in self._hinted:
-            return dlt.mark.with_table_name(tbl, table)
+        """Name the item's table; the first item of each table carries the table's hints. A
+        merged table the warehouse lacks is appended instead while no key repeats in the chunk;
+        the item that repeats one carries the merge hints (:mod:`connectors.firstload`)."""
+        hints = self.sinks[table].hints
+        hinted = table in self._hinted
         self._hinted.add(table)
-        hints = dlt.mark.make_hints(table_name=table, **self.sinks[table].hints)
-        return dlt.mark.with_hints(tbl, hints, create_table_variant=True)
+        disposition: str | None = None if hinted else str(hints["write_disposition"])
+        budget = chunks.current(self.source) if self.source and hints["write_disposition"] == "merge" else None
+        if budget is not None:
+            key = hints["primary_key"]
+            keys = [key] if isinstance(key, str) else list(key)
+            disposition = budget.first_loads.hint(table, tbl, keys, hinted=hinted)
+        if disposition is None:
+            return dlt.mark.with_table_name(tbl, table)
+        if disposition == "append":
+            hints = {**hints, "write_disposition": "append", "columns": _without_dedup(hints["columns"])}
+        made = dlt.mark.make_hints(table_name=table, **hints)
+        return dlt.mark.with_hints(tbl, made, create_table_variant=True)
 
     def write(self, table: str, rows: Sequence[Mapping[str, Any]]) -> Any:
         """``rows`` as one item, at once (not batched)."""
@@ -229,6 +245,11 @@ class StreamWriter:
     def key(self, table: str) -> str:
         sink = self.sinks[table]
         return sink.validator.key if sink.validator is not None else _key_of(sink.hints)
+
+
+def _without_dedup(columns: Mapping[str, Any]) -> dict[str, Any]:
+    """Column hints without ``dedup_sort``, which dlt warns about on an appended table."""
+    return {n: {k: v for k, v in c.items() if k != "dedup_sort"} for n, c in columns.items()}
 
 
 def _key_of(hints: Mapping[str, Any]) -> str:

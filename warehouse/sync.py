@@ -413,7 +413,7 @@ class _SourceRun:
         first = True
         with chunks.active(spec.name, budget):
             while self.pending:
-                budget.begin()
+                budget.begin(self._absent(refresh=first and self.full_refresh))
                 try:
                     source = spec.build(self.pending)
                     pipeline.extract(source, refresh="drop_resources" if first and self.full_refresh else None)
@@ -438,6 +438,21 @@ class _SourceRun:
             verify_held(self.target)
             with connection(self.store) as con:
                 deletions.apply(con, spec.name)
+
+    def _absent(self, *, refresh: bool) -> set[str]:
+        """The pending resources' tables the warehouse does not have: their first load appends
+        (:mod:`connectors.firstload`). A full refresh drops them all before it loads. Another dlt
+        destination is not asked: its tables merge."""
+        names = {t for r in self.pending for t in self.tables.get(r, ())}
+        if self.target.kind == "dlt":
+            return set()
+        if refresh:
+            return names
+        with self.writing, connection(self.store) as con:
+            rows = con.query(
+                "select table_name from information_schema.tables where table_schema = %s", [self.spec.name]
+            )
+        return names - {str(r[0]) for r in rows}
 
     def report(self, result: SyncResult) -> None:
         """This source's tables in ``result``: rows committed, counters, status and error."""

@@ -64,7 +64,7 @@ class ContentRun:
         self.ctx = ctx
         self.client = ctx.client
         self.state = state
-        self.writer = stream.endpoint.writer(DELETIONS)
+        self.writer = stream.endpoint.writer(DELETIONS, source=ctx.client.name)
         self.loaded: dict[str, list[Any]] = {}  # id → [version number, status] loaded by this run
         self.label_sets: dict[str, list[str]] = {}  # id → its label ids, read by this run
         self.newest: dt.datetime | None = None

@@ -122,7 +122,7 @@ def guarded_content(stream: ContentStream, ctx: ConfluenceContext) -> Iterator[A
 def spaces_resource(ctx: ConfluenceContext) -> Iterator[Any]:
     """A dlt resource body: every space in scope, read whole (spaces are few). Optional: refused
     (401/403/404), the table is skipped with the reason."""
-    writer = SPACES_ENDPOINT.writer(DELETIONS)
+    writer = SPACES_ENDPOINT.writer(DELETIONS, source=ctx.client.name)
     directory = ctx.directory
     directory.load()
     if directory.refused is not None:

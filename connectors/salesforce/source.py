@@ -416,7 +416,7 @@ def object_writer(obj: SObject, schema: ObjectSchema) -> StreamWriter:
         deletion=DELETIONS.of(obj.table),
         not_null=("id",),
     )
-    return StreamWriter({obj.table: sink})
+    return StreamWriter({obj.table: sink}, source=SOURCE)
 
 
 def page_table(writer: StreamWriter, obj: SObject, schema: ObjectSchema, page: Page) -> pa.Table:
@@ -485,7 +485,8 @@ def sync_deleted(ctx: SalesforceContext, state: dict[str, Any]) -> Iterator[Any]
                 deletion=DELETIONS.of(DELETED_RECORDS),
                 not_null=("object", "id"),
             )
-        }
+        },
+        source=SOURCE,
     )
     refusals: list[str] = []
     listed = 0
