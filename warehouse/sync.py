@@ -61,7 +61,7 @@ from connectors.chunks import ChunkBudget
 from connectors.registry import SourceSpec
 from connectors.rejects import REJECTS
 from connectors.stats import STATS
-from warehouse import deletions, quarantine, spark_landing
+from warehouse import deletions, quarantine, repeats, spark_landing
 from warehouse.housekeeping import prune_loaded_packages
 from warehouse.lock import LockLost, RunLock, WarehouseBusy, busy_error, verify_held
 from warehouse.runlog import RunLog, TableResult
@@ -404,10 +404,13 @@ class _SourceRun:
         pipeline = pipeline_for(self.target, spec.name)
         with self.writing:
             verify_held(self.target)
+            drop_stale_packages(pipeline)
+            repeats.note(pipeline, repeats.started_tables(pipeline))  # jobs a killed run may have committed
             complete_pending(pipeline)
             if pipeline.config.restore_from_destination:
                 pipeline.sync_destination()  # cursors restored from the warehouse when the local folder is gone
             with connection(self.store) as con:
+                repeats.repair(con, pipeline)  # what those jobs, run again, appended twice
                 quarantine.offer(con, spec.name)  # held records: retried, resolved when read valid
         started = time.monotonic()
         first = True

@@ -1,0 +1,78 @@
+"""A first load appends (connectors/firstload.py), and an append is not idempotent at the level of
+one dlt load job: killed after a job committed its rows but before dlt noted the job done, the next
+run's completion runs the job again. warehouse/repeats.py notes those tables before completing
+and keeps one row per key after it. Here the kill lands in exactly that window."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from simulators.zendesk import ZendeskSimulator
+from tests.e2e.helpers import assert_warehouse_equals_simulator, sync_with_env
+from tests.e2e.test_checkpoint import env_of
+from warehouse.repeats import NOTE
+from warehouse.sql import connection
+from warehouse.target import parse_target
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The copy job of `tickets` runs (and commits: DuckDB's statement autocommits, PostgreSQL's COPY
+# commits its transaction inside run()), then the process dies before dlt moves the job's file.
+KILL_AFTER_TICKETS_COMMIT = textwrap.dedent(
+    """
+    import os, signal, sys
+    from dlt.destinations.impl.duckdb.duck import DuckDbCopyJob
+    from dlt.destinations.impl.postgres.postgres import PostgresCsvCopyJob
+
+    def killing(run):
+        def wrapped(self):
+            run(self)
+            if self.load_table_name == "tickets":
+                os.kill(os.getpid(), signal.SIGKILL)
+        return wrapped
+
+    DuckDbCopyJob.run = killing(DuckDbCopyJob.run)
+    PostgresCsvCopyJob.run = killing(PostgresCsvCopyJob.run)
+    from warehouse.cli import main
+    sys.exit(main(["sync", "--source", "zendesk", "--warehouse", sys.argv[1]]))
+    """
+)
+
+
+def _tickets(url: str) -> tuple[int, int]:
+    with connection(parse_target(url)) as con:
+        total, distinct = con.query("select count(*), count(distinct id) from zendesk.tickets")[0]
+    return int(total), int(distinct)
+
+
+def test_a_first_load_killed_after_its_append_committed_is_not_loaded_twice(warehouse_url: str) -> None:
+    sim = ZendeskSimulator(seed=5, n_tickets=300, export_rpm=1_000_000)
+    with sim.serve() as base_url:
+        sim.base_url = base_url
+        env = {**os.environ, **env_of(sim)}
+        proc = subprocess.run(
+            [sys.executable, "-c", KILL_AFTER_TICKETS_COMMIT, warehouse_url],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+        total, distinct = _tickets(warehouse_url)
+        assert total == distinct == 300  # committed once, but dlt does not know it
+        home = Path(os.environ["SUPPORTLAKE_HOME"])
+        assert [p for p in home.glob("pipelines/*/*/load/normalized/*/started_jobs/tickets.*")]
+
+        result = sync_with_env(warehouse_url, env_of(sim), ["zendesk"])
+
+        assert result.ok, [(t.table_name, t.error) for t in result.tables if t.error]
+        assert _tickets(warehouse_url) == (300, 300)  # the job ran again; its copy was removed
+        assert not list(home.glob(f"pipelines/*/*/{NOTE}"))
+        assert_warehouse_equals_simulator(warehouse_url, sim)
