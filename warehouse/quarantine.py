@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from common.secrets import redact
 from connectors.rejects import REJECTS, key_text
 from schemas.payload import Rejection
 from warehouse.runlog import TableResult
-from warehouse.sql import Connection
+from warehouse.sql import Connection, transaction
+
+T = TypeVar("T")
 
 SCHEMA = "supportlake"
 TABLE = f"{SCHEMA}.rejected_records"
@@ -83,29 +85,52 @@ def held_counts(con: Connection, source: str) -> dict[str, int]:
     return {str(t): int(n) for t, n in rows}
 
 
+BATCH = 200
+"""Keys per statement when rejections are stored or resolved: a run that rejects a whole table
+(an API change) writes hundreds of statements, not two per record."""
+
+_COLUMNS = "source, table_name, record_key, reason, payload, first_seen, last_seen, run_id, resolved_at"
+
+
 def store(con: Connection, source: str, run_id: str, now: dt.datetime, rejections: Iterable[Rejection]) -> int:
-    """Keep each rejection (the latest reason and payload of a key win); returns how many rows."""
+    """Keep each rejection (the latest reason and payload of a key win; a key held before keeps
+    its ``first_seen``), in one transaction; returns how many rows."""
     latest: dict[tuple[str, str], Rejection] = {}
     for r in rejections:
         latest[(r.table, key_text(r.record_id))] = r
-    for (table, key), r in latest.items():
-        reason, payload = redact(r.problems), payload_text(r.payload)
-        found = con.query(
-            f"select 1 from {TABLE} where source = %s and table_name = %s and record_key = %s",
-            [source, table, key],
-        )
-        if found:
-            con.execute(
-                f"update {TABLE} set reason = %s, payload = %s, last_seen = %s, run_id = %s, resolved_at = null "
-                "where source = %s and table_name = %s and record_key = %s",
-                [reason, payload, now, run_id, source, table, key],
-            )
-        else:
-            con.execute(
-                f"insert into {TABLE} (source, table_name, record_key, reason, payload, first_seen, last_seen, "
-                "run_id, resolved_at) values (%s, %s, %s, %s, %s, %s, %s, %s, null)",
-                [source, table, key, reason, payload, now, now, run_id],
-            )
+    if not latest:
+        return 0
+    first_seen = {
+        (str(t), str(k)): f
+        for t, k, f in con.query(f"select table_name, record_key, first_seen from {TABLE} where source = %s", [source])
+    }
+    rows = [
+        [
+            source,
+            table,
+            key,
+            redact(r.problems),
+            payload_text(r.payload),
+            first_seen.get((table, key), now),
+            now,
+            run_id,
+        ]
+        for (table, key), r in latest.items()
+    ]
+    again: dict[str, list[str]] = {}
+    for table, key in latest:
+        if (table, key) in first_seen:
+            again.setdefault(table, []).append(key)
+    with transaction(con):
+        for table, keys in again.items():  # replaced by their new row, first_seen kept
+            for part in _batches(keys):
+                con.execute(
+                    f"delete from {TABLE} where source = %s and table_name = %s and record_key in ({_marks(part)})",
+                    [source, table, *part],
+                )
+        for batch in _batches(rows):
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, null)"] * len(batch))
+            con.execute(f"insert into {TABLE} ({_COLUMNS}) values {values}", [v for row in batch for v in row])
     return len(latest)
 
 
@@ -121,16 +146,24 @@ def resolve(
     again = {(r.table, key_text(r.record_id)) for r in rejected}
     n = 0
     for table, keys in accepted.items():
-        for key in sorted(set(keys)):
-            if (table, key) in again:
-                continue
+        todo = [key for key in sorted(set(keys)) if (table, key) not in again]
+        for part in _batches(todo):
             con.execute(
                 f"update {TABLE} set resolved_at = %s "
-                "where source = %s and table_name = %s and record_key = %s and resolved_at is null",
-                [now, source, table, key],
+                f"where source = %s and table_name = %s and record_key in ({_marks(part)}) and resolved_at is null",
+                [now, source, table, *part],
             )
-            n += 1
+        n += len(todo)
     return n
+
+
+def _batches(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), BATCH):
+        yield items[start : start + BATCH]
+
+
+def _marks(part: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(part))
 
 
 # -- a source's part in a sync run ---------------------------------------------------------------

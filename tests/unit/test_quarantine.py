@@ -232,6 +232,46 @@ def test_the_quarantine_table_on_duckdb_and_postgres(warehouse_url: str) -> None
     assert users[6] is None
 
 
+def test_a_whole_table_rejected_is_stored_and_resolved_in_batches(
+    warehouse_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An API change that rejects every record: a few statements per batch of keys, not two per
+    record; a key held before keeps its first_seen; the write is one transaction."""
+    import datetime as dt
+
+    from schemas.payload import Rejection
+
+    monkeypatch.setattr(quarantine, "BATCH", 7)
+    t0 = dt.datetime(2024, 3, 1, 10, tzinfo=dt.UTC)
+    t1 = t0 + dt.timedelta(hours=1)
+    with connection(parse_target(warehouse_url)) as con:
+        quarantine.ensure(con)
+        quarantine.store(con, "zendesk", "r1", t0, [Rejection("tickets", i, "old", {"id": i}) for i in range(10)])
+        statements: list[str] = []
+        execute = con.execute
+
+        def counted(sql: str, params: Any = ()) -> None:
+            statements.append(sql.split()[0])
+            execute(sql, params)
+
+        monkeypatch.setattr(con, "execute", counted)
+        again = [Rejection("tickets", i, "new", {"id": i}) for i in range(5, 30)]  # 5..9 held before
+        assert quarantine.store(con, "zendesk", "r2", t1, again) == 25
+        assert statements == ["begin", "delete", "insert", "insert", "insert", "insert", "commit"]
+        statements.clear()
+        assert quarantine.resolve(con, "zendesk", t1, {"tickets": [str(i) for i in range(20)]}) == 20
+        assert statements == ["update", "update", "update"]
+        monkeypatch.undo()
+        rows = con.query(
+            f"select record_key, reason, first_seen, resolved_at is null from {quarantine.TABLE} "
+            "where source = 'zendesk' order by cast(record_key as integer)"
+        )
+    assert len(rows) == 30
+    assert rows[0] == ("0", "old", t0, False)
+    assert rows[7] == ("7", "new", t0, False)  # held before: first_seen kept, reason replaced
+    assert rows[25] == ("25", "new", t1, True)
+
+
 def test_a_run_keeps_a_bounded_number_of_payloads(monkeypatch: pytest.MonkeyPatch) -> None:
     from connectors import rejects
     from schemas.payload import Rejection
