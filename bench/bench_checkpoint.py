@@ -13,44 +13,15 @@ Nothing here asserts: CI never times anything.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_zendesk import EMAIL, ROOT, TOKEN, start_simulator
-
-
-def timed_sync(base: str, db: Path, home: Path, chunk_rows: int) -> tuple[float, float]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "SOURCES__ZENDESK__BASE_URL": base,
-            "SOURCES__ZENDESK__CREDENTIALS__EMAIL": EMAIL,
-            "SOURCES__ZENDESK__CREDENTIALS__API_TOKEN": TOKEN,
-            "SOURCES__ZENDESK__EXPORT_RATE_LIMIT": "1000000",
-            "SUPPORTLAKE_HOME": str(home),
-            "SUPPORTLAKE_CHUNK_ROWS": str(chunk_rows),
-            "SUPPORTLAKE_CHUNK_SECONDS": "0",
-            "RUNTIME__DLTHUB_TELEMETRY": "false",
-        }
-    )
-    cmd = [sys.executable, "-m", "warehouse.cli", "sync", "--source", "zendesk", "--warehouse", f"duckdb:///{db}"]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"sync failed:\n{out}")
-    return seconds, usage.ru_maxrss / 1024
+from bench_zendesk import start_simulator, timed_sync
 
 
 def main() -> None:
@@ -66,7 +37,8 @@ def main() -> None:
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 db = Path(tmp) / "bench.duckdb"
-                seconds, peak = timed_sync(base, db, Path(tmp) / "home", chunk)
+                env = {"SUPPORTLAKE_CHUNK_ROWS": str(chunk), "SUPPORTLAKE_CHUNK_SECONDS": "0"}
+                seconds, peak, _, _ = timed_sync(base, db, Path(tmp) / "home", resources=(), env=env)
                 con = duckdb.connect(str(db), read_only=True)
                 rows, requests = con.execute(
                     "select sum(rows), sum(requests) from supportlake.supportlake_runs"

@@ -84,10 +84,13 @@ def bare_loop(base: str) -> tuple[float, int, int]:
     return time.perf_counter() - t0, n, reqs
 
 
-def timed_sync(base: str, db: Path, home: Path) -> tuple[float, float, float, str]:
-    """Run the sync in a child; returns (seconds, peak RSS MiB, CPU seconds, its summary)."""
-    env = dict(os.environ)
-    env.update(
+def timed_sync(
+    base: str, db: Path, home: Path, *, resources: tuple[str, ...] = ("tickets",), env: dict[str, str] | None = None
+) -> tuple[float, float, float, str]:
+    """Run ``supportlake sync --source zendesk`` (only ``resources``; none: every stream) in a
+    child with ``env`` added; returns (seconds, peak RSS MiB, CPU seconds, its summary)."""
+    child_env = dict(os.environ)
+    child_env.update(
         {
             "SOURCES__ZENDESK__BASE_URL": base,
             "SOURCES__ZENDESK__CREDENTIALS__EMAIL": EMAIL,
@@ -95,22 +98,14 @@ def timed_sync(base: str, db: Path, home: Path) -> tuple[float, float, float, st
             "SOURCES__ZENDESK__EXPORT_RATE_LIMIT": "1000000",
             "SUPPORTLAKE_HOME": str(home),
             "RUNTIME__DLTHUB_TELEMETRY": "false",
+            **(env or {}),
         }
     )
-    cmd = [
-        sys.executable,
-        "-m",
-        "warehouse.cli",
-        "sync",
-        "--source",
-        "zendesk",
-        "--resource",
-        "tickets",
-        "--warehouse",
-        f"duckdb:///{db}",
-    ]
+    cmd = [sys.executable, "-m", "warehouse.cli", "sync", "--source", "zendesk", "--warehouse", f"duckdb:///{db}"]
+    for resource in resources:
+        cmd += ["--resource", resource]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)

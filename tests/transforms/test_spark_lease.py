@@ -10,24 +10,12 @@ from typing import Any
 
 import pytest
 
+from tests.clock import T0, Clock
 from warehouse.lease import Lease, read_lease
 from warehouse.lock import AlreadyRunning, LockLost, RunLock
 from warehouse.target import home, parse_target
 
 pytestmark = pytest.mark.spark
-
-T0 = dt.datetime(2026, 12, 6, 3, 0, 0)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += dt.timedelta(seconds=seconds)
 
 
 def test_the_lease_on_spark_refuses_extends_expires_and_is_taken_over(spark_session: Any) -> None:

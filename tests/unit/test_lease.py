@@ -10,23 +10,11 @@ import duckdb
 import pytest
 
 from common.errors import ConfigError
+from tests.clock import T0, Clock
 from warehouse.lease import Lease, read_lease
 from warehouse.lock import AlreadyRunning, LockLost, RunLock, holder_id, uses_lease
 from warehouse.sql import connection
 from warehouse.target import parse_target
-
-T0 = dt.datetime(2026, 12, 6, 3, 0, 0)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += dt.timedelta(seconds=seconds)
 
 
 def _lease(url: str, clock: Clock, run_id: str | None = None) -> Lease:
