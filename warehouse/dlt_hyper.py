@@ -15,68 +15,34 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlglot import exp
 
-from common.coltypes import COLUMN_TYPES
 from warehouse.dlt_sql import DltConnection
-from warehouse.sql import quote_ident
+from warehouse.hyper import ArrowReader
 from warehouse.target import Target
 
 NATIVE_TYPE_NAMES = ("duckdb", "postgres")
 """Dialects whose ``information_schema`` type names the Hyper type table already lists."""
 
 
-ARROW_TYPES = {t.hyper: t.arrow for t in COLUMN_TYPES.values() if t.hyper is not None}
-"""Hyper type → the Arrow type its Parquet column is written as."""
-
-
-class _Column(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def hyper_type(self) -> str: ...
-
-
-class _Table(Protocol):
-    @property
-    def schema(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def columns(self) -> Sequence[_Column]: ...
-
-
-class DltReader:
-    """:class:`warehouse.hyper._Reader` over a :class:`DltConnection`: catalog queries and Parquet dumps."""
-
-    kind = "dlt"
-    data_format = "parquet"
-    suffix = ".parquet"
+class DltReader(ArrowReader):
+    """:class:`warehouse.hyper.ArrowReader` over a :class:`DltConnection`, whose catalog names
+    column types as its engine does: those are named as DuckDB names them."""
 
     def __init__(self, con: DltConnection) -> None:
-        self._con = con
+        super().__init__(con)
+        self.kind = "dlt"
+        self._dlt = con
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        rows = self._con.query(sql, params)
-        if "data_type" not in sql or self._con.engine.dialect in NATIVE_TYPE_NAMES:
+        rows = self._dlt.query(sql, params)
+        if "data_type" not in sql or self._dlt.engine.dialect in NATIVE_TYPE_NAMES:
             return rows
         return [
-            tuple(_duckdb_type(v, self._con.engine.dialect) if i == 2 else v for i, v in enumerate(r)) for r in rows
+            tuple(_duckdb_type(v, self._dlt.engine.dialect) if i == 2 else v for i, v in enumerate(r)) for r in rows
         ]
-
-    def dump(self, table: _Table, path: Path) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        cols = ", ".join(quote_ident(c.name) for c in table.columns)
-        data = self._con.read_arrow(f"select {cols} from {quote_ident(table.schema)}.{quote_ident(table.name)}")
-        # Each column as its Hyper type reads it: a driver's cursor types a column from its values,
-        # so one holding only NULLs has Arrow's null type, and NUMERIC comes as decimal.
-        schema = pa.schema([(c.name, ARROW_TYPES[c.hyper_type]) for c in table.columns])
-        pq.write_table(data.cast(schema), str(path))
 
 
 def _duckdb_type(name: Any, dialect: str) -> Any:

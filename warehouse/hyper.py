@@ -59,7 +59,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from common.coltypes import hyper_types
+from common.coltypes import COLUMN_TYPES, hyper_types
 from common.errors import SupportlakeError
 from warehouse.sql import quote_ident as _quote
 from warehouse.target import Target, connect_postgres, home, parse_target
@@ -84,6 +84,9 @@ HYPER_TYPES: dict[str, str] = hyper_types()
 """The Tableau-ready warehouse types and the Hyper type each becomes; nothing else is exported:
 ``information_schema.columns.data_type`` (lower case; DuckDB's and PostgreSQL's spellings) → the
 ``tableauhyperapi.SqlType`` factory, from :data:`common.coltypes.COLUMN_TYPES`."""
+
+ARROW_TYPES = {t.hyper: t.arrow for t in COLUMN_TYPES.values() if t.hyper is not None}
+"""Hyper type → the Arrow type its Parquet column is written as (:class:`ArrowReader`)."""
 
 
 class HyperExportError(SupportlakeError):
@@ -175,11 +178,15 @@ class _DuckDBReader:
         self._con.execute_verbatim(f"COPY (SELECT {cols} FROM {source}) TO {_literal(str(path))} (FORMAT PARQUET)")
 
 
-class _ArrowReader:
-    """Any connection of :mod:`warehouse.sql` through its ``read_arrow`` (Spark): the table as a
-    ``pyarrow.Table``, written as Parquet."""
+class ArrowReader:
+    """Any connection of :mod:`warehouse.sql` with ``read_arrow`` (Spark; a dlt destination through
+    :class:`warehouse.dlt_hyper.DltReader`): each table read as Arrow and written as Parquet, every
+    column cast to the Arrow type of its Hyper type. A driver types a column from its values, so
+    one holding only NULLs comes as Arrow's null type, NUMERIC as decimal, a timestamp in the
+    session's zone: the cast makes the file what Hyper's COPY expects on every engine."""
 
     data_format = "parquet"
+    suffix = ".parquet"
 
     def __init__(self, con: Any) -> None:
         self._con = con
@@ -189,10 +196,13 @@ class _ArrowReader:
         return list(self._con.query(sql, params))
 
     def dump(self, table: Table, path: Path) -> None:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         cols = ", ".join(_quote(c.name) for c in table.columns)
-        pq.write_table(self._con.read_arrow(f"SELECT {cols} FROM {_quote(table.schema)}.{_quote(table.name)}"), path)
+        data = self._con.read_arrow(f"SELECT {cols} FROM {_quote(table.schema)}.{_quote(table.name)}")
+        schema = pa.schema([(c.name, ARROW_TYPES[c.hyper_type]) for c in table.columns])
+        pq.write_table(data.cast(schema), str(path))
 
 
 class _PostgresReader:
@@ -256,7 +266,7 @@ def _reader(target: Target) -> Iterator[_Reader]:
         # Spark's tables have no snapshot across statements: the shared lock keeps a sync or build
         # started on this machine out while the export reads.
         with RunLock(target, shared=True), connection(target, read_only=True) as spark:
-            yield _ArrowReader(spark)
+            yield ArrowReader(spark)
         return
     pg = connect_postgres(target)  # refused, or no driver: WarehouseError, a configuration error (exit 2)
     try:
