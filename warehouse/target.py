@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from common.errors import ConfigError, one_line
 from common.secrets import redact, redact_url, register_secret
@@ -51,6 +51,12 @@ def reserved_schemas() -> frozenset[str]:
 DUCKDB_DEFAULTS = {"memory_limit": "128MB", "preserve_insertion_order": False}
 ENV_WAREHOUSE = "SUPPORTLAKE_WAREHOUSE"
 ENV_HOME = "SUPPORTLAKE_HOME"
+ENV_PG_LOCK_TIMEOUT = "SUPPORTLAKE_PG_LOCK_TIMEOUT"
+DEFAULT_PG_LOCK_TIMEOUT = 600
+"""Seconds a PostgreSQL statement of ours or of dlt's waits for a table lock before it gives up.
+Without one, a session left idle in a transaction on a raw table (a BI tool, a forgotten psql)
+blocks a load's ``ALTER TABLE`` — and with it the run and every run after it — for ever; with it the
+run ends as busy (exit 75, the reason in the run log) and the next run tries again."""
 
 POSTGRES_DRIVER_HINT = "pip install 'supportlake[postgres]'"
 """What to run when the PostgreSQL driver (psycopg2) is not installed."""
@@ -188,7 +194,8 @@ def parse_target(url: str | None = None) -> Target:
         user = parts.username or "postgres"
         password = parts.password or ""
         host = parts.hostname + (f":{port}" if port else "")
-        dsn = urlunsplit(("postgresql", f"{user}:{password}@{host}", parts.path, parts.query, ""))
+        query = _with_lock_timeout(parts.query)
+        dsn = urlunsplit(("postgresql", f"{user}:{password}@{host}", parts.path, query, ""))
         return Target(kind="postgres", url=raw, dsn=dsn)
     if raw == "spark" or raw.startswith("spark:"):
         # spark://host:7077 is a standalone master's URL as it is; spark:local[4], spark:yarn name one
@@ -217,6 +224,25 @@ def _check_file_name(raw: str, path: Path) -> None:
             f"schema supportlake writes, so {catalog}.<table> would be ambiguous: choose another file name "
             "(e.g. supportlake_warehouse.duckdb)"
         )
+
+
+def _with_lock_timeout(query: str) -> str:
+    """The URL's query with ``options=-c lock_timeout=…`` added (libpq's and dlt's connections both
+    read it), unless the URL sets a lock timeout itself; ``SUPPORTLAKE_PG_LOCK_TIMEOUT`` seconds
+    (0: none), else :data:`DEFAULT_PG_LOCK_TIMEOUT`."""
+    raw = os.environ.get(ENV_PG_LOCK_TIMEOUT, "").strip()
+    try:
+        seconds = float(raw) if raw else float(DEFAULT_PG_LOCK_TIMEOUT)
+    except ValueError:
+        raise ConfigError(f"{ENV_PG_LOCK_TIMEOUT} must be a number of seconds (0 for none), got {raw!r}") from None
+    if seconds < 0:
+        raise ConfigError(f"{ENV_PG_LOCK_TIMEOUT} must be 0 or more seconds, got {raw!r}")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    options = " ".join(v for k, v in pairs if k == "options")
+    if not seconds or "lock_timeout" in options:
+        return query
+    options = f"{options} -c lock_timeout={round(seconds * 1000)}".strip()
+    return urlencode([*((k, v) for k, v in pairs if k != "options"), ("options", options)], quote_via=quote)
 
 
 def _check_duckdb_settings(raw: str, settings: tuple[tuple[str, str], ...]) -> None:

@@ -381,3 +381,33 @@ def test_130_interrupted(tmp_path: Path, sig: signal.Signals, when: str) -> None
         with connection(parse_target(url)) as con:
             loaded = con.query("select count(*), count(distinct id) from zendesk.tickets")
         assert loaded == [(simulator.n_tickets, simulator.n_tickets)]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("served", ["zendesk"], indirect=True)
+def test_75_a_raw_table_locked_past_the_lock_timeout(served: Served, pg_url: str) -> None:
+    """A session that keeps a raw table locked (a BI tool idle in a transaction, an admin's LOCK)
+    makes a sync give up after SUPPORTLAKE_PG_LOCK_TIMEOUT, as busy, instead of waiting for ever;
+    the next run, the lock gone, converges."""
+    import psycopg2
+
+    from tests.e2e.helpers import assert_warehouse_equals_simulator
+
+    assert cli("sync", "--source", "zendesk", "--warehouse", pg_url, env=served.env).returncode == 0
+    blocker = psycopg2.connect(parse_target(pg_url).dsn)
+    try:
+        with blocker.cursor() as cur:  # conflicts with the merge's row-exclusive lock
+            cur.execute("lock table zendesk.tickets in share mode")
+        started = time.monotonic()
+        proc = cli(
+            "sync", "--source", "zendesk", "--warehouse", pg_url, env={**served.env, "SUPPORTLAKE_PG_LOCK_TIMEOUT": "1"}
+        )
+        assert time.monotonic() - started < 120
+    finally:
+        blocker.close()
+    assert proc.returncode == 75, proc.stderr
+    assert "is locked by another session" in proc.stderr
+    no_traceback(proc)
+    again = cli("sync", "--source", "zendesk", "--warehouse", pg_url, env=served.env)
+    assert again.returncode == 0, again.stderr
+    assert_warehouse_equals_simulator(pg_url, served.simulator)

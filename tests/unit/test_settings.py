@@ -131,3 +131,28 @@ def test_the_warehouse_urls_duckdb_settings_hold_for_builds(tmp_path: Path) -> N
     with connection(parse_target(f"duckdb:///{tmp_path / 'b.duckdb'}")) as con:
         default = str(con.query("select current_setting('memory_limit')")[0][0])
     assert (limit, default) == ("286.1 MiB", "953.6 MiB")  # 300 MB and 1 GB, as DuckDB shows them
+
+
+def test_postgres_sessions_get_a_lock_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    def options(url: str) -> list[str]:
+        return parse_qs(urlsplit(parse_target(url).dsn or "").query).get("options", [])
+
+    base = "postgresql://loader@db.example.com/analytics"
+    monkeypatch.delenv("SUPPORTLAKE_PG_LOCK_TIMEOUT", raising=False)
+    assert options(base) == ["-c lock_timeout=600000"]  # ten minutes by default
+    assert options(f"{base}?sslmode=require&options=-c%20statement_timeout%3D5000") == [
+        "-c statement_timeout=5000 -c lock_timeout=600000"
+    ]
+    assert options(f"{base}?options=-c%20lock_timeout%3D3000") == ["-c lock_timeout=3000"]  # the URL's own wins
+    monkeypatch.setenv("SUPPORTLAKE_PG_LOCK_TIMEOUT", "2.5")
+    assert options(base) == ["-c lock_timeout=2500"]
+    monkeypatch.setenv("SUPPORTLAKE_PG_LOCK_TIMEOUT", "0")
+    assert options(base) == []
+    for bad in ("soon", "-1"):
+        monkeypatch.setenv("SUPPORTLAKE_PG_LOCK_TIMEOUT", bad)
+        with pytest.raises(ConfigError, match="SUPPORTLAKE_PG_LOCK_TIMEOUT"):
+            parse_target(base)
+    monkeypatch.delenv("SUPPORTLAKE_PG_LOCK_TIMEOUT")
+    assert parse_target(base).fingerprint == parse_target(f"{base}?options=-c%20lock_timeout%3D1").fingerprint
