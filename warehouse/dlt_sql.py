@@ -38,6 +38,7 @@ from sqlglot.errors import ErrorLevel
 from common.errors import one_line
 from common.secrets import redact
 from warehouse.engines import PUBLISH, Engine, Publish, Step, engine
+from warehouse.sql import insert_values
 from warehouse.sqltext import bind
 from warehouse.target import POSTGRES_DRIVER_HINT, Target, WarehouseError
 
@@ -149,11 +150,7 @@ class DltConnection:
 
     def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], batch: int = 500) -> None:
         """``rows`` into ``table`` (qualified, DuckDB quoting), ``batch`` rows per ``insert … values``."""
-        names = ", ".join(_quote_duckdb(c) for c in columns)
-        for start in range(0, len(rows), batch):
-            chunk = rows[start : start + batch]
-            values = ", ".join("(" + ", ".join(["%s"] * len(columns)) + ")" for _ in chunk)
-            self.execute(f"insert into {table} ({names}) values {values}", [v for row in chunk for v in row])
+        insert_values(self, table, columns, rows, batch)
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -22,7 +22,7 @@ from common.secrets import redact
 from connectors.rejects import REJECTS, key_text
 from schemas.payload import Rejection
 from warehouse.runlog import TableResult
-from warehouse.sql import Connection, transaction
+from warehouse.sql import Connection, insert_values, transaction
 
 T = TypeVar("T")
 
@@ -89,7 +89,17 @@ BATCH = 200
 """Keys per statement when rejections are stored or resolved: a run that rejects a whole table
 (an API change) writes hundreds of statements, not two per record."""
 
-_COLUMNS = "source, table_name, record_key, reason, payload, first_seen, last_seen, run_id, resolved_at"
+_COLUMNS = (
+    "source",
+    "table_name",
+    "record_key",
+    "reason",
+    "payload",
+    "first_seen",
+    "last_seen",
+    "run_id",
+    "resolved_at",
+)
 
 
 def store(con: Connection, source: str, run_id: str, now: dt.datetime, rejections: Iterable[Rejection]) -> int:
@@ -114,6 +124,7 @@ def store(con: Connection, source: str, run_id: str, now: dt.datetime, rejection
             first_seen.get((table, key), now),
             now,
             run_id,
+            None,
         ]
         for (table, key), r in latest.items()
     ]
@@ -128,9 +139,7 @@ def store(con: Connection, source: str, run_id: str, now: dt.datetime, rejection
                     f"delete from {TABLE} where source = %s and table_name = %s and record_key in ({_marks(part)})",
                     [source, table, *part],
                 )
-        for batch in _batches(rows):
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, null)"] * len(batch))
-            con.execute(f"insert into {TABLE} ({_COLUMNS}) values {values}", [v for row in batch for v in row])
+        insert_values(con, TABLE, _COLUMNS, rows, batch=BATCH)
     return len(latest)
 
 

@@ -175,6 +175,19 @@ def connection(target: Target, *, read_only: bool = False) -> Iterator[Connectio
         con.close()
 
 
+def insert_values(
+    con: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], batch: int = 500
+) -> None:
+    """``rows`` into ``table`` (qualified, as written), ``batch`` rows per ``insert … values``
+    statement: any engine, through the connection's own parameter binding."""
+    names = ", ".join(quote_ident(c) for c in columns)
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
+        values = ", ".join([row] * len(chunk))
+        con.execute(f"insert into {table} ({names}) values {values}", [v for r in chunk for v in r])
+
+
 @contextmanager
 def transaction(con: Connection) -> Iterator[None]:
     """``begin`` … ``commit``; on any error (even KeyboardInterrupt) ``rollback`` and re-raise, so the

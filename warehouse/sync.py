@@ -404,7 +404,6 @@ class _SourceRun:
         pipeline = pipeline_for(self.target, spec.name)
         with self.writing:
             verify_held(self.target)
-            drop_stale_packages(pipeline)
             repeats.note(pipeline, repeats.started_tables(pipeline))  # jobs a killed run may have committed
             complete_pending(pipeline)
             if pipeline.config.restore_from_destination:
