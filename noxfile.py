@@ -27,7 +27,10 @@ def tests(session: nox.Session) -> None:
     """Every test: unit (responses), simulators, end to end into DuckDB and PostgreSQL; the
     Tableau extracts are read back with the Hyper API (the ``tableau`` extra)."""
     _install(session, "test", extras="postgres,tableau")
-    session.run("pytest", "-m", "not spark", *session.posargs)
+    # One pytest worker per CPU (pytest-xdist): the end-to-end tests spend much of their time in
+    # child processes, simulated latency and rate-limit waits, so two workers on two cores halve
+    # CI's longest session. Every test makes its own folder, database and simulator port.
+    session.run("pytest", "-n", "logical", "-m", "not spark", *session.posargs)
     if not session.posargs:
         session.notify("spark")
 

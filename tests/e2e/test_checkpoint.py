@@ -139,19 +139,47 @@ def test_full_refresh_in_chunks_drops_once(tmp_path: Path, env: Callable[[dict[s
         assert_warehouse_equals_simulator(url, sim)
 
 
+KILL_SEED, KILL_TICKETS = 9, 4000
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> int:
+    """Requests of one uninterrupted chunked sync of the kill tests' simulator (the same seed and
+    size give the same pages), run once per module rather than once per kill test."""
+    tmp = tmp_path_factory.mktemp("uninterrupted")
+    base = zendesk(seed=KILL_SEED, n_tickets=KILL_TICKETS)
+    with base.serve() as base_url:
+        base.base_url = base_url
+        env = env_of(base, SUPPORTLAKE_CHUNK_ROWS=str(CHUNK_ROWS), SUPPORTLAKE_HOME=str(tmp / "home"))
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            baseline = run(f"duckdb:///{tmp / 'base.duckdb'}", ["zendesk"])
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    assert baseline.ok
+    return base.stats.total
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kill_at", [0.4, 0.75, "load"])
-def test_sigkill_between_chunks_rerun_redoes_at_most_the_chunk_in_flight(tmp_path: Path, kill_at: object) -> None:
-    _kill_and_rerun(tmp_path, f"duckdb:///{tmp_path / 'kill.duckdb'}", kill_at)
+def test_sigkill_between_chunks_rerun_redoes_at_most_the_chunk_in_flight(
+    tmp_path: Path, kill_at: object, uninterrupted: int
+) -> None:
+    _kill_and_rerun(f"duckdb:///{tmp_path / 'kill.duckdb'}", kill_at, uninterrupted)
 
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_sigkill_between_chunks_on_postgres(tmp_path: Path, pg_url: str) -> None:
-    _kill_and_rerun(tmp_path, pg_url, 0.6)
+def test_sigkill_between_chunks_on_postgres(pg_url: str, uninterrupted: int) -> None:
+    _kill_and_rerun(pg_url, 0.6, uninterrupted)
 
 
-def _kill_and_rerun(tmp_path: Path, url: str, kill_at: object) -> None:
+def _kill_and_rerun(url: str, kill_at: object, n0: int) -> None:
     """kill -9 part-way (by requests served, or while a chunk loads), then sync again: the
     warehouse equals the source, and the requests of both runs together exceed those of one
     uninterrupted run by at most the chunk in flight (its pages, one page fetched ahead per
@@ -160,18 +188,7 @@ def _kill_and_rerun(tmp_path: Path, url: str, kill_at: object) -> None:
     chunks, 178-191 killed + rerun; before checkpointing 124 uninterrupted, 173 killed at 40 %)."""
     home = Path(os.environ["SUPPORTLAKE_HOME"])
     chunk_env = {"SUPPORTLAKE_CHUNK_ROWS": str(CHUNK_ROWS)}
-    base = zendesk(seed=9, n_tickets=4000)
-    with base.serve() as base_url:
-        base.base_url = base_url
-        os.environ.update(env_of(base, **chunk_env))
-        try:
-            baseline = run(f"duckdb:///{tmp_path / 'base.duckdb'}", ["zendesk"])
-        finally:
-            for k in (*env_of(base), *chunk_env):
-                os.environ.pop(k, None)
-    assert baseline.ok
-    n0 = base.stats.total
-    sim = zendesk(seed=9, n_tickets=4000, latency_ms=15)
+    sim = zendesk(seed=KILL_SEED, n_tickets=KILL_TICKETS, latency_ms=15)
     with sim.serve() as base_url:
         sim.base_url = base_url
 
