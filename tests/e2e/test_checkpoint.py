@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from simulators.zendesk import ZendeskSimulator
-from tests.e2e.helpers import assert_warehouse_equals_simulator, kill_sync_midway
+from tests.e2e.helpers import assert_warehouse_equals_simulator, kill_sync_midway, sync_with_env
 from warehouse.progress import resume_notes, summary_table
 from warehouse.sql import connection
 from warehouse.sync import SyncInterrupted, SyncResult, sync
@@ -151,16 +151,7 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> int:
     with base.serve() as base_url:
         base.base_url = base_url
         env = env_of(base, SUPPORTLAKE_CHUNK_ROWS=str(CHUNK_ROWS), SUPPORTLAKE_HOME=str(tmp / "home"))
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            baseline = run(f"duckdb:///{tmp / 'base.duckdb'}", ["zendesk"])
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        baseline = sync_with_env(f"duckdb:///{tmp / 'base.duckdb'}", env, ["zendesk"])
     assert baseline.ok
     return base.stats.total
 
