@@ -29,6 +29,16 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def _no_rejections_carried_over() -> None:
+    """The process's rejection collector starts empty: a sync resets it, but a test that runs a
+    source in its own dlt pipeline would otherwise read keys another test left held (and fetch
+    them by id), depending on which tests ran before it in the same worker."""
+    from connectors.rejects import REJECTS
+
+    REJECTS.reset()
+
+
 def _pg_available() -> str | None:
     try:
         import psycopg2
