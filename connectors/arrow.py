@@ -11,7 +11,9 @@ nesting switched off one level down:
 - declared timestamp columns become ``TIMESTAMP WITH TIME ZONE`` (UTC);
 - a column's Arrow type is fixed by its first non-null page for the rest of the run, so a later
   page cannot change it; a value that does not fit is kept as text in the same column only when
-  the column is text, otherwise the record is rejected with its field named.
+  the column is text, otherwise the record is rejected with its field named. That includes the
+  values Arrow's own conversions would change without a word: ``2.5`` in a whole-number column
+  (→ ``2``), a boolean in a number column (→ ``1``), a number in a boolean column (→ ``true``).
 """
 
 from __future__ import annotations
@@ -155,6 +157,9 @@ class TableBuilder:
             return pa.nulls(len(arr), known)
         if known == TIMESTAMP and not pa.types.is_string(arr.type):
             arr = arr.cast(pa.string())
+        if pa.types.is_boolean(arr.type) != pa.types.is_boolean(known) and _numeric_or_bool(arr.type, known):
+            # Arrow casts true → 1 and 2 → true without a word; the values are refused by name.
+            return _as_type(arr.to_pylist(), known, self.name, name)
         try:
             return arr.cast(known)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
@@ -231,6 +236,9 @@ def _as_type(values: list[Any], typ: pa.DataType, table: str, column: str) -> pa
             return strs.cast(TIMESTAMP)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise ValueError(f"{table}.{column}: not an ISO 8601 timestamp ({exc})") from None
+    misfit = _misfit(values, typ)
+    if misfit is not _FITS:
+        raise ValueError(f"{table}.{column}: values do not fit {typ} ({misfit!r} would become another value)")
     try:
         return pa.array(values, typ)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
@@ -238,6 +246,30 @@ def _as_type(values: list[Any], typ: pa.DataType, table: str, column: str) -> pa
             return pa.array(values).cast(typ)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
             raise ValueError(f"{table}.{column}: values do not fit {typ} ({exc})") from None
+
+
+_FITS = object()
+
+
+def _numeric_or_bool(*types: pa.DataType) -> bool:
+    return all(pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) for t in types)
+
+
+def _misfit(values: list[Any], typ: pa.DataType) -> Any:
+    """The first value that Arrow would silently turn into *another* value of ``typ``: a
+    fraction in a whole-number column (``2.5`` → ``2``), a boolean in a number column
+    (``true`` → ``1``), a number in a boolean column (``2`` → ``true``); :data:`_FITS` when none.
+    The record holding it is rejected with its field named, as the module's text promises."""
+    integer, boolean = pa.types.is_integer(typ), pa.types.is_boolean(typ)
+    if not (integer or boolean or pa.types.is_floating(typ)):
+        return _FITS
+    for v in values:
+        if isinstance(v, bool):
+            if not boolean:
+                return v
+        elif isinstance(v, int | float) and (boolean or (integer and isinstance(v, float) and not v.is_integer())):
+            return v
+    return _FITS
 
 
 def dlt_columns(columns: Mapping[str, str]) -> dict[str, dict[str, Any]]:

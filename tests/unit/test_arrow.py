@@ -56,6 +56,34 @@ def test_a_timestamp_that_is_not_one_is_an_error_naming_table_and_column() -> No
 
 
 @pytest.mark.parametrize(
+    ("kinds", "first", "later", "value"),
+    [
+        ({}, 5, 5.5, "5.5"),  # a whole-number column learnt from the first page
+        ({"n": "bigint"}, None, 2.5, "2.5"),  # a declared one
+        ({"n": "bigint"}, None, True, "True"),
+        ({"n": "bool"}, None, 2, "2"),
+        ({"n": "bool"}, True, 0, "0"),
+    ],
+)
+def test_a_value_arrow_would_change_is_refused_by_name_never_changed(
+    kinds: dict[str, str], first: Any, later: Any, value: str
+) -> None:
+    """Arrow turns 2.5 into 2 in an int64 column, ``true`` into 1 and 2 into ``true`` without a
+    word; the builder refuses such a value, naming table, column and value."""
+    builder = TableBuilder("metrics", kinds)
+    if first is not None:
+        builder.build([{"id": 1, "n": first}])
+    for page in ([{"id": 2, "n": later}], [{"id": 2, "n": later}, {"id": 3, "n": "x"}]):  # fast and per-value path
+        with pytest.raises(ValueError, match=rf"metrics\.n: .*{value}"):
+            builder.build(page)
+
+
+def test_whole_numbers_written_as_floats_still_fit_a_whole_number_column() -> None:
+    builder = TableBuilder("metrics", {"n": "bigint", "d": "double"})
+    assert builder.build([{"id": 1, "n": 2.0, "d": 3}]).to_pylist() == [{"id": 1, "n": 2, "d": 3.0}]
+
+
+@pytest.mark.parametrize(
     "lists",
     [
         [[1, 2], [], None, [-3, 2**62]],

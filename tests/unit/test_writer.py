@@ -92,6 +92,20 @@ def test_writer_counts_rejections_and_keeps_the_rest() -> None:
     assert writer.rejected == 2
 
 
+def test_a_fraction_in_a_whole_number_column_rejects_its_record_not_its_page() -> None:
+    """A column learnt as whole numbers on one page, then a fraction on the next: that record is
+    rejected with field and value named (Arrow alone would load 2 for 2.5); the rest load."""
+    writer = users_writer()
+    writer.build("users", [{**user(1), "logins": 3}])
+    page = [{**user(2), "logins": 4}, {**user(3), "logins": 2.5}, {**user(4), "logins": None}]
+    table = writer.build("users", writer.validate("users", page))
+    assert table.column("id").to_pylist() == [2, 4]
+    assert table.column("logins").to_pylist() == [4, None]
+    (rejection,) = writer.rejections()
+    assert rejection.record_id == 3
+    assert "users.logins: value 2.5" in rejection.problems
+
+
 # -- prefetching ------------------------------------------------------------------------------
 
 
