@@ -92,6 +92,44 @@ def repair(con: Connection, pipeline: dlt.Pipeline) -> dict[str, int]:
     return removed
 
 
+def forget_started_state(con: Connection, pipeline: dlt.Pipeline) -> int:
+    """Before a left-over package is completed: remove the rows of dlt's state table that its
+    *started* state job may already have committed; rows removed.
+
+    That job is an insert into a table whose ``_dlt_id`` is unique (a constraint on PostgreSQL).
+    Run again by the completion, it failed with a duplicate key, terminally, and so did every
+    later run, behind the same package; on DuckDB it left the state row twice. The rows carry the
+    package's load id, and the job writes them again."""
+    state = pipeline.default_schema.state_table_name
+    load_ids = []
+    for load_id in pipeline.list_normalized_load_packages():
+        info = pipeline.get_load_package_info(load_id)
+        if any(job.job_file_info.table_name == state for job in info.jobs.get("started_jobs", [])):
+            load_ids.append(load_id)
+    if not load_ids:
+        return 0
+    schema = pipeline.dataset_name
+    exists = con.query(
+        "select 1 from information_schema.tables where table_schema = %s and table_name = %s", [schema, state]
+    )
+    if not exists:
+        return 0
+    qualified = f"{quote_ident(schema)}.{quote_ident(state)}"
+    removed = 0
+    for load_id in load_ids:
+        (n,) = con.query(f"select count(*) from {qualified} where _dlt_load_id = %s", [load_id])[0]
+        if n:
+            con.execute(f"delete from {qualified} where _dlt_load_id = %s", [load_id])
+            removed += int(n)
+    if removed:
+        log.warning(
+            "%s: removed %d state row(s) that the killed run's load committed; its package writes them again",
+            pipeline.pipeline_name,
+            removed,
+        )
+    return removed
+
+
 def remove_repeats(con: Connection, schema: str, table: str, key: Sequence[str], order: str | None) -> int:
     """Keep one row per ``key`` in ``schema.table`` (the highest ``order``); rows removed. DuckDB
     names a row by ``rowid``, PostgreSQL by ``ctid``."""

@@ -405,6 +405,9 @@ class _SourceRun:
         with self.writing:
             verify_held(self.target)
             repeats.note(pipeline, repeats.started_tables(pipeline))  # jobs a killed run may have committed
+            if pipeline.list_normalized_load_packages():
+                with connection(self.store) as con:
+                    repeats.forget_started_state(con, pipeline)  # a state row again would break the load
             complete_pending(pipeline)
             if pipeline.config.restore_from_destination:
                 pipeline.sync_destination()  # cursors restored from the warehouse when the local folder is gone

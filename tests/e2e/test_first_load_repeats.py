@@ -76,3 +76,56 @@ def test_a_first_load_killed_after_its_append_committed_is_not_loaded_twice(ware
         assert _tickets(warehouse_url) == (300, 300)  # the job ran again; its copy was removed
         assert not list(home.glob(f"pipelines/*/*/{NOTE}"))
         assert_warehouse_equals_simulator(warehouse_url, sim)
+
+
+# dlt's state row is written by an insert job of its own, into a table whose ``_dlt_id`` is unique
+# (a constraint on PostgreSQL). Killed after that job committed, the next run's completion ran it
+# again: a duplicate key, a terminal failure, and every later run stuck behind the same package.
+KILL_AFTER_STATE_COMMIT = textwrap.dedent(
+    """
+    import os, signal, sys
+    from dlt.destinations.insert_job_client import InsertValuesLoadJob
+
+    def killing(run):
+        def wrapped(self):
+            run(self)
+            if self.load_table_name == "_dlt_pipeline_state":
+                os.kill(os.getpid(), signal.SIGKILL)
+        return wrapped
+
+    InsertValuesLoadJob.run = killing(InsertValuesLoadJob.run)
+    from warehouse.cli import main
+    sys.exit(main(["sync", "--source", "zendesk", "--warehouse", sys.argv[1]]))
+    """
+)
+
+
+def test_a_load_killed_after_its_state_row_committed_completes_on_the_next_run(warehouse_url: str) -> None:
+    sim = ZendeskSimulator(seed=6, n_tickets=300, export_rpm=1_000_000)
+    with sim.serve() as base_url:
+        sim.base_url = base_url
+        env = {**os.environ, **env_of(sim)}
+        proc = subprocess.run(
+            [sys.executable, "-c", KILL_AFTER_STATE_COMMIT, warehouse_url],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+        with connection(parse_target(warehouse_url)) as con:
+            (committed,) = con.query("select count(*) from zendesk._dlt_pipeline_state")[0]
+        assert committed == 1  # the row is in, but dlt does not know it
+        home = Path(os.environ["SUPPORTLAKE_HOME"])
+        assert [p for p in home.glob("pipelines/*/*/load/normalized/*/started_jobs/_dlt_pipeline_state.*")]
+
+        result = sync_with_env(warehouse_url, env_of(sim), ["zendesk"])
+
+        assert result.ok, [(t.table_name, t.error) for t in result.tables if t.error]
+        with connection(parse_target(warehouse_url)) as con:
+            rows, ids = con.query("select count(*), count(distinct _dlt_id) from zendesk._dlt_pipeline_state")[0]
+        assert rows == ids  # no state row twice
+        assert _tickets(warehouse_url) == (300, 300)
+        assert_warehouse_equals_simulator(warehouse_url, sim)
