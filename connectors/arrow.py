@@ -237,7 +237,7 @@ def _as_type(values: list[Any], typ: pa.DataType, table: str, column: str) -> pa
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise ValueError(f"{table}.{column}: not an ISO 8601 timestamp ({exc})") from None
     misfit = _misfit(values, typ)
-    if misfit is not _FITS:
+    if misfit is not None:
         raise ValueError(f"{table}.{column}: values do not fit {typ} ({misfit!r} would become another value)")
     try:
         return pa.array(values, typ)
@@ -248,9 +248,6 @@ def _as_type(values: list[Any], typ: pa.DataType, table: str, column: str) -> pa
             raise ValueError(f"{table}.{column}: values do not fit {typ} ({exc})") from None
 
 
-_FITS = object()
-
-
 def _numeric_or_bool(*types: pa.DataType) -> bool:
     return all(pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) for t in types)
 
@@ -258,18 +255,19 @@ def _numeric_or_bool(*types: pa.DataType) -> bool:
 def _misfit(values: list[Any], typ: pa.DataType) -> Any:
     """The first value that Arrow would silently turn into *another* value of ``typ``: a
     fraction in a whole-number column (``2.5`` → ``2``), a boolean in a number column
-    (``true`` → ``1``), a number in a boolean column (``2`` → ``true``); :data:`_FITS` when none.
+    (``true`` → ``1``), a number in a boolean column (``2`` → ``true``); ``None`` when none (a
+    null always fits).
     The record holding it is rejected with its field named, as the module's text promises."""
     integer, boolean = pa.types.is_integer(typ), pa.types.is_boolean(typ)
     if not (integer or boolean or pa.types.is_floating(typ)):
-        return _FITS
+        return None
     for v in values:
         if isinstance(v, bool):
             if not boolean:
                 return v
         elif isinstance(v, int | float) and (boolean or (integer and isinstance(v, float) and not v.is_integer())):
             return v
-    return _FITS
+    return None
 
 
 def dlt_columns(columns: Mapping[str, str]) -> dict[str, dict[str, Any]]:

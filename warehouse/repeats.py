@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import dlt
@@ -32,14 +32,23 @@ def _note_path(pipeline: dlt.Pipeline) -> Path:
     return Path(pipeline.working_dir) / NOTE
 
 
-def started_tables(pipeline: dlt.Pipeline) -> set[str]:
-    """The tables of jobs a killed run may have committed without dlt knowing (started, not done)."""
-    tables: set[str] = set()
+def _started_jobs(pipeline: dlt.Pipeline) -> Iterator[tuple[str, str]]:
+    """(load id, table) of every job a killed run may have committed without dlt knowing
+    (started, not done)."""
     for load_id in pipeline.list_normalized_load_packages():
         info = pipeline.get_load_package_info(load_id)
         for job in info.jobs.get("started_jobs", []):
-            tables.add(job.job_file_info.table_name)
-    return tables
+            yield load_id, job.job_file_info.table_name
+
+
+def started_tables(pipeline: dlt.Pipeline) -> set[str]:
+    """The tables of jobs a killed run may have committed without dlt knowing (started, not done)."""
+    return {table for _, table in _started_jobs(pipeline)}
+
+
+def _exists(con: Connection, schema: str, table: str) -> bool:
+    sql = "select 1 from information_schema.tables where table_schema = %s and table_name = %s"
+    return bool(con.query(sql, [schema, table]))
 
 
 def noted(pipeline: dlt.Pipeline) -> set[str]:
@@ -101,18 +110,9 @@ def forget_started_state(con: Connection, pipeline: dlt.Pipeline) -> int:
     later run, behind the same package; on DuckDB it left the state row twice. The rows carry the
     package's load id, and the job writes them again."""
     state = pipeline.default_schema.state_table_name
-    load_ids = []
-    for load_id in pipeline.list_normalized_load_packages():
-        info = pipeline.get_load_package_info(load_id)
-        if any(job.job_file_info.table_name == state for job in info.jobs.get("started_jobs", [])):
-            load_ids.append(load_id)
-    if not load_ids:
-        return 0
+    load_ids = sorted({load_id for load_id, table in _started_jobs(pipeline) if table == state})
     schema = pipeline.dataset_name
-    exists = con.query(
-        "select 1 from information_schema.tables where table_schema = %s and table_name = %s", [schema, state]
-    )
-    if not exists:
+    if not load_ids or not _exists(con, schema, state):
         return 0
     qualified = f"{quote_ident(schema)}.{quote_ident(state)}"
     removed = 0
@@ -136,12 +136,9 @@ def remove_repeats(con: Connection, schema: str, table: str, key: Sequence[str],
     row = {"duckdb": "rowid", "postgres": "ctid"}.get(str(getattr(con, "kind", "")))
     if row is None:
         return 0  # other engines never append a first load (warehouse.sync: only these two)
-    qualified = f"{quote_ident(schema)}.{quote_ident(table)}"
-    exists = con.query(
-        "select 1 from information_schema.tables where table_schema = %s and table_name = %s", [schema, table]
-    )
-    if not exists:
+    if not _exists(con, schema, table):
         return 0
+    qualified = f"{quote_ident(schema)}.{quote_ident(table)}"
     partition = ", ".join(quote_ident(k) for k in key)
     order_by = f"{quote_ident(order)} desc" if order else partition
     (before,) = con.query(f"select count(*) from {qualified}")[0]

@@ -50,21 +50,25 @@ def _tickets(url: str) -> tuple[int, int]:
     return int(total), int(distinct)
 
 
+def _killed_run(script: str, warehouse_url: str, sim: ZendeskSimulator) -> None:
+    """Run ``script`` (a sync that kills itself at one point) against ``sim``; it must die by SIGKILL."""
+    proc = subprocess.run(
+        [sys.executable, "-c", script, warehouse_url],
+        cwd=ROOT,
+        env={**os.environ, **env_of(sim)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+
+
 def test_a_first_load_killed_after_its_append_committed_is_not_loaded_twice(warehouse_url: str) -> None:
     sim = ZendeskSimulator(seed=5, n_tickets=300, export_rpm=1_000_000)
     with sim.serve() as base_url:
         sim.base_url = base_url
-        env = {**os.environ, **env_of(sim)}
-        proc = subprocess.run(
-            [sys.executable, "-c", KILL_AFTER_TICKETS_COMMIT, warehouse_url],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+        _killed_run(KILL_AFTER_TICKETS_COMMIT, warehouse_url, sim)
         total, distinct = _tickets(warehouse_url)
         assert total == distinct == 300  # committed once, but dlt does not know it
         home = Path(os.environ["SUPPORTLAKE_HOME"])
@@ -104,17 +108,7 @@ def test_a_load_killed_after_its_state_row_committed_completes_on_the_next_run(w
     sim = ZendeskSimulator(seed=6, n_tickets=300, export_rpm=1_000_000)
     with sim.serve() as base_url:
         sim.base_url = base_url
-        env = {**os.environ, **env_of(sim)}
-        proc = subprocess.run(
-            [sys.executable, "-c", KILL_AFTER_STATE_COMMIT, warehouse_url],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+        _killed_run(KILL_AFTER_STATE_COMMIT, warehouse_url, sim)
         with connection(parse_target(warehouse_url)) as con:
             (committed,) = con.query("select count(*) from zendesk._dlt_pipeline_state")[0]
         assert committed == 1  # the row is in, but dlt does not know it
