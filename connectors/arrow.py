@@ -19,8 +19,9 @@ nesting switched off one level down:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import pyarrow as pa
@@ -74,8 +75,8 @@ class TableBuilder:
     ``timestamp``, ``json``); other columns are inferred from their first non-null page and then
     kept. ``extra`` columns (e.g. a sequence for de-duplication) are appended to every table.
 
-    Rows may be flat or nested (as the API sent them). The fast path hands the whole page to
-    Arrow (``from_pylist`` infers structs and lists in C++), flattens structs to ``a__b`` columns
+    Rows may be flat or nested (as the API sent them). The fast path hands the page to Arrow
+    one top-level key at a time (Arrow infers structs and lists in C++), flattens structs to ``a__b`` columns
     and turns list columns into JSON text; declared ``json`` fields are encoded first, in place,
     because their elements' types vary (Zendesk's custom field values). A page Arrow cannot infer
     (a field whose type changes from row to row) takes the per-value path, with the same result.
@@ -167,19 +168,42 @@ class TableBuilder:
 
 
 def _arrow_columns(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, pa.Array]]:
-    """Nested rows → flat Arrow columns named ``a__b``; lists as JSON text."""
-    # pa.array infers one struct type over every row (Table.from_pylist would take the first
-    # row's keys only and silently drop the others).
-    table = pa.Table.from_struct_array(pa.array(list(rows)))
-    while any(pa.types.is_struct(f.type) for f in table.schema):
-        table = table.flatten()
+    """Nested rows → flat Arrow columns named ``a__b``; lists as JSON text.
+
+    Column by column: each key's values go to Arrow on their own. Measured on the simulator's
+    ticket pages this takes about half the CPU of one ``pa.array`` over the rows, whose struct
+    inference looks every key of every row up again; the columns, names and types are the same
+    (a key missing from a row is a null, keys in order of first appearance)."""
     out: list[tuple[str, pa.Array]] = []
-    for name, col in zip(table.column_names, table.columns, strict=True):
-        arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-        if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
-            arr = _list_json(arr)
-        out.append((name.replace(".", "__"), arr))
+    for key, values in _transposed(rows):
+        _flat(str(key), pa.array(values), out)
     return out
+
+
+def _transposed(rows: Sequence[Mapping[str, Any]]) -> Iterable[tuple[Any, Sequence[Any]]]:
+    """``(key, one value per row)`` for every key of ``rows``, in order of first appearance. Rows
+    of one API page usually carry the same keys in the same order: those are transposed by
+    ``zip`` in C; any other page key by key."""
+    if not rows:
+        return []
+    first = tuple(rows[0])
+    if all(tuple(row) == first for row in rows):
+        return zip(first, zip(*[row.values() for row in rows], strict=True), strict=True)
+    keys = dict.fromkeys(chain.from_iterable(rows))
+    return [(key, [row.get(key) for row in rows]) for key in keys]
+
+
+def _flat(name: str, arr: pa.Array | pa.ChunkedArray, out: list[tuple[str, pa.Array]]) -> None:
+    """``arr`` into ``out``: a struct as its fields (``name__field``), a list as JSON text."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_struct(arr.type):
+        for child, values in zip(arr.type, arr.flatten(), strict=True):
+            _flat(f"{name}__{child.name}", values, out)
+        return
+    if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
+        arr = _list_json(arr)
+    out.append((name.replace(".", "__"), arr))
 
 
 def _list_json(arr: pa.Array) -> pa.Array:
@@ -187,6 +211,8 @@ def _list_json(arr: pa.Array) -> pa.Array:
     booleans without null elements (ids, flags; most are empty) are written by Arrow itself, whose
     text of those values is JSON's; any other list goes through Python."""
     value_type = arr.type.value_type
+    if pa.types.is_null(value_type) and len(pc.list_flatten(arr)) == 0:  # only empty lists: "[]"
+        return pc.if_else(arr.is_valid(), pa.scalar("[]"), pa.scalar(None, pa.string()))
     simple = pa.types.is_integer(value_type) or pa.types.is_boolean(value_type) or pa.types.is_null(value_type)
     if simple and pc.list_flatten(arr).null_count == 0:
         text = pa.large_list(pa.string()) if pa.types.is_large_list(arr.type) else pa.list_(pa.string())
