@@ -5,6 +5,7 @@ it, and a DuckDB destination named like its dataset is refused before any reques
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import http.server
 import ssl
 import threading
@@ -225,3 +226,89 @@ def test_a_duckdb_file_named_like_its_dataset_is_refused_before_any_request(
     else:
         pipeline.run(tickets())
         assert len(calls) == 1
+
+
+# -- bodies on a real socket (the client reads each body in one piece) ---------------------------
+
+
+class _Scripted(http.server.BaseHTTPRequestHandler):
+    """Answers GETs from a script: ``cut`` (a body shorter than its Content-Length, then the
+    connection closed), ``chunked``, ``gzip`` or ``ok``; counts requests and connections."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, so a reused connection can be seen
+    script: list[str] = []
+    connections = 0
+    body = b'{"tickets": [{"id": 1}, {"id": 2}]}'
+
+    def setup(self) -> None:
+        super().setup()
+        type(self).connections += 1
+
+    def do_GET(self) -> None:
+        step = type(self).script.pop(0) if type(self).script else "ok"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if step == "cut":
+            self.send_header("Content-Length", str(len(self.body) + 100))
+            self.end_headers()
+            self.wfile.write(self.body[:10])
+            self.close_connection = True
+        elif step == "chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for piece in (self.body[:7], self.body[7:]):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            body = gzip.compress(self.body) if step == "gzip" else self.body
+            if step == "gzip":
+                self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def plain_server() -> Iterator[str]:
+    _Scripted.script, _Scripted.connections = [], 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_body_cut_off_on_the_socket_is_retried_and_the_next_one_read_whole(
+    plain_server: str, clock: FakeClock
+) -> None:
+    _Scripted.script = ["cut"]
+    client = HttpClient(
+        plain_server,
+        name="zendesk",
+        stats=StatsRegistry(),
+        policy=RetryPolicy(jitter=0.0),
+        sleep=clock.sleep,
+        clock=clock,
+    )
+    result = client.get_json("/api/v2/tickets.json", endpoint="tickets")
+    assert result.data == {"tickets": [{"id": 1}, {"id": 2}]}
+    assert client.stats.get("zendesk", "tickets").retries == 1
+    assert result.response.content == _Scripted.body  # still readable from the response
+
+
+@pytest.mark.parametrize("steps", [["ok", "ok", "ok"], ["chunked", "gzip", "ok"]])
+def test_whole_bodies_hand_their_connection_back_for_the_next_request(
+    plain_server: str, clock: FakeClock, steps: list[str]
+) -> None:
+    _Scripted.script = list(steps)
+    client = HttpClient(plain_server, name="zendesk", stats=StatsRegistry(), sleep=clock.sleep, clock=clock)
+    for _ in steps:
+        assert client.get_json("/api/v2/tickets.json", endpoint="tickets").data == {"tickets": [{"id": 1}, {"id": 2}]}
+    assert _Scripted.connections == 1
+    assert client.stats.get("zendesk", "tickets").retries == 0
