@@ -75,8 +75,10 @@ def _metric_sets_missing(data: Any, split: Mapping[str, list[Any]]) -> str | Non
     (``zendesk.ticket_metrics`` and every KPI built on it would lose these tickets). Deleted
     tickets are not counted: a page of deleted tickets alone may carry none (tap-zendesk does not
     read metric sets of deleted tickets either)."""
+    if split.get("ticket_metrics"):
+        return None  # the usual page: nothing to look through
     live = [t for t in split.get("tickets") or [] if isinstance(t, dict) and t.get("status") != "deleted"]
-    if live and not split.get("ticket_metrics"):
+    if live:
         return (
             "include=metric_sets was asked for but a page of tickets carried no metric set (neither "
             "tickets[].metric_set nor a top-level metric_sets array): zendesk.ticket_metrics misses those tickets"

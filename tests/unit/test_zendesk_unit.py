@@ -19,6 +19,7 @@ from common.dates import epoch, parse_start_date
 from common.errors import AuthError, ConfigError, NotAvailableError
 from connectors.stats import STATS
 from connectors.zendesk import zendesk_source
+from connectors.zendesk.endpoints import _metric_sets_missing, _tickets_and_metrics
 from connectors.zendesk.source import START_DATE, resolve_base_url
 
 E = TypeVar("E", bound=BaseException)
@@ -487,3 +488,24 @@ def test_a_refused_token_names_the_settings_and_hides_the_token(mock: responses.
     assert "zd-unit-token-0a1b2c" not in str(info.value)
     assert not any("zd-unit-token-0a1b2c" in w for w in STATS.get("zendesk", "tickets").warnings)
     assert len(mock.calls) == 2  # a 401 is not retried
+
+
+@pytest.mark.parametrize(
+    ("tickets", "side_loaded", "warned"),
+    [
+        ([{"id": 1, "status": "open"}], [], True),  # live tickets, no metric set in either shape
+        ([{"id": 1, "status": "open", "metric_set": {"id": 9}}], [], False),  # embedded
+        ([{"id": 1, "status": "open"}], [{"id": 9, "ticket_id": 1}], False),  # side-loaded
+        ([{"id": 1, "status": "deleted"}], [], False),  # deleted tickets carry none
+        ([], [], False),
+    ],
+)
+def test_a_page_of_live_tickets_without_metric_sets_is_a_warning(
+    tickets: list[dict[str, Any]], side_loaded: list[dict[str, Any]], warned: bool
+) -> None:
+    data = {"tickets": tickets, "metric_sets": side_loaded}
+    warning = _metric_sets_missing(data, _tickets_and_metrics(data))
+    assert (warning is not None) == warned
+    if warned:
+        assert warning is not None
+        assert "zendesk.ticket_metrics misses those tickets" in warning
