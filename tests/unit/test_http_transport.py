@@ -10,6 +10,7 @@ import http.server
 import ssl
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dlt
@@ -54,17 +55,35 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
+def _answer(handler: http.server.BaseHTTPRequestHandler, body: bytes, headers: dict[str, str] | None = None) -> None:
+    """A 200 JSON answer with its Content-Length."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+@contextmanager
+def _serving(server: http.server.ThreadingHTTPServer) -> Iterator[int]:
+    """``server`` answering on a thread while the block runs; yields its port."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     requests_seen = 0
 
     def do_GET(self) -> None:
         type(self).requests_seen += 1
-        body = b'{"ok": true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        _answer(self, b'{"ok": true}')
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -78,13 +97,8 @@ def tls_server(tmp_path: Path) -> Iterator[str]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(server) as port:
+        yield f"https://127.0.0.1:{port}"
 
 
 def test_a_certificate_that_fails_verification_fails_at_once(tls_server: str, clock: FakeClock) -> None:
@@ -246,26 +260,23 @@ class _Scripted(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         step = type(self).script.pop(0) if type(self).script else "ok"
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        if step == "cut":
+        if step == "gzip":
+            _answer(self, gzip.compress(self.body), {"Content-Encoding": "gzip"})
+        elif step == "ok":
+            _answer(self, self.body)
+        elif step == "cut":
+            self.send_response(200)
             self.send_header("Content-Length", str(len(self.body) + 100))
             self.end_headers()
             self.wfile.write(self.body[:10])
             self.close_connection = True
-        elif step == "chunked":
+        else:  # chunked
+            self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             for piece in (self.body[:7], self.body[7:]):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
             self.wfile.write(b"0\r\n\r\n")
-        else:
-            body = gzip.compress(self.body) if step == "gzip" else self.body
-            if step == "gzip":
-                self.send_header("Content-Encoding", "gzip")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -274,14 +285,8 @@ class _Scripted(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def plain_server() -> Iterator[str]:
     _Scripted.script, _Scripted.connections = [], 0
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_a_body_cut_off_on_the_socket_is_retried_and_the_next_one_read_whole(
