@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 from simulators.zendesk import ZendeskSimulator
@@ -21,26 +20,35 @@ from warehouse.target import parse_target
 
 ROOT = Path(__file__).resolve().parents[2]
 
+
+def _sync_killed_after(table: str, *jobs: str) -> str:
+    """A sync (``python -c``, the warehouse URL as its argument) that kills itself with SIGKILL
+    right after a load job of ``table`` ran and committed, before dlt notes the job done. ``jobs``:
+    the dlt job classes patched, as ``module:Class``."""
+    lines = ["import os, signal, sys"]
+    lines += [f"from {module} import {cls}" for module, cls in (j.split(":") for j in jobs)]
+    lines += [
+        "def killing(run):",
+        "    def wrapped(self):",
+        "        run(self)",
+        f"        if self.load_table_name == {table!r}:",
+        "            os.kill(os.getpid(), signal.SIGKILL)",
+        "    return wrapped",
+    ]
+    lines += [f"{cls}.run = killing({cls}.run)" for cls in (j.split(":")[1] for j in jobs)]
+    lines += [
+        "from warehouse.cli import main",
+        'sys.exit(main(["sync", "--source", "zendesk", "--warehouse", sys.argv[1]]))',
+    ]
+    return "\n".join(lines) + "\n"
+
+
 # The copy job of `tickets` runs (and commits: DuckDB's statement autocommits, PostgreSQL's COPY
 # commits its transaction inside run()), then the process dies before dlt moves the job's file.
-KILL_AFTER_TICKETS_COMMIT = textwrap.dedent(
-    """
-    import os, signal, sys
-    from dlt.destinations.impl.duckdb.duck import DuckDbCopyJob
-    from dlt.destinations.impl.postgres.postgres import PostgresCsvCopyJob
-
-    def killing(run):
-        def wrapped(self):
-            run(self)
-            if self.load_table_name == "tickets":
-                os.kill(os.getpid(), signal.SIGKILL)
-        return wrapped
-
-    DuckDbCopyJob.run = killing(DuckDbCopyJob.run)
-    PostgresCsvCopyJob.run = killing(PostgresCsvCopyJob.run)
-    from warehouse.cli import main
-    sys.exit(main(["sync", "--source", "zendesk", "--warehouse", sys.argv[1]]))
-    """
+KILL_AFTER_TICKETS_COMMIT = _sync_killed_after(
+    "tickets",
+    "dlt.destinations.impl.duckdb.duck:DuckDbCopyJob",
+    "dlt.destinations.impl.postgres.postgres:PostgresCsvCopyJob",
 )
 
 
@@ -85,22 +93,8 @@ def test_a_first_load_killed_after_its_append_committed_is_not_loaded_twice(ware
 # dlt's state row is written by an insert job of its own, into a table whose ``_dlt_id`` is unique
 # (a constraint on PostgreSQL). Killed after that job committed, the next run's completion ran it
 # again: a duplicate key, a terminal failure, and every later run stuck behind the same package.
-KILL_AFTER_STATE_COMMIT = textwrap.dedent(
-    """
-    import os, signal, sys
-    from dlt.destinations.insert_job_client import InsertValuesLoadJob
-
-    def killing(run):
-        def wrapped(self):
-            run(self)
-            if self.load_table_name == "_dlt_pipeline_state":
-                os.kill(os.getpid(), signal.SIGKILL)
-        return wrapped
-
-    InsertValuesLoadJob.run = killing(InsertValuesLoadJob.run)
-    from warehouse.cli import main
-    sys.exit(main(["sync", "--source", "zendesk", "--warehouse", sys.argv[1]]))
-    """
+KILL_AFTER_STATE_COMMIT = _sync_killed_after(
+    "_dlt_pipeline_state", "dlt.destinations.insert_job_client:InsertValuesLoadJob"
 )
 
 
