@@ -13,7 +13,9 @@ nesting switched off one level down:
   page cannot change it; a value that does not fit is kept as text in the same column only when
   the column is text, otherwise the record is rejected with its field named. That includes the
   values Arrow's own conversions would change without a word: ``2.5`` in a whole-number column
-  (→ ``2``), a boolean in a number column (→ ``1``), a number in a boolean column (→ ``true``).
+  (→ ``2``), a boolean in a number column (→ ``1``), a number in a boolean column (→ ``true``);
+- a column whose first page mixes types (``[true, 2.5]``, and ``[2.5, true]``, which Arrow alone
+  would read as ``[1.0, 2.5]``) is text, each value as JSON writes it.
 """
 
 from __future__ import annotations
@@ -176,8 +178,36 @@ def _arrow_columns(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, pa.Arra
     (a key missing from a row is a null, keys in order of first appearance)."""
     out: list[tuple[str, pa.Array]] = []
     for key, values in _transposed(rows):
-        _flat(str(key), pa.array(values), out)
+        arr = pa.array(values)
+        if _bool_read_as_number(arr.type, values):
+            raise pa.ArrowInvalid(f"{key}: booleans among numbers")  # the per-value path keeps them
+        _flat(str(key), arr, out)
     return out
+
+
+def _bool_read_as_number(typ: pa.DataType, values: Iterable[Any]) -> bool:
+    """Whether Arrow's inference of ``typ`` from ``values`` took a boolean for a number: it reads
+    ``[2.5, true]`` as doubles ``[2.5, 1.0]`` without a word (it refuses ``[true, 2.5]`` and
+    ``[1, true]``), also inside objects and lists. Only the parts typed floating are looked at."""
+    if not _holds_float(typ):
+        return False
+    if pa.types.is_floating(typ):
+        return any(v is True or v is False for v in values)
+    if pa.types.is_struct(typ):
+        objects = [v for v in values if isinstance(v, Mapping)]
+        return any(_bool_read_as_number(f.type, [o.get(f.name) for o in objects]) for f in typ)
+    # a list
+    return _bool_read_as_number(typ.value_type, [x for v in values if isinstance(v, list) for x in v])
+
+
+def _holds_float(typ: pa.DataType) -> bool:
+    if pa.types.is_floating(typ):
+        return True
+    if pa.types.is_struct(typ):
+        return any(_holds_float(f.type) for f in typ)
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ):
+        return _holds_float(typ.value_type)
+    return False
 
 
 def _transposed(rows: Sequence[Mapping[str, Any]]) -> Iterable[tuple[Any, Sequence[Any]]]:
@@ -233,6 +263,8 @@ def _infer(values: list[Any]) -> pa.Array:
     try:
         arr = pa.array(values, from_pandas=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array([_text(v) for v in values], pa.string())
+    if _bool_read_as_number(arr.type, values):  # [2.5, true] is as mixed as [true, 2.5]
         return pa.array([_text(v) for v in values], pa.string())
     if pa.types.is_null(arr.type):
         return pa.array(values, pa.string())

@@ -145,3 +145,57 @@ def test_list_columns_are_the_json_text_of_each_list(lists: list[Any]) -> None:
     for part in (arr, arr.slice(1)):
         expected = [None if v is None else _dumps(v) for v in part.to_pylist()]
         assert _list_json(part).to_pylist() == expected
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # a column Arrow would read as doubles: true became 1.0 without a word
+        ([{"id": 1, "x": 2.5}, {"id": 2, "x": True}], ["2.5", "true"]),
+        ([{"id": 1, "x": 2.5}, {"id": 2, "x": False}, {"id": 3, "x": None}], ["2.5", "false", None]),
+        # the other order was always text (Arrow refuses 2.5 after a boolean)
+        ([{"id": 1, "x": True}, {"id": 2, "x": 2.5}], ["true", "2.5"]),
+    ],
+)
+def test_booleans_among_fractions_stay_booleans_as_text_on_both_paths(
+    rows: list[dict[str, Any]], expected: list[Any]
+) -> None:
+    """A field that is sometimes a fraction and sometimes a boolean is mixed, as ``[true, 2.5]``
+    is: text that keeps ``true``, never ``1.0``; the fast and the per-value path agree."""
+    fast = TableBuilder("t").build([dict(r) for r in rows])
+    per_value = TableBuilder("t").build([dict(r) for r in rows] + [{"id": 9, "y": {"z": 1}}, {"id": 10, "y": "w"}])
+    assert fast.column("x").to_pylist() == expected
+    assert per_value.column("x").to_pylist()[: len(rows)] == expected
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [{"id": 1, "via": {"score": 2.5}}, {"id": 2, "via": {"score": True}}],  # inside an object
+        [{"id": 1, "scores": [2.5, True]}],  # inside a list
+        [{"id": 1, "scores": [{"s": 2.5}, {"s": True}]}],  # inside objects inside a list
+    ],
+)
+def test_a_nested_boolean_among_fractions_is_never_written_as_a_number(rows: list[dict[str, Any]]) -> None:
+    table = TableBuilder("t").build(rows)
+    values = [v for col in table.columns for v in col.to_pylist()]
+    assert 1.0 not in [v for v in values if not isinstance(v, bool) and isinstance(v, float)]
+    assert not any(isinstance(v, str) and "1.0" in v for v in values)
+    assert any(v is True or v == "true" or (isinstance(v, str) and "true" in v) for v in values)
+
+
+def test_a_boolean_in_a_number_column_learnt_earlier_is_refused_on_the_fast_path_too() -> None:
+    """The page ``[2.5, true]`` reads as doubles like the column it joins; the boolean is refused
+    by name, as on its own."""
+    builder = TableBuilder("metrics")
+    builder.build([{"id": 1, "n": 1.5}])
+    with pytest.raises(ValueError, match=r"metrics\.n: .*True"):
+        builder.build([{"id": 2, "n": 2.5}, {"id": 3, "n": True}])
+
+
+def test_fractions_and_booleans_in_different_fields_keep_the_fast_path() -> None:
+    """Only a boolean where Arrow put a number sends a page down the per-value path."""
+    rows = [{"id": 1, "via": {"score": 2.5, "ok": True}, "d": 1.5, "b": False}]
+    assert _arrow_columns(rows) == _struct_columns(rows)
+    table = TableBuilder("t").build(rows)
+    assert table.to_pylist() == [{"id": 1, "via__score": 2.5, "via__ok": True, "d": 1.5, "b": False}]
