@@ -77,7 +77,7 @@ class Progress:
 
 
 def summary_table(results: Sequence[TableResult]) -> str:
-    header = ("table", "status", "rows", "requests", "retries", "429s", "rejected", "seconds")
+    header = ("table", "status", "rows", "requests", "retries", "429s", "rejected", "request s")
     rows = [
         (
             f"{r.source}.{r.table_name}",

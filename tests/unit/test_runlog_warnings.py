@@ -26,6 +26,8 @@ def test_warnings_reach_the_summary_and_the_run_log(tmp_path: Path) -> None:
     target = parse_target(f"duckdb:///{tmp_path / 'wh.duckdb'}")
     result = TableResult("zendesk", "tickets", "ticket_metrics", status="success", rows=3, warning="no metric sets")
     assert "zendesk.ticket_metrics: warning: no metric sets" in summary_table([result])
+    # the last column counts the time inside the table's requests, not the table's whole time
+    assert summary_table([result]).splitlines()[0].split()[-2:] == ["request", "s"]
     with connection(target) as con:
         log = RunLog(con)
         log.ensure()
