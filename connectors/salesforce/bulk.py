@@ -13,7 +13,9 @@
 CSV values are typed by the fields' ``describe`` types (``true``/``false`` booleans, numbers,
 ISO 8601 datetimes and dates); an empty value is NULL (Bulk CSV cannot tell an empty string from
 a null). Parsing is Arrow's CSV reader, not a Python loop; a set with a value that does not fit its
-type falls back to a row-by-row parse that rejects only the offending rows, naming the field.
+type falls back to a row-by-row parse that rejects only the offending rows, naming the field. A
+rejected row goes to the quarantine like a rejected REST record (:class:`connectors.salesforce.query.BadRow`),
+and later runs read it again by ``Id``.
 
 Anything that keeps a job from delivering (the object or a field not supported by Bulk, a refused
 or failed job, a timeout) raises :class:`BulkUnavailable` with the reason; the caller falls back to
@@ -38,7 +40,7 @@ import pyarrow.csv as pacsv
 from common.coltypes import arrow_type
 from common.errors import AuthError, FatalAPIError, QuotaExhausted, RetriesExhausted
 from connectors.salesforce.describe import ObjectSchema
-from connectors.salesforce.query import Api, Page, parse_datetime, server_time, soql
+from connectors.salesforce.query import Api, BadRow, Page, parse_datetime, server_time, soql
 from connectors.salesforce.quota import QuotaGuard
 
 log = logging.getLogger("supportlake.salesforce.bulk")
@@ -112,9 +114,9 @@ def bulk_pages(
             )
             if result.response.status_code == 204:
                 raise BulkUnavailable(f"job {job_id}: the results request answered 204 No Content")
-            table, rejected = parse_csv(result.response.content, schema)
+            table, bad_rows = parse_csv(result.response.content, schema)
             sets += 1
-            read += table.num_rows + rejected
+            read += table.num_rows + len(bad_rows)
             newest = _later(newest, _max_cursor(table, schema.cursor_field))
             nxt = result.response.headers.get("Sforce-Locator")
             locator = None if nxt is None or nxt.strip() in NO_MORE else nxt.strip()
@@ -126,7 +128,7 @@ def bulk_pages(
                 table=table,
                 newest=(min(newest, started) if newest is not None else None) if last else None,
                 via="bulk",
-                rejected=rejected,
+                bad_rows=bad_rows,
                 extra={"job": job_id, "set": sets},
             )
             if last:
@@ -194,14 +196,14 @@ def _max_cursor(table: pa.Table, cursor: str | None) -> dt.datetime | None:
 # --------------------------------------------------------------------------------------------
 
 
-def parse_csv(body: bytes, schema: ObjectSchema) -> tuple[pa.Table, int]:
-    """One result set → (typed Arrow table keyed by API names, rows rejected).
+def parse_csv(body: bytes, schema: ObjectSchema) -> tuple[pa.Table, list[BadRow]]:
+    """One result set → (typed Arrow table keyed by API names, the rows rejected).
 
-    Rows without ``Id`` or without their cursor value are rejected (and logged), like the payload
-    models reject them on the REST path."""
+    Rows without ``Id`` or without their cursor value are rejected, like the payload models
+    reject them on the REST path."""
     types = schema.arrow_types()
     if not body.strip():
-        return pa.table({name: pa.array([], typ) for name, typ in types.items()}), 0
+        return pa.table({name: pa.array([], typ) for name, typ in types.items()}), []
     try:
         table = pacsv.read_csv(
             io.BytesIO(body),
@@ -222,41 +224,43 @@ def parse_csv(body: bytes, schema: ObjectSchema) -> tuple[pa.Table, int]:
         )
         table, bad = _parse_rows(body, schema)
     else:
-        bad = 0
+        bad = []
     return _require(table, schema, bad)
 
 
-def _require(table: pa.Table, schema: ObjectSchema, rejected: int) -> tuple[pa.Table, int]:
+def _require(table: pa.Table, schema: ObjectSchema, bad: list[BadRow]) -> tuple[pa.Table, list[BadRow]]:
     required = [c for c in ("Id", schema.cursor_field) if c and c in table.column_names]
     if not required or table.num_rows == 0:
-        return table, rejected
+        return table, bad
     mask = (
         pc.and_kleene(*[pc.is_valid(table.column(c)) for c in required])
         if len(required) > 1
         else pc.is_valid(table.column(required[0]))
     )
     kept = table.filter(mask)
-    dropped = table.num_rows - kept.num_rows
-    if dropped:
-        log.warning("%s: %d Bulk row(s) without %s rejected, not loaded", schema.name, dropped, " or ".join(required))
-    return kept, rejected + dropped
+    if kept.num_rows < table.num_rows:
+        for row in table.filter(pc.invert(mask)).to_pylist():
+            missing = " and ".join(c for c in required if row.get(c) is None)
+            bad.append(BadRow(row.get("Id"), f"{missing}: the row has no value", row))
+    return kept, bad
 
 
-def _parse_rows(body: bytes, schema: ObjectSchema) -> tuple[pa.Table, int]:
+def _parse_rows(body: bytes, schema: ObjectSchema) -> tuple[pa.Table, list[BadRow]]:
     """The slow path: Python's csv module and one conversion per value; bad rows are rejected."""
     kinds = schema.kinds()
     reader = csv.reader(io.StringIO(body.decode("utf-8-sig")))
     header = next(reader, [])
     columns: dict[str, list[Any]] = {name: [] for name in header}
-    rejected = 0
-    for line, row in enumerate(reader, start=2):
+    bad: list[BadRow] = []
+    for row in reader:
         values: dict[str, Any] = {}
         try:
             for name, raw in zip(header, row, strict=False):
                 values[name] = _convert(raw, kinds.get(name, "text"))
         except (ValueError, TypeError) as exc:
-            rejected += 1
-            log.warning("%s: Bulk row %d (Id %s) rejected, not loaded: %s: %s", schema.name, line, row[:1], name, exc)
+            sent = dict(zip(header, row, strict=False))
+            problem = f"{name}: value {raw!r} does not fit {kinds.get(name)} ({exc})"
+            bad.append(BadRow(sent.get("Id") or None, problem, sent))
             continue
         for name in header:
             columns[name].append(values.get(name))
@@ -264,7 +268,7 @@ def _parse_rows(body: bytes, schema: ObjectSchema) -> tuple[pa.Table, int]:
         name: pa.array(vals, arrow_type(kinds[name]) if name in kinds else pa.string())
         for name, vals in columns.items()
     }
-    return pa.table(arrays), rejected
+    return pa.table(arrays), bad
 
 
 def _convert(raw: str, kind: str) -> Any:

@@ -82,10 +82,25 @@ class Page:
     table: pa.Table | None = None
     newest: dt.datetime | None = None
     via: str = "rest"
-    rejected: int = 0
+    bad_rows: list[BadRow] = field(default_factory=list)
+    """Rows of a Bulk set that are not in ``table`` (REST pages: the writer validates ``records``)."""
     extra: dict[str, Any] = field(default_factory=dict)
     more: bool = False
     """Whether the query has a next page (a chunked sync may stop after this one)."""
+
+    @property
+    def rejected(self) -> int:
+        return len(self.bad_rows)
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A Bulk CSV row that is not loaded: its ``Id`` (None without one), why, and the row as the
+    CSV sent it (keyed by API names), for the quarantine."""
+
+    record_id: str | None
+    problems: str
+    payload: dict[str, Any]
 
 
 # --------------------------------------------------------------------------------------------

@@ -257,7 +257,7 @@ def sync_object(obj: SObject, ctx: SalesforceContext, state: dict[str, Any]) -> 
             if table.num_rows:
                 yield writer.mark(obj.table, table)
             seen = len(page.records) if page.records is not None else table.num_rows + page.rejected
-            ctx.stats.add(SOURCE, obj.table, records=seen, pages=1, rejected=page.rejected)
+            ctx.stats.add(SOURCE, obj.table, records=seen, pages=1)  # rejections: counted as handed over
             if budget is not None:
                 budget.release(table.num_rows)
             if page.newest is not None:
@@ -424,6 +424,8 @@ def page_table(writer: StreamWriter, obj: SObject, schema: ObjectSchema, page: P
     loader's columns."""
     if page.table is not None:
         table = page.table
+        for bad in page.bad_rows:  # into the quarantine, as REST's rejected records
+            writer.reject(obj.table, bad.payload, bad.problems)
     else:
         good = writer.validate(obj.table, page.records or [])
         builder = writer.sinks[obj.table].builder

@@ -127,7 +127,11 @@ def test_bulk_csv_typing_rejects_only_rows_that_do_not_fit() -> None:
         {"Id": "001A", "SystemModstamp": dt.datetime(2024, 1, 1, tzinfo=dt.UTC), "NumberOfEmployees": 12}
     ]
     assert table.schema.field("NumberOfEmployees").type == pa.int64()
-    assert rejected == 2
+    many, no_id = rejected
+    assert (many.record_id, many.payload["NumberOfEmployees"]) == ("001B", "many")
+    assert many.problems.startswith("NumberOfEmployees: value 'many' does not fit bigint")
+    assert (no_id.record_id, no_id.problems) == (None, "Id: the row has no value")
+    assert no_id.payload["NumberOfEmployees"] == 3
 
 
 def test_configured_tables_add_extra_objects(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -309,6 +309,46 @@ def test_bulk_csv_pages_by_locator_and_types_values(rsps: responses.RequestsMock
     assert state[STATE_KEY]["cursor"] == "2024-03-05T08:00:00.000000Z"
 
 
+def test_a_bulk_row_that_does_not_fit_is_held_in_quarantine_not_only_counted(rsps: responses.RequestsMock) -> None:
+    """A Bulk CSV row whose value does not fit its describe type is rejected like a REST record:
+    kept with its Id, the field named and the row as sent, for the quarantine (where later runs
+    read it again by Id); the set's other rows load."""
+    from connectors.rejects import REJECTS
+
+    REJECTS.reset()
+    login(rsps, ("Case", CASE_FIELDS))
+    rsps.get(QUERY_ALL, json={"totalSize": 25000, "done": True, "records": []})
+    rsps.post(JOBS, json={"id": "750R0000000zxr8IAA", "state": "UploadComplete"})
+    rsps.get(f"{JOBS}/750R0000000zxr8IAA", json={"id": "750R0000000zxr8IAA", "state": "JobComplete"})
+    rsps.get(
+        f"{JOBS}/750R0000000zxr8IAA/results",
+        body=csv_body(
+            [
+                case(1, "2024-03-02T08:00:00.000Z"),
+                case(2, "2024-03-05T08:00:00.000Z", Renewal__c="soon"),
+                {**case(3, "2024-03-03T08:00:00.000Z"), "Id": None},
+            ]
+        ),
+        content_type="text/csv",
+        headers={"Sforce-Locator": "null", "Sforce-NumberOfRecords": "3"},
+    )
+    ctx = context()
+    state = json.loads(json.dumps(STATE))
+
+    rows = collect(ctx, BY_NAME["Case"], state)
+
+    assert [r["id"] for r in rows] == ["500000000000000001"]
+    bad, no_id = sorted(REJECTS.take("salesforce"), key=lambda r: r.record_id is None)
+    assert (bad.table, bad.record_id) == ("case", "500000000000000002")
+    assert bad.problems.startswith("Renewal__c: value 'soon' does not fit date")
+    assert (bad.payload["Id"], bad.payload["Renewal__c"]) == ("500000000000000002", "soon")
+    assert (no_id.table, no_id.record_id, no_id.problems) == ("case", None, "Id: the row has no value")
+    assert no_id.payload["CaseNumber"] == "00000003"
+    assert ctx.stats.get("salesforce", "case").rejected == 2
+    assert state[STATE_KEY]["cursor"] == "2024-03-02T08:00:00.000000Z"  # the newest row loaded
+    REJECTS.reset()
+
+
 def test_failed_bulk_job_falls_back_to_rest(rsps: responses.RequestsMock, caplog: pytest.LogCaptureFixture) -> None:
     login(rsps, ("Case", CASE_FIELDS))
     rsps.get(QUERY_ALL, json={"totalSize": 25000, "done": True, "records": []})
