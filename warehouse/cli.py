@@ -18,6 +18,7 @@ Exit codes, the same for every command (README "Exit codes"):
 from __future__ import annotations
 
 import argparse
+import encodings
 import logging
 import os
 import shlex
@@ -204,11 +205,24 @@ def _main(argv: Sequence[str] | None) -> int:
 _received: dict[str, str] = {}
 
 
+_CODECS = os.path.dirname(encodings.__file__)
+"""Python's codecs: C code calls them, and may drop what they raise (see :func:`_sigterm_interrupts`)."""
+
+RESEND_SECONDS = 0.05
+"""How soon a signal that landed in a codec is sent again."""
+
+
 @contextmanager
 def _sigterm_interrupts() -> Iterator[None]:
     """SIGTERM (``kill``, systemd, a container stop) ends a run like Ctrl-C: KeyboardInterrupt
     unwinds it, the run log says ``interrupted`` and the exit code is 130. Only in the main thread
-    (signal handlers can only be set there); the previous handler is restored afterwards."""
+    (signal handlers can only be set there); the previous handlers are restored afterwards.
+
+    Neither signal may be lost. Python runs a signal's handler at the next Python code the main
+    thread runs; after a PostgreSQL statement that waited for a lock, that is the codec psycopg2
+    calls to decode the answer, and psycopg2 drops the KeyboardInterrupt raised there: the run
+    went on and ended ``ok``, exit 0. A signal that lands in a codec is therefore sent again a
+    moment later, when the main thread is back in the run's own code."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
@@ -216,14 +230,25 @@ def _sigterm_interrupts() -> Iterator[None]:
         return
 
     def _interrupt(signum: int, frame: FrameType | None) -> None:
-        _received["signal"] = signal.Signals(signum).name
-        raise KeyboardInterrupt(signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if signum == signal.SIGTERM:
+            _received["signal"] = name
+        if frame is not None and frame.f_code.co_filename.startswith(_CODECS):
+            resend = threading.Timer(RESEND_SECONDS, os.kill, (os.getpid(), signum))
+            resend.daemon = True
+            resend.start()
+            return
+        raise KeyboardInterrupt(name) if signum == signal.SIGTERM else KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C only where Python's own handler is on: a run started with SIGINT ignored (``nohup``,
+    # a background job of a script) keeps ignoring it.
+    ours = [signal.SIGTERM] + ([signal.SIGINT] if signal.getsignal(signal.SIGINT) is signal.default_int_handler else [])
+    previous = {sig: signal.signal(sig, _interrupt) for sig in ours}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class _PipeSafe:

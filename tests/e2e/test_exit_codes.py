@@ -411,3 +411,58 @@ def test_75_a_raw_table_locked_past_the_lock_timeout(served: Served, pg_url: str
     again = cli("sync", "--source", "zendesk", "--warehouse", pg_url, env=served.env)
     assert again.returncode == 0, again.stderr
     assert_warehouse_equals_simulator(pg_url, served.simulator)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("served", ["zendesk"], indirect=True)
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_130_a_signal_while_a_postgres_statement_waits_for_a_lock_is_not_lost(
+    served: Served, pg_url: str, sig: signal.Signals
+) -> None:
+    """SIGTERM or Ctrl-C while the run waits for a lock another session holds (here on the run
+    log) takes effect once the statement returns: exit 130, the run on record as interrupted.
+    It used to land in the codec psycopg2 calls on the answer, which drops the exception: the
+    run went on and ended ok, exit 0."""
+    import psycopg2
+
+    assert cli("sync", "--source", "zendesk", "--warehouse", pg_url, env=served.env).returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
+    env.update(served.env)
+    command = [sys.executable, "-m", "warehouse.cli", "sync", "--source", "zendesk", "--warehouse", pg_url]
+    blocker = psycopg2.connect(parse_target(pg_url).dsn)
+    watcher = psycopg2.connect(parse_target(pg_url).dsn)
+    watcher.autocommit = True
+    proc: subprocess.Popen[str] | None = None
+    try:
+        with blocker.cursor() as cur:
+            cur.execute("lock table supportlake.supportlake_runs in access exclusive mode")
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        waiting = False
+        while not waiting and proc.poll() is None and time.monotonic() < deadline:
+            with watcher.cursor() as cur:
+                cur.execute(
+                    "select count(*) from pg_locks where not granted "
+                    "and relation = 'supportlake.supportlake_runs'::regclass"
+                )
+                waiting = cur.fetchone()[0] > 0
+            time.sleep(0.05)
+        assert waiting, "the sync never waited for the lock"
+        proc.send_signal(sig)
+        time.sleep(0.5)  # the signal is in; the statement still waits
+        blocker.rollback()  # the lock goes; the statement returns
+        out, err = proc.communicate(timeout=120)
+    finally:
+        blocker.close()
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out + err
+    assert f"interrupted ({'Ctrl-C' if sig == signal.SIGINT else 'SIGTERM'})" in err
+    assert "Traceback" not in err
+    with connection(parse_target(pg_url)) as con:
+        runs = con.query(
+            "select run_id, min(status), max(status) from supportlake.supportlake_runs "
+            "group by 1 order by min(started_at)"
+        )
+    assert [statuses for _, *statuses in runs] == [["success", "success"], ["interrupted", "interrupted"]]
+    watcher.close()
