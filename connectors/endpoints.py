@@ -24,7 +24,7 @@ from connectors.prefetch import gc_paused
 from connectors.writer import SEQ_COLUMN, Sink, StreamWriter, table_hints
 from schemas.payload import Payload, Validator, column_types
 
-__all__ = ["SEQ_COLUMN", "Endpoint", "Table", "WalkContext", "refetch", "walk"]
+__all__ = ["SEQ_COLUMN", "Endpoint", "ShowMany", "Table", "WalkContext", "refetch", "walk"]
 
 Incremental = Literal["cursor_export", "start_time", "full", "newest_first"]
 """How an endpoint resumes: the name of one of :data:`connectors.incremental.MODES`."""
@@ -66,6 +66,16 @@ class Table:
         )
 
 
+@dataclass(frozen=True)
+class ShowMany:
+    """How an endpoint's records are read again by id, those held in quarantine (:func:`refetch`):
+    ``path?ids=1,2,3`` with ``params``, up to ``batch`` ids a request."""
+
+    path: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    batch: int = 100
+
+
 @dataclass(frozen=True, kw_only=True)
 class Endpoint:
     """One API stream: where it is, how it pages, how it is incremental, what it fills."""
@@ -84,6 +94,8 @@ class Endpoint:
     also: tuple[Table, ...] = ()
     split: Splitter | None = None
     page_check: PageCheck | None = None
+    show_many: ShowMany | None = None
+    """Where its held records are read again by id (None: only when the stream sends them again)."""
     description: str = ""
 
     @property

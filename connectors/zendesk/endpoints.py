@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.endpoints import Endpoint, Table
+from connectors.endpoints import Endpoint, ShowMany, Table
 from connectors.paginators import (
     NextPageUrlPaginator,
     ZendeskCrowdedSecondPaginator,
@@ -138,6 +138,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         paginator=ZendeskCursorExportPaginator,
         incremental="cursor_export",
         rate_group=EXPORT,
+        # Show Multiple Tickets, metric sets side-loaded (tests/contracts/zendesk/README.md)
+        show_many=ShowMany("/api/v2/tickets/show_many.json", {"include": "metric_sets"}),
     ),
     Endpoint(
         name="users",
@@ -153,6 +155,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         incremental="cursor_export",
         rate_group=EXPORT,
         optional=True,
+        # Show Many Users; the export keeps deleted users, and so does the re-read
+        show_many=ShowMany("/api/v2/users/show_many.json", {"include_deleted": "true"}),
     ),
     Endpoint(
         name="organizations",
@@ -164,6 +168,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         cursor_field="updated_at",
         rate_group=EXPORT,
         optional=True,
+        show_many=ShowMany("/api/v2/organizations/show_many.json"),
     ),
     Endpoint(
         name="groups",

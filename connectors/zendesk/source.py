@@ -29,7 +29,7 @@ from common.dates import epoch, parse_start_date
 from common.errors import AuthError, ConfigError, NotAvailableError
 from connectors import chunks
 from connectors.arrow import _dumps
-from connectors.endpoints import Endpoint, WalkContext, refetch, walk
+from connectors.endpoints import Endpoint, ShowMany, WalkContext, refetch, walk
 from connectors.http import HttpClient, RetryPolicy, parse_base_url
 from connectors.pacing import RateLimit
 from connectors.paginators import ZendeskLinksPaginator
@@ -39,8 +39,6 @@ from connectors.zendesk.deletions import DELETIONS
 from connectors.zendesk.endpoints import BY_NAME, ENDPOINTS, EXPORT
 
 START_DATE = "SOURCES__ZENDESK__START_DATE"
-SHOW_MANY = "/api/v2/tickets/show_many.json"
-"""Show Multiple Tickets: ``?ids=1,2,3`` (at most 100), side-loads such as ``metric_sets``."""
 CUSTOM_FIELD_TYPES = {"checkbox": "bool", "integer": "bigint", "decimal": "double", "multiselect": "json"}
 
 
@@ -99,11 +97,25 @@ def _walk_endpoint(endpoint: Endpoint, ctx: WalkContext) -> Iterator[Any]:
         hook, columns = memo["custom_field_pivot"]
         ctx = dataclasses.replace(ctx, page_hooks={"tickets": hook}, extra_columns={"tickets": columns})
     yield from walk(endpoint, ctx, state)
-    if endpoint is BY_NAME["tickets"]:
-        # Tickets held in quarantine are read again by id (Show Multiple Tickets, 100 ids a request,
-        # metric sets side-loaded): one that reads valid now is loaded and leaves the quarantine.
-        held = [k for k in REJECTS.held(ctx.client.name, "tickets") if k.isdigit()]
-        yield from refetch(endpoint, ctx, SHOW_MANY, held, params={"include": "metric_sets"})
+    if endpoint.show_many is not None:
+        yield from _read_held_again(endpoint, endpoint.show_many, ctx)
+
+
+def _read_held_again(endpoint: Endpoint, show_many: ShowMany, ctx: WalkContext) -> Iterator[Any]:
+    """Records held in quarantine are read again by id (Show Many: tickets, users, organizations;
+    100 ids a request): one that reads valid now is loaded and leaves the quarantine. An optional
+    stream whose Show Many is refused keeps its records held and says so."""
+    held = [k for k in REJECTS.held(ctx.client.name, endpoint.table.name) if k.isdigit()]
+    try:
+        yield from refetch(endpoint, ctx, show_many.path, held, params=show_many.params, batch=show_many.batch)
+    except (NotAvailableError, AuthError) as exc:
+        if not endpoint.optional:
+            raise
+        ctx.client.stats.warn(
+            ctx.client.name,
+            endpoint.name,
+            f"held records could not be read again by id ({exc}); they stay held until the export sends them again",
+        )
 
 
 def make_client(

@@ -336,15 +336,39 @@ def show_many_tickets(store: Store, params: Params, base: str) -> Result:
     """GET /api/v2/tickets/show_many?ids=1,2,3 — Show Multiple Tickets: at most 100 ids; ids of
     tickets that do not exist (or are deleted) are left out; ``include=metric_sets`` side-loads the
     metric sets as a top-level array (Side-loading)."""
-    raw = [p for p in params.get("ids", "").split(",") if p.strip()]
-    if not raw or len(raw) > LIST_PAGE or not all(p.strip().isdigit() for p in raw):
-        raise BadRequest("InvalidValue", f"ids must be 1 to {LIST_PAGE} comma-separated ticket ids")
-    histories = [store.history(i) for i in (int(p) for p in raw) if 1 <= i <= store.n_tickets]
+    histories = [store.history(i) for i in _ids(params, "ticket") if 1 <= i <= store.n_tickets]
     histories = [h for h in histories if h.status != "deleted"]
     body: dict[str, Any] = {"tickets": [ticket_json(h) for h in histories]}
     if "metric_sets" in params.get("include", "").split(","):
         body["metric_sets"] = [metric_set_json(h) for h in histories]
     return 200, body
+
+
+def _ids(params: Params, what: str) -> list[int]:
+    raw = [p for p in params.get("ids", "").split(",") if p.strip()]
+    if not raw or len(raw) > LIST_PAGE or not all(p.strip().isdigit() for p in raw):
+        raise BadRequest("InvalidValue", f"ids must be 1 to {LIST_PAGE} comma-separated {what} ids")
+    return [int(p) for p in raw]
+
+
+def _list_body(key: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """A one-page list answer (``next_page`` null), as Show Many answers."""
+    return {key: items, "next_page": None, "previous_page": None, "count": len(items)}
+
+
+def show_many_users(store: Store, params: Params, base: str) -> Result:
+    """GET /api/v2/users/show_many?ids=1,2,3 — Show Many Users: at most 100 ids; unknown ids are
+    left out, and so are deleted (inactive) users unless ``include_deleted=true``."""
+    deleted = params.get("include_deleted", "").lower() == "true"
+    found = [store.users[i] for i in _ids(params, "user") if i in store.users]
+    return 200, _list_body("users", [public(u) for u in found if deleted or u.get("active", True)])
+
+
+def show_many_organizations(store: Store, params: Params, base: str) -> Result:
+    """GET /api/v2/organizations/show_many?ids=1,2,3 — Show Many Organizations: at most 100 ids;
+    unknown ids are left out."""
+    found = [store.organizations[i] for i in _ids(params, "organization") if i in store.organizations]
+    return 200, _list_body("organizations", [public(o) for o in found])
 
 
 def incremental_organizations(store: Store, params: Params, base: str) -> Result:

@@ -96,6 +96,8 @@ ROUTES: dict[str, tuple[Endpoint, bool, str | None]] = {
     "/api/v2/ticket_fields": (ep.ticket_fields, False, None),
     "/api/v2/slas/policies": (ep.sla_policies, False, "slas"),
     "/api/v2/tickets/show_many": (ep.show_many_tickets, False, None),
+    "/api/v2/users/show_many": (ep.show_many_users, False, None),
+    "/api/v2/organizations/show_many": (ep.show_many_organizations, False, None),
 }
 # How Zendesk answers for a plan without the feature.
 DISABLED_ANSWERS = {"talk": (404, NOT_FOUND), "slas": (403, FORBIDDEN), "csat": (403, FORBIDDEN)}

@@ -374,3 +374,90 @@ def test_simulator_metric_sets_in_either_shape_reach_ticket_metrics(
     assert rows(p, "select count(*) from tickets") == [(sim.n_tickets,)]
     assert not [c for c in columns(p, "tickets") if c.startswith("metric_set")]
     assert not STATS.get("zendesk", "tickets").warnings
+
+
+# -- records held in quarantine, read again with Show Many ---------------------------------------
+
+SHOW_MANY_CASES = [
+    (
+        "users",
+        "/api/v2/incremental/users/cursor.json",
+        "users_export",
+        "/api/v2/users/show_many.json",
+        {"include_deleted": "true"},
+        "users_show_many",
+        "select id, email, role from users",
+        [(6128164851599, "integration-test+amberblanchard@airbyte.io", "end-user")],
+    ),
+    (
+        "organizations",
+        "/api/v2/incremental/organizations.json",
+        "organizations_export",
+        "/api/v2/organizations/show_many.json",
+        {},
+        "organizations_show_many",
+        "select id, name, external_id from organizations",
+        [(35436, "Test Organization", "org123")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("resource", "path", "export", "show_many", "params", "fixture", "sql", "expected"),
+    SHOW_MANY_CASES,
+    ids=[c[0] for c in SHOW_MANY_CASES],
+)
+def test_held_records_are_read_again_with_show_many(
+    mock: responses.RequestsMock,
+    tmp_path: Path,
+    resource: str,
+    path: str,
+    export: str,
+    show_many: str,
+    params: dict[str, str],
+    fixture: str,
+    sql: str,
+    expected: list[Any],
+) -> None:
+    """A user or organization held in quarantine is asked for by id after its export (which no
+    longer sends it); the published Show Many answer loads, and the key is noted as read valid."""
+    from connectors.rejects import REJECTS
+
+    REJECTS.reset()
+    key = str(expected[0][0])
+    REJECTS.hold("zendesk", {resource: [key, "not-a-number"]})
+    empty = copy.deepcopy(load("zendesk", export))
+    empty[resource] = []
+    mock.get(f"{BASE}{path}", json=empty)
+    mock.get(f"{BASE}{show_many}", json=load("zendesk", fixture), match=query(ids=key, **params))
+    p = pipeline(tmp_path)
+    try:
+        p.run(zendesk_source().with_resources(resource))
+
+        assert rows(p, sql) == expected
+        assert REJECTS.accepted("zendesk") == {resource: {key}}
+    finally:
+        REJECTS.reset()
+
+
+def test_a_refused_show_many_keeps_an_optional_streams_records_held(
+    mock: responses.RequestsMock, tmp_path: Path
+) -> None:
+    """An account that may export users but not show them by id (403): the stream still loads,
+    its held records stay held, and the run says why."""
+    from connectors.rejects import REJECTS
+
+    REJECTS.reset()
+    REJECTS.hold("zendesk", {"users": ["6128164851599"]})
+    mock.get(f"{BASE}/api/v2/incremental/users/cursor.json", json=load("zendesk", "users_export"))
+    mock.get(f"{BASE}/api/v2/users/show_many.json", status=403, json=load("zendesk", "error_403"))
+    p = pipeline(tmp_path)
+    try:
+        p.run(zendesk_source().with_resources("users"))
+
+        assert rows(p, "select id from users") == [(6128164851599,)]  # the export's page loads
+        stats = STATS.get("zendesk", "users")
+        assert not stats.skipped
+        assert any("held records could not be read again by id" in w and "HTTP 403" in w for w in stats.warnings)
+    finally:
+        REJECTS.reset()

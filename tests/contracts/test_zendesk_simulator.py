@@ -86,6 +86,34 @@ def test_the_simulator_answers_in_the_published_shape(
     assert_same_shape(load("zendesk", fixture), get(sim, path, **params), ignore=ignore)
 
 
+@pytest.mark.parametrize(
+    ("fixture", "export", "show_many", "ignore"),
+    [
+        (
+            "users_show_many",
+            "/api/v2/incremental/users/cursor.json",
+            "/api/v2/users/show_many.json",
+            ("$.users[].tags[]", "$.users[].user_fields"),
+        ),
+        (
+            "organizations_show_many",
+            "/api/v2/incremental/organizations.json",
+            "/api/v2/organizations/show_many.json",
+            ("$.organizations[].organization_fields",),
+        ),
+    ],
+)
+def test_show_many_answers_in_the_published_shape(
+    sim: ZendeskSimulator, fixture: str, export: str, show_many: str, ignore: tuple[str, ...]
+) -> None:
+    """Users and organizations asked for by id (ids from the simulator's own export)."""
+    key = fixture.removesuffix("_show_many")
+    ids = [r["id"] for r in get(sim, export, start_time=0)[key][:2]]
+    body = get(sim, show_many, ids=",".join(map(str, ids)))
+    assert_same_shape(load("zendesk", fixture), body, ignore=ignore)
+    assert [r["id"] for r in body[key]] == ids
+
+
 def test_metric_sets_switch_serves_the_top_level_shape(sim: ZendeskSimulator) -> None:
     path = "/api/v2/incremental/tickets/cursor.json"
     assert sim.metric_sets == "embedded"  # the documented shape is the default

@@ -711,3 +711,21 @@ def test_show_many_returns_the_tickets_asked_for(sim: ZendeskSimulator, http: re
         f"{sim.base_url}/api/v2/tickets/show_many.json", params={"ids": ",".join(map(str, range(1, 102)))}, timeout=30
     )
     assert too_many.status_code == 400
+
+
+def test_show_many_users_leaves_deleted_ones_out_unless_asked(sim: ZendeskSimulator, http: requests.Session) -> None:
+    users = _get(http, f"{sim.base_url}/api/v2/incremental/users/cursor.json", start_time=0)["users"]
+    gone = next(u["id"] for u in users if not u["active"])
+    here = next(u["id"] for u in users if u["active"])
+    url = f"{sim.base_url}/api/v2/users/show_many.json"
+    assert [u["id"] for u in _get(http, url, ids=f"{here},{gone},999")["users"]] == [here]
+    assert [u["id"] for u in _get(http, url, ids=f"{here},{gone}", include_deleted="true")["users"]] == [here, gone]
+
+
+def test_show_many_organizations_returns_those_asked_for(sim: ZendeskSimulator, http: requests.Session) -> None:
+    orgs = _get(http, f"{sim.base_url}/api/v2/incremental/organizations.json", start_time=0)["organizations"]
+    ids = [orgs[1]["id"], orgs[0]["id"]]
+    body = _get(http, f"{sim.base_url}/api/v2/organizations/show_many.json", ids=f"{ids[0]},{ids[1]},1")
+    assert ([o["id"] for o in body["organizations"]], body["count"], body["next_page"]) == (ids, 2, None)
+    empty = http.get(f"{sim.base_url}/api/v2/organizations/show_many.json", params={"ids": ""}, timeout=30)
+    assert empty.status_code == 400
