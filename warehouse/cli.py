@@ -24,6 +24,7 @@ import os
 import shlex
 import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
@@ -223,7 +224,6 @@ def _sigterm_interrupts() -> Iterator[None]:
     calls to decode the answer, and psycopg2 drops the KeyboardInterrupt raised there: the run
     went on and ended ``ok``, exit 0. A signal that lands in a codec is therefore sent again a
     moment later, when the main thread is back in the run's own code."""
-    import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -234,7 +234,7 @@ def _sigterm_interrupts() -> Iterator[None]:
         if signum == signal.SIGTERM:
             _received["signal"] = name
         if frame is not None and frame.f_code.co_filename.startswith(_CODECS):
-            resend = threading.Timer(RESEND_SECONDS, os.kill, (os.getpid(), signum))
+            resend = threading.Timer(RESEND_SECONDS, _resend, (signum, armed))
             resend.daemon = True
             resend.start()
             return
@@ -243,12 +243,22 @@ def _sigterm_interrupts() -> Iterator[None]:
     # Ctrl-C only where Python's own handler is on: a run started with SIGINT ignored (``nohup``,
     # a background job of a script) keeps ignoring it.
     ours = [signal.SIGTERM] + ([signal.SIGINT] if signal.getsignal(signal.SIGINT) is signal.default_int_handler else [])
+    armed = threading.Event()  # our handlers are on: a signal sent again reaches them
+    armed.set()
     previous = {sig: signal.signal(sig, _interrupt) for sig in ours}
     try:
         yield
     finally:
+        armed.clear()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _resend(signum: int, armed: threading.Event) -> None:
+    """Send ``signum`` to this process again, unless the command has ended meanwhile (the default
+    handler back in place would then kill a run that finished, or print a stray traceback)."""
+    if armed.is_set():
+        os.kill(os.getpid(), signum)
 
 
 class _PipeSafe:
