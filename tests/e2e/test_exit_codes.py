@@ -454,6 +454,7 @@ def test_130_a_signal_while_a_postgres_statement_waits_for_a_lock_is_not_lost(
         out, err = proc.communicate(timeout=120)
     finally:
         blocker.close()
+        watcher.close()
         if proc is not None and proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, out + err
@@ -465,4 +466,3 @@ def test_130_a_signal_while_a_postgres_statement_waits_for_a_lock_is_not_lost(
             "group by 1 order by min(started_at)"
         )
     assert [statuses for _, *statuses in runs] == [["success", "success"], ["interrupted", "interrupted"]]
-    watcher.close()
