@@ -21,6 +21,7 @@ from connectors.incremental import MODES
 from connectors.incremental import Incremental as IncrementalMode
 from connectors.paginators import BasePaginator
 from connectors.prefetch import gc_paused
+from connectors.rejects import REJECTS
 from connectors.writer import SEQ_COLUMN, Sink, StreamWriter, table_hints
 from schemas.payload import Payload, Validator, column_types
 
@@ -253,7 +254,8 @@ def refetch(
     """Read ``ids`` again by id (records held in quarantine): ``path?{id_param}=1,2,3`` in batches,
     through the endpoint's own split, validation and Arrow build. What reads valid now is noted
     (:meth:`connectors.writer.StreamWriter.accept`) and resolved once loaded; what still breaks
-    the contract is rejected again. Ids the API no longer returns stay held."""
+    the contract is rejected again. Held ids an answer leaves out are noted
+    (:meth:`connectors.rejects.Rejects.missing`): the API no longer has them for this account."""
     if not ids:
         return
     client = ctx.client
@@ -271,7 +273,11 @@ def refetch(
             page = client.get_json(
                 path, endpoint=endpoint.name, params={**(params or {}), id_param: ",".join(chunk)}, check=check
             )
-            for table_name, records in endpoint.records(page.data).items():
+            split = endpoint.records(page.data)
+            key = endpoint.table.primary_key
+            answered = [r.get(key) for r in split.get(endpoint.table.name, ()) if isinstance(r, Mapping)]
+            REJECTS.missing(client.name, endpoint.table.name, chunk, answered)
+            for table_name, records in split.items():
                 good = writer.validate(table_name, records)
                 if not good:
                     continue

@@ -9,7 +9,11 @@ later run reads it valid.
 
 The other way round, the sync tells the streams which keys are still held (:meth:`Rejects.hold`),
 so a connector can fetch them again by id (Zendesk ``show_many``) and every stream notes the held
-keys it read valid (:meth:`Rejects.accept`); those are resolved once their load has committed.
+keys it read valid (:meth:`Rejects.accept`); those are resolved once their load has committed. A
+held key that a read by id asked for and the API did not return (:meth:`Rejects.missing`) no longer
+exists for this account (deleted for good, purged, archived, or out of the account's reach): it is
+resolved too, saying so, or the table would stay ``partial`` on every run for a record that can
+never come back.
 """
 
 from __future__ import annotations
@@ -44,12 +48,14 @@ class Rejects:
         self._rejected: dict[str, list[Rejection]] = {}
         self._held: dict[tuple[str, str], set[str]] = {}
         self._accepted: dict[tuple[str, str], set[str]] = {}
+        self._missing: dict[tuple[str, str], set[str]] = {}
 
     def reset(self) -> None:
         with self._lock:
             self._rejected.clear()
             self._held.clear()
             self._accepted.clear()
+            self._missing.clear()
 
     # -- rejections ---------------------------------------------------------------------------
 
@@ -76,6 +82,7 @@ class Rejects:
             for table, keys in held.items():
                 self._held[(source, table)] = set(keys)
                 self._accepted.pop((source, table), None)
+                self._missing.pop((source, table), None)
 
     def held(self, source: str, table: str) -> list[str]:
         with self._lock:
@@ -93,10 +100,30 @@ class Rejects:
 
     def accepted(self, source: str) -> dict[str, set[str]]:
         """The held keys read valid during this run, by table (and forget them)."""
+        return self._take(self._accepted, source)
+
+    def missing(self, source: str, table: str, asked: Iterable[str], answered: Iterable[Any]) -> None:
+        """A read by id of ``asked`` succeeded and its answer held the records ``answered`` (their
+        keys, valid or not): note the held keys it left out. Call it only with a whole answer (every
+        page of it, no error): an id not in it is one the API does not have."""
         with self._lock:
-            out = {t: keys for (s, t), keys in self._accepted.items() if s == source}
+            held = self._held.get((source, table))
+            if not held:
+                return
+            got = {key_text(k) for k in answered}
+            gone = {k for k in (key_text(a) for a in asked) if k in held and k not in got}
+            if gone:
+                self._missing.setdefault((source, table), set()).update(gone)
+
+    def gone(self, source: str) -> dict[str, set[str]]:
+        """The held keys a read by id did not return during this run, by table (and forget them)."""
+        return self._take(self._missing, source)
+
+    def _take(self, keys: dict[tuple[str, str], set[str]], source: str) -> dict[str, set[str]]:
+        with self._lock:
+            out = {t: found for (s, t), found in keys.items() if s == source}
             for t in out:
-                self._accepted.pop((source, t), None)
+                keys.pop((source, t), None)
             return out
 
 

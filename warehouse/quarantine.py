@@ -8,6 +8,12 @@ Each later run offers the held keys to the connectors (some fetch them again by 
 ``first_seen`` and moves ``last_seen``. While any row of a table is unresolved, the table's status
 is ``partial`` and ``supportlake sync`` exits 3.
 
+A held record that a read by id asked for and the API did not return (deleted for good, purged,
+archived, or out of the account's reach: :meth:`connectors.rejects.Rejects.missing`) can never be
+read valid. Once that run's load committed, its row is resolved too, its reason saying why
+(:data:`GONE_NOTE`), and the table carries a warning naming how many: it stops holding the table
+``partial`` while its reason and payload stay here.
+
 Every value reaches the SQL as a parameter; the only identifiers are the constants below.
 """
 
@@ -166,6 +172,38 @@ def resolve(
     return n
 
 
+GONE_NOTE = (
+    " | resolved {day}: not returned when read again by id (deleted for good, archived, or out of this account's reach)"
+)
+"""Added to the reason of a held record resolved because the API no longer returns it."""
+
+
+def resolve_gone(
+    con: Connection,
+    source: str,
+    now: dt.datetime,
+    gone: Mapping[str, Iterable[str]],
+    kept: Iterable[tuple[str, str]] = (),
+) -> dict[str, int]:
+    """Resolve held rows whose record a read by id did not return (``gone``, by table), except
+    the ``kept`` ``(table, key)`` pairs (read again this run after all); their reason says why.
+    Returns how many were resolved, by table."""
+    keep = set(kept)
+    note = GONE_NOTE.format(day=now.date().isoformat())
+    out: dict[str, int] = {}
+    for table, keys in gone.items():
+        todo = [key for key in sorted(set(keys)) if (table, key) not in keep]
+        for part in _batches(todo):
+            con.execute(
+                f"update {TABLE} set resolved_at = %s, reason = concat(reason, %s) "
+                f"where source = %s and table_name = %s and record_key in ({_marks(part)}) and resolved_at is null",
+                [now, note, source, table, *part],
+            )
+        if todo:
+            out[table] = len(todo)
+    return out
+
+
 def _batches(items: Sequence[T]) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), BATCH):
         yield items[start : start + BATCH]
@@ -184,22 +222,35 @@ def offer(con: Connection, source: str) -> None:
     REJECTS.hold(source, held(con, source))
 
 
-def settle(con: Connection, source: str, run_id: str, *, loaded: bool) -> dict[str, int]:
+def settle(con: Connection, source: str, run_id: str, *, loaded: bool) -> tuple[dict[str, int], dict[str, int]]:
     """After a source ran: store its rejections; when its load committed (``loaded``), resolve the
-    held records it read valid. Returns the records still held, by table."""
+    held records it read valid, and those a read by id did not return. Returns the records still
+    held, and those resolved as no longer returned, by table."""
     now = dt.datetime.now(dt.UTC)
     rejections = REJECTS.take(source)
     accepted = REJECTS.accepted(source)
+    gone = REJECTS.gone(source)
     store(con, source, run_id, now, rejections)
+    resolved_gone: dict[str, int] = {}
     if loaded:
         resolve(con, source, now, accepted, rejections)
-    return held_counts(con, source)
+        kept = {(r.table, key_text(r.record_id)) for r in rejections}
+        kept |= {(table, key) for table, keys in accepted.items() for key in keys}
+        resolved_gone = resolve_gone(con, source, now, gone, kept)
+    return held_counts(con, source), resolved_gone
 
 
-def mark(t: TableResult, still_held: int, incomplete: str = "") -> None:
+def mark(t: TableResult, still_held: int, incomplete: str = "", gone: int = 0) -> None:
     """A table that loaded but holds records in quarantine, or whose data is known to be incomplete
-    (a one-second page the API could not page through), is ``partial``, with the reason."""
+    (a one-second page the API could not page through), is ``partial``, with the reason. Held
+    records resolved because the API no longer returns them (``gone``) are a warning."""
     t.quarantined = still_held
+    if gone:
+        said = (
+            f"{gone} record(s) held in quarantine were not returned when read again by id (deleted for good, "
+            f"archived, or out of this account's reach): resolved; their reason and payload stay in {TABLE}"
+        )
+        t.warning = "; ".join(dict.fromkeys([*(t.warning.split("; ") if t.warning else []), said]))
     if t.status != "success":
         return
     reasons = [incomplete] if incomplete else []

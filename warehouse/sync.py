@@ -348,6 +348,8 @@ class _SourceRun:
         self.run_id = run_id
         self.held: dict[str, int] = {}
         """Records of each table still held in quarantine when the source ended."""
+        self.gone: dict[str, int] = {}
+        """Held records resolved because a read by id did not return them, by table."""
         self.pending = list(selected)
         """Resources not finished (all, until the first chunk is committed)."""
         self.counts: dict[str, int] = {}
@@ -374,7 +376,9 @@ class _SourceRun:
         """Store the rejections read so far; resolve the held records read valid (``loaded``)."""
         try:
             with self.writing, connection(self.store) as con:
-                self.held = quarantine.settle(con, self.spec.name, self.run_id, loaded=loaded)
+                self.held, gone = quarantine.settle(con, self.spec.name, self.run_id, loaded=loaded)
+            for table, n in gone.items():
+                self.gone[table] = self.gone.get(table, 0) + n
         except Exception as exc:  # the quarantine must not hide the source's own result
             if self.error is None:
                 self.error = SupportlakeError(f"storing rejected records in {quarantine.TABLE} failed: {_explain(exc)}")
@@ -516,7 +520,7 @@ class _SourceRun:
             else:
                 t.status = "success"
             incomplete = (s.partial if s and is_main else "") or (own.partial if own else "")
-            quarantine.mark(t, self.held.get(t.table_name, 0), incomplete)
+            quarantine.mark(t, self.held.get(t.table_name, 0), incomplete, self.gone.get(t.table_name, 0))
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:

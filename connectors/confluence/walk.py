@@ -55,11 +55,13 @@ class ContentWalk(ContentLabels):
         first_run = "watermark" not in self.state and "known" not in self.state
         try:
             yield from self.read_changes()
-            # Content held in quarantine is read again by id (the v2 list's ``id`` filter); what reads
-            # valid now loads and leaves the quarantine. The watermark does not move for it.
+            # Content held in quarantine is read again by id (the v2 list's ``id`` filter, every
+            # status the stream reads); what reads valid now loads and leaves the quarantine, and ids
+            # the whole answer leaves out are noted as gone. The watermark does not move for it.
             held = [i for i in REJECTS.held(self.client.name, self.table) if i.isdigit() and i not in self.loaded]
             if held:
-                yield from self.fetch_ids(held, scoped=False)
+                found = yield from self.fetch_ids(held, scoped=False)
+                REJECTS.missing(self.client.name, self.table, held, found)
             known: dict[str, list[Any]] | None = None
             if self.ctx.detect_deletions and first_run:
                 known = dict(self.loaded)  # nothing was cut off: the read itself is the inventory

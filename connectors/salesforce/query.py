@@ -393,13 +393,18 @@ def rest_pages(
             )
 
 
+def readable_ids(ids: Sequence[str]) -> list[str]:
+    """The ``ids`` :func:`read_ids` asks for: those shaped like a Salesforce Id."""
+    return [i for i in ids if _ID.match(i)]
+
+
 def read_ids(
     api: Api, endpoint: str, schema: ObjectSchema, ids: Sequence[str], quota: QuotaGuard | None = None
 ) -> Iterator[Page]:
     """The records of ``ids`` again, every field (``SELECT … FROM <object> WHERE Id IN (…)`` through
     ``queryAll``, in batches that fit a URI): how records held in quarantine are read again.
     Malformed ids are left out (``_ID``); ids Salesforce no longer has are simply not returned."""
-    wanted = [i for i in ids if _ID.match(i)]
+    wanted = readable_ids(ids)
     if not wanted:
         return
     chunks, id_batch = plan_chunks(api, schema, lower=None, upper=None)

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Union
 
 import dlt
@@ -85,6 +85,7 @@ from connectors.salesforce.query import (
     iso,
     parse_datetime,
     read_ids,
+    readable_ids,
     records_to_arrow,
     rest_pages,
     text_builder_kinds,
@@ -267,14 +268,19 @@ def sync_object(obj: SObject, ctx: SalesforceContext, state: dict[str, Any]) -> 
                 if page.more and budget is not None and budget.due():
                     budget.stop(obj.table)
                     return
-        # Records held in quarantine are read again by Id (SOQL ``WHERE Id IN (…)``): one that reads
-        # valid now is loaded and leaves the quarantine; the cursor does not move for them.
+        # Records held in quarantine are read again by Id (SOQL ``WHERE Id IN (…)`` through
+        # queryAll): one that reads valid now is loaded and leaves the quarantine; the cursor does not
+        # move for them. Ids the whole answer leaves out are purged: noted, and resolved as gone.
         held = REJECTS.held(SOURCE, obj.table)
         if held:
+            answered: list[Any] = []
             for page in read_ids(ctx.api(), obj.table, schema, held, ctx.quota):
+                answered += [r.get("Id") for r in page.records or () if isinstance(r, Mapping)]
+                answered += [bad.record_id for bad in page.bad_rows]
                 table = page_table(writer, obj, schema, page)
                 if table.num_rows:
                     yield writer.mark(obj.table, table)
+            REJECTS.missing(SOURCE, obj.table, readable_ids(held), answered)
     except QuotaReserved as stop:
         _stopped(ctx, obj.table, str(stop))
     except (NotAvailableError, AuthError) as exc:

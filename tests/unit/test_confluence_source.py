@@ -592,7 +592,7 @@ def test_held_pages_are_read_again_by_id(rsps: responses.RequestsMock, clock: Fa
     from connectors.rejects import REJECTS
 
     REJECTS.reset()
-    REJECTS.hold("confluence", {"pages": ["7"]})
+    REJECTS.hold("confluence", {"pages": ["7", "8"]})
     add_spaces(rsps)
     state: dict[str, Any] = {"v": 1, "watermark": "2024-03-01T12:00:00+00:00"}
     rsps.get(
@@ -603,7 +603,7 @@ def test_held_pages_are_read_again_by_id(rsps: responses.RequestsMock, clock: Fa
     add_labels(rsps, 5)
     rsps.get(  # the v2 list's id filter
         f"{API}/pages",
-        match=[matchers.query_param_matcher({"id": "7"}, strict_match=False)],
+        match=[matchers.query_param_matcher({"id": "7,8"}, strict_match=False)],
         json=listing([page(7, "2024-01-05T09:00:00Z", version=3)]),
     )
     add_labels(rsps, 7)
@@ -613,4 +613,5 @@ def test_held_pages_are_read_again_by_id(rsps: responses.RequestsMock, clock: Fa
     assert [r["id"] for r in out["pages"]] == ["5", "7"]
     assert state["watermark"] == "2024-03-01T13:00:00+00:00"  # the re-read never moves it
     assert REJECTS.accepted("confluence") == {"pages": {"7"}}
+    assert REJECTS.gone("confluence") == {"pages": {"8"}}  # purged: not in the answer, whatever its status
     REJECTS.reset()

@@ -198,6 +198,96 @@ def test_rejected_records_are_quarantined_refetched_and_resolved(
     assert [s for (s,) in statuses] == ["partial", "partial", "success"]
 
 
+def test_held_records_the_api_no_longer_returns_by_id_are_resolved_saying_so(
+    env: str, rsps: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A held ticket deleted for good (or archived, or out of the agent's reach) is not in the
+    Show Many answer: before, it stayed held on every run, every run ``partial`` (exit 3) and a
+    cron line ``sync && build`` never built. Now it is resolved once that run's load commits, its
+    reason saying why, and the table says how many in a warning."""
+    url = env
+    _fields(rsps)
+    rsps.get(TICKETS, json=export([ticket(1), ticket(2, is_public="yes"), ticket(3, is_public="no")], "c1"))
+    assert _sync(url) == 3
+    assert _rows(url, f"select record_key from {quarantine.TABLE} where resolved_at is null order by 1") == [
+        ("2",),
+        ("3",),
+    ]
+
+    # Run 2: #2 is gone (not in the answer), #3 is still there and still bad: #3 stays held.
+    _fields(rsps)
+    rsps.get(TICKETS, json=export([], "c2"))
+    rsps.get(
+        SHOW_MANY,
+        json={"tickets": [ticket(3, is_public="no")]},
+        match=[matchers.query_param_matcher({"ids": "2,3", "include": "metric_sets"})],
+    )
+    assert _sync(url) == 3
+    rows = _rows(url, f"select record_key, reason, resolved_at is not null from {quarantine.TABLE} order by 1")
+    assert [(k, resolved) for k, _, resolved in rows] == [("2", True), ("3", False)]
+    assert rows[0][1].startswith("tickets.is_public")  # the first reason is kept, then why it was resolved
+    assert "not returned when read again by id" in rows[0][1]
+    assert "not returned" not in rows[1][1]
+    latest = "where table_name = 'tickets' order by started_at desc limit 1"
+    (run,) = _rows(url, f"select status, quarantined, warning from {RUNS} {latest}")
+    assert run[:2] == ("partial", 1)
+    assert "1 record(s) held in quarantine were not returned when read again by id" in run[2]
+    assert "not returned when read again by id" in capsys.readouterr().out
+
+    # Run 3: #3 is gone too: nothing held, exit 0, the table a success with the warning.
+    _fields(rsps)
+    rsps.get(TICKETS, json=export([], "c3"))
+    rsps.get(
+        SHOW_MANY,
+        json={"tickets": []},
+        match=[matchers.query_param_matcher({"ids": "3", "include": "metric_sets"})],
+    )
+    assert _sync(url) == 0
+    assert _rows(url, f"select count(*) from {quarantine.TABLE} where resolved_at is null") == [(0,)]
+    (run,) = _rows(url, f"select status, warning from {RUNS} {latest}")
+    assert run[0] == "success"
+    assert "1 record(s) held in quarantine were not returned" in run[1]
+
+
+def test_a_read_by_id_that_fails_resolves_nothing(env: str, rsps: responses.RequestsMock) -> None:
+    """Only a whole answer says an id is gone: Show Many failing (here a 500, one attempt) leaves
+    the held record held."""
+    url = env
+    _fields(rsps)
+    rsps.get(TICKETS, json=export([ticket(1), ticket(2, is_public="yes")], "c1"))
+    assert _sync(url) == 3
+    _fields(rsps)
+    rsps.get(TICKETS, json=export([], "c2"))
+    rsps.get(SHOW_MANY, status=500, json={"error": "InternalError"})
+    assert _sync(url) != 0
+    assert _rows(url, f"select record_key from {quarantine.TABLE} where resolved_at is null") == [("2",)]
+
+
+def test_gone_keys_are_resolved_only_when_the_load_committed(warehouse_url: str) -> None:
+    import datetime as dt
+
+    from schemas.payload import Rejection
+
+    REJECTS.reset()
+    t0 = dt.datetime(2024, 3, 1, 10, tzinfo=dt.UTC)
+    with connection(parse_target(warehouse_url)) as con:
+        quarantine.ensure(con)
+        held = [Rejection("users", i, "users.id: bad", {"id": i}) for i in (7, 8, 9)]
+        quarantine.store(con, "zendesk", "r1", t0, held)
+        REJECTS.hold("zendesk", quarantine.held(con, "zendesk"))
+        # asked 7, 8 and 9 (and 10, not held); the answer had 8 only: 7 and 9 are gone
+        REJECTS.missing("zendesk", "users", ["7", "8", "9", "10"], [8])
+        assert quarantine.settle(con, "zendesk", "r2", loaded=False) == ({"users": 3}, {})
+        assert quarantine.held_counts(con, "zendesk") == {"users": 3}  # the load did not commit
+
+        REJECTS.hold("zendesk", quarantine.held(con, "zendesk"))
+        REJECTS.missing("zendesk", "users", ["7", "8", "9"], ["8"])
+        REJECTS.add("zendesk", [Rejection("users", 9, "users.id: bad again")])  # read after all: kept
+        assert quarantine.settle(con, "zendesk", "r3", loaded=True) == ({"users": 2}, {"users": 1})
+        rows = con.query(f"select record_key, resolved_at is not null from {quarantine.TABLE} order by 1")
+    assert rows == [("7", True), ("8", False), ("9", False)]
+
+
 # -- the table on both warehouses ------------------------------------------------------------------
 
 

@@ -846,7 +846,7 @@ def test_held_cases_are_read_again_by_id(rsps: responses.RequestsMock) -> None:
     from connectors.rejects import REJECTS
 
     REJECTS.reset()
-    REJECTS.hold("salesforce", {"case": ["500000000000000002", "bad id'); DELETE"]})
+    REJECTS.hold("salesforce", {"case": ["500000000000000002", "500000000000000003", "bad id'); DELETE"]})
     login(rsps, ("Case", CASE_FIELDS))
     rsps.get(
         QUERY_ALL,
@@ -861,7 +861,7 @@ def test_held_cases_are_read_again_by_id(rsps: responses.RequestsMock) -> None:
     rsps.get(  # SOQL WHERE Id IN (…): only well-formed ids reach the query
         QUERY_ALL,
         json={"totalSize": 1, "done": True, "records": [case(2, "2024-02-01T08:00:00.000+0000")]},
-        match=[q(f"SELECT {SELECT_CASE} FROM Case WHERE Id IN ('500000000000000002')")],
+        match=[q(f"SELECT {SELECT_CASE} FROM Case WHERE Id IN ('500000000000000002', '500000000000000003')")],
     )
     state = json.loads(json.dumps(STATE))
 
@@ -870,6 +870,9 @@ def test_held_cases_are_read_again_by_id(rsps: responses.RequestsMock) -> None:
     assert [r["id"] for r in rows] == ["500000000000000001", "500000000000000002"]
     assert state[STATE_KEY]["cursor"] == "2024-03-01T10:05:00.000000Z"  # the re-read never moves it
     assert REJECTS.accepted("salesforce") == {"case": {"500000000000000002"}}
+    # queryAll returns deleted rows too: an Id it leaves out is purged (resolved as gone); the
+    # malformed key was never asked for, so nothing is said of it
+    assert REJECTS.gone("salesforce") == {"case": {"500000000000000003"}}
     REJECTS.reset()
 
 
