@@ -159,17 +159,7 @@ def resolve(
     """Mark held rows ``resolved_at`` whose record a committed load read valid (``accepted``, by
     table), except those rejected again in the same run. Returns how many were resolved."""
     again = {(r.table, key_text(r.record_id)) for r in rejected}
-    n = 0
-    for table, keys in accepted.items():
-        todo = [key for key in sorted(set(keys)) if (table, key) not in again]
-        for part in _batches(todo):
-            con.execute(
-                f"update {TABLE} set resolved_at = %s "
-                f"where source = %s and table_name = %s and record_key in ({_marks(part)}) and resolved_at is null",
-                [now, source, table, *part],
-            )
-        n += len(todo)
-    return n
+    return sum(_resolve(con, source, accepted, again, "resolved_at = %s", [now]).values())
 
 
 GONE_NOTE = (
@@ -188,16 +178,28 @@ def resolve_gone(
     """Resolve held rows whose record a read by id did not return (``gone``, by table), except
     the ``kept`` ``(table, key)`` pairs (read again this run after all); their reason says why.
     Returns how many were resolved, by table."""
-    keep = set(kept)
     note = GONE_NOTE.format(day=now.date().isoformat())
+    return _resolve(con, source, gone, set(kept), "resolved_at = %s, reason = concat(reason, %s)", [now, note])
+
+
+def _resolve(
+    con: Connection,
+    source: str,
+    keys: Mapping[str, Iterable[str]],
+    skip: set[tuple[str, str]],
+    assignments: str,
+    values: list[Any],
+) -> dict[str, int]:
+    """``update … set <assignments>`` on the held rows of ``keys`` (by table) but the ``skip``
+    pairs, :data:`BATCH` keys a statement; returns how many keys, by table."""
     out: dict[str, int] = {}
-    for table, keys in gone.items():
-        todo = [key for key in sorted(set(keys)) if (table, key) not in keep]
+    for table, table_keys in keys.items():
+        todo = [key for key in sorted(set(table_keys)) if (table, key) not in skip]
         for part in _batches(todo):
             con.execute(
-                f"update {TABLE} set resolved_at = %s, reason = concat(reason, %s) "
+                f"update {TABLE} set {assignments} "
                 f"where source = %s and table_name = %s and record_key in ({_marks(part)}) and resolved_at is null",
-                [now, note, source, table, *part],
+                [*values, source, table, *part],
             )
         if todo:
             out[table] = len(todo)
