@@ -252,7 +252,7 @@ def mark(t: TableResult, still_held: int, incomplete: str = "", gone: int = 0) -
             f"{gone} record(s) held in quarantine were not returned when read again by id (deleted for good, "
             f"archived, or out of this account's reach): resolved; their reason and payload stay in {TABLE}"
         )
-        t.warning = "; ".join(dict.fromkeys([*(t.warning.split("; ") if t.warning else []), said]))
+        t.add_warnings(said)
     if t.status != "success":
         return
     reasons = [incomplete] if incomplete else []
@@ -260,4 +260,4 @@ def mark(t: TableResult, still_held: int, incomplete: str = "", gone: int = 0) -
         reasons.append(f"{still_held} record(s) held in quarantine ({TABLE}); they are retried on every run")
     if reasons:
         t.status = "partial"
-        t.warning = "; ".join(dict.fromkeys([*(t.warning.split("; ") if t.warning else []), *reasons]))
+        t.add_warnings(*reasons)

@@ -70,6 +70,11 @@ class TableResult:
     """Something the user must know although the table loaded (e.g. data the API did not
     return, a fallback taken); ``None`` when there is nothing to say."""
 
+    def add_warnings(self, *texts: str) -> None:
+        """``texts`` after the warnings already said, each once (``; `` between them)."""
+        said = self.warning.split("; ") if self.warning else []
+        self.warning = "; ".join(dict.fromkeys([*said, *texts])) or None
+
 
 class RunLog:
     def __init__(self, con: Connection) -> None:
