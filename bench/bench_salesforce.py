@@ -26,7 +26,7 @@ from simulators.salesforce import SalesforceSimulator  # noqa: E402
 
 
 def run_sync(env: dict[str, str], db: Path) -> tuple[float, float, str]:
-    cmd = [sys.executable, "-m", "warehouse.cli", "sync", "--source", "salesforce", "--warehouse", f"duckdb:///{db}"]
+    cmd = [sys.executable, "-m", "warehouse", "sync", "--source", "salesforce", "--warehouse", f"duckdb:///{db}"]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None

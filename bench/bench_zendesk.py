@@ -8,7 +8,8 @@ For each size it starts the simulator in its own process (so it does not share o
 1. the bare loop: requests + JSON parsing of every page of the tickets cursor export with
    side-loaded metric sets, nothing stored — what the network and parsing cost (the fastest of
    three runs after a warm-up one);
-2. ``supportlake sync --source zendesk --resource tickets`` into a fresh DuckDB file, in a child
+2. ``supportlake sync --source zendesk --resource tickets`` (``python -m warehouse``, what the
+   ``supportlake`` command runs) into a fresh DuckDB file, in a child
    process whose peak RSS is read from ``wait4``.
 
 The aim (DESIGN.md): the sync within 1.5× the bare loop; peak memory flat as tickets grow.
@@ -114,7 +115,7 @@ def timed_sync(
             **(env or {}),
         }
     )
-    cmd = [sys.executable, "-m", "warehouse.cli", "sync", "--source", "zendesk", "--warehouse", f"duckdb:///{db}"]
+    cmd = [sys.executable, "-m", "warehouse", "sync", "--source", "zendesk", "--warehouse", f"duckdb:///{db}"]
     for resource in resources:
         cmd += ["--resource", resource]
     t0 = time.perf_counter()

@@ -82,7 +82,7 @@ def kill_sync_midway(url: str, env: Mapping[str, str], sources: Iterable[str], r
     (e.g. the simulator has served N requests). Fails if the sync ends before that point."""
     full_env = dict(os.environ)
     full_env.update(env)
-    args = [sys.executable, "-m", "warehouse.cli", "sync", "--warehouse", url]
+    args = [sys.executable, "-m", "warehouse", "sync", "--warehouse", url]
     for source in sources:
         args += ["--source", source]
     proc = subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -42,7 +42,7 @@ def zendesk() -> Iterator[tuple[ZendeskSimulator, str]]:
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "warehouse.cli", *args],
+        [sys.executable, "-m", "warehouse", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -72,7 +72,7 @@ def _reader_leaves_at_once(args: list[str], env: dict[str, str]) -> tuple[int, s
     """Run the command with its stdout a pipe whose reader is already gone (``| head`` that has
     read its lines); the exit code and stderr."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "warehouse.cli", *args],
+        [sys.executable, "-m", "warehouse", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -139,7 +139,7 @@ def test_simulate_prints_what_to_export_and_a_check_passes_with_it(system: str, 
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
     options = {"zendesk": ["--tickets", "50"], "salesforce": ["--cases", "50"], "confluence": ["--pages", "5"]}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "warehouse.cli", "simulate", system, "--port", "0", *options[system]],
+        [sys.executable, "-m", "warehouse", "simulate", system, "--port", "0", *options[system]],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

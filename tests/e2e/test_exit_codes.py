@@ -42,7 +42,7 @@ def cli(
     if pythonpath:
         full["PYTHONPATH"] = os.pathsep.join([pythonpath, str(ROOT)])
     return subprocess.run(
-        [sys.executable, "-m", "warehouse.cli", *args],
+        [sys.executable, "-m", "warehouse", *args],
         cwd=ROOT,
         env=full,
         capture_output=True,
@@ -275,7 +275,7 @@ def test_75_the_file_taken_by_another_process_mid_run(served: Served, tmp_path: 
     full = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")} | env
     db = tmp_path / "wh.duckdb"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "warehouse.cli", "sync", "--warehouse", wh(tmp_path)],
+        [sys.executable, "-m", "warehouse", "sync", "--warehouse", wh(tmp_path)],
         cwd=ROOT,
         env=full,
         stdout=subprocess.PIPE,
@@ -347,7 +347,7 @@ def test_130_interrupted(tmp_path: Path, sig: signal.Signals, when: str) -> None
     else:
         simulator = ZendeskSimulator(seed=9, n_tickets=30_000, export_rpm=1_000_000)
     url = wh(tmp_path)
-    command = [sys.executable, "-m", "warehouse.cli", "sync", "--source", "zendesk", "--warehouse", url]
+    command = [sys.executable, "-m", "warehouse", "sync", "--source", "zendesk", "--warehouse", url]
     if when == "loading":
         command += ["--resource", "tickets"]
     with simulator.serve() as base_url:
@@ -428,7 +428,7 @@ def test_130_a_signal_while_a_postgres_statement_waits_for_a_lock_is_not_lost(
     assert cli("sync", "--source", "zendesk", "--warehouse", pg_url, env=served.env).returncode == 0
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
     env.update(served.env)
-    command = [sys.executable, "-m", "warehouse.cli", "sync", "--source", "zendesk", "--warehouse", pg_url]
+    command = [sys.executable, "-m", "warehouse", "sync", "--source", "zendesk", "--warehouse", pg_url]
     blocker = psycopg2.connect(parse_target(pg_url).dsn)
     watcher = psycopg2.connect(parse_target(pg_url).dsn)
     watcher.autocommit = True

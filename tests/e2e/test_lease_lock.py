@@ -49,7 +49,7 @@ with RunLock(parse_target(sys.argv[1]), run_id="holder", lease_seconds=float(sys
 
 def _build(url: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "warehouse.cli", "build", "--warehouse", url, "--select", "stg_zendesk__tickets"],
+        [sys.executable, "-m", "warehouse", "build", "--warehouse", url, "--select", "stg_zendesk__tickets"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -63,7 +63,7 @@ def _terminate_lock_backend(target: Target) -> int:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "warehouse.cli", *args],
+        [sys.executable, "-m", "warehouse", *args],
         cwd=ROOT,
         env=dict(os.environ),
         capture_output=True,

@@ -243,7 +243,7 @@ def test_the_cli_builds_on_spark(spark_session: Any, tmp_path: Path) -> None:
     env = {**os.environ, "SUPPORTLAKE_HOME": str(tmp_path / "home")}
     args = ["build", "--warehouse", "spark:local[1]", "--select", "stg_zendesk__tickets"]
     proc = subprocess.run(
-        [sys.executable, "-m", "warehouse.cli", *args],
+        [sys.executable, "-m", "warehouse", *args],
         cwd=tmp_path,  # Spark's default warehouse folder lands here
         env=env,
         capture_output=True,

@@ -409,7 +409,7 @@ def test_the_cli_syncs_into_spark_and_another_process_builds_on_it(tmp_path: Pat
 
         def cli(*args: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
-                [sys.executable, "-m", "warehouse.cli", *args, "--warehouse", "spark:local[1]"],
+                [sys.executable, "-m", "warehouse", *args, "--warehouse", "spark:local[1]"],
                 cwd=tmp_path,  # Derby's log lands here
                 env=env,
                 capture_output=True,
