@@ -3,14 +3,20 @@
     nox -s bench                       # 25k, 100k and 200k tickets: memory must not grow
     python bench/bench_zendesk.py --tickets 100000 --tickets 25000
 
-For each size it starts the simulator in its own process (so it does not share our GIL), then:
+For each size it starts the simulator in its own process (so it does not share our GIL), reads
+every page once to warm it, then runs ``--rounds`` rounds (default 3) of, one right after the other:
 
 1. the bare loop: requests + JSON parsing of every page of the tickets cursor export with
-   side-loaded metric sets, nothing stored — what the network and parsing cost (the fastest of
-   three runs after a warm-up one);
-2. ``supportlake sync --source zendesk --resource tickets`` (``python -m warehouse``, what the
-   ``supportlake`` command runs) into a fresh DuckDB file, in a child
-   process whose peak RSS is read from ``wait4``.
+   side-loaded metric sets, nothing stored — what the network and parsing cost;
+2. the same loop parsing with orjson;
+3. ``supportlake sync --source zendesk --resource tickets`` (``python -m warehouse``, what the
+   ``supportlake`` command runs) into a fresh DuckDB file, in a child process whose peak RSS is
+   read from ``wait4``.
+
+Each round's ratios are taken within the round: on a shared machine the simulator's pace and the
+machine's speed drift by a quarter and more from one minute to the next, and a sync compared
+with a bare loop timed minutes earlier measured the drift as much as the sync. Every column is
+the median of the rounds; ``ratio`` and ``extract ratio`` also print their lowest and highest.
 
 The aim (DESIGN.md): the sync within 1.5× the bare loop; peak memory flat as tickets grow.
 
@@ -34,6 +40,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -151,46 +158,72 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def spread(rounds: list[dict[str, float]], key: str) -> str:
+    """The lowest and the highest of ``key`` over the rounds."""
+    return f"{min(r[key] for r in rounds):.2f}–{max(r[key] for r in rounds):.2f}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tickets", type=int, action="append", help="sizes (repeatable); default 100000 and 25000")
+    ap.add_argument("--tickets", type=int, action="append", help="sizes (repeatable); default 25000, 100000 and 200000")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of bare loop, orjson loop and sync (default 3)")
     args = ap.parse_args()
     sizes = args.tickets or [25_000, 100_000, 200_000]
     cores = len(os.sched_getaffinity(0))
     print(
-        f"{'tickets':>8} {'bare s':>8} {'sync s':>8} {'ratio':>6} {'rows/s':>9} {'requests':>8} {'peak MiB':>9}"
-        f" {'sync cpu':>9} {'sim cpu':>8} {'floor s':>8} {'floor ratio':>11} {'extract s':>9} {'extract ratio':>13}"
+        f"{'tickets':>8} {'bare s':>8} {'sync s':>8} {'ratio':>6} {'ratio range':>11} {'rows/s':>9} {'requests':>8}"
+        f" {'peak MiB':>9} {'sync cpu':>9} {'sim cpu':>8} {'floor s':>8} {'floor ratio':>11} {'extract s':>9}"
+        f" {'extract ratio':>13} {'extract range':>13}"
         f" {'bare orjson s':>13} {'extract/orjson':>14}"
         f"   ({cores} cores)"
     )
     for n in sizes:
         proc, base = start_simulator(n, args.seed)
+        rounds: list[dict[str, float]] = []
         try:
-            bare_loop(base)  # warm the simulator's caches so both runs see the same server
-            # The fastest of three: the simulator's own pace drifts by up to a quarter from minute to
-            # minute, and the lowest is the strictest yardstick.
-            loops = [bare_loop(base) for _ in range(3)]
-            bare_s, got, reqs = min(loops)
-            bare_orjson_s = min(bare_loop(base, orjson.loads)[0] for _ in range(3))
-            with tempfile.TemporaryDirectory() as tmp:
-                sim_before = cpu_seconds(proc.pid)
-                sync_s, peak, sync_cpu, summary = timed_sync(base, Path(tmp) / "bench.duckdb", Path(tmp) / "home")
-                sim_cpu = cpu_seconds(proc.pid) - sim_before
-                extract = extract_seconds(Path(tmp) / "home")
+            _, got, reqs = bare_loop(base)  # warms the simulator's caches: every round sees the same server
+            for _ in range(args.rounds):
+                bare_s = bare_loop(base)[0]
+                bare_orjson_s = bare_loop(base, orjson.loads)[0]
+                with tempfile.TemporaryDirectory() as tmp:
+                    sim_before = cpu_seconds(proc.pid)
+                    sync_s, peak, sync_cpu, summary = timed_sync(base, Path(tmp) / "bench.duckdb", Path(tmp) / "home")
+                    sim_cpu = cpu_seconds(proc.pid) - sim_before
+                    extract = extract_seconds(Path(tmp) / "home")
+                waits = re.search(r"^zendesk\.tickets\s+\S+\s+[\d,]+\s+\d+\s+(\d+)\s+(\d+)", summary, re.MULTILINE)
+                if waits and (int(waits.group(1)) or int(waits.group(2))):
+                    retries, limited = waits.groups()
+                    print(f"   (a sync below was retried {retries} times, {limited} after a 429: waits included)")
+                floor = (sync_cpu + sim_cpu) / cores
+                rounds.append(
+                    {
+                        "bare": bare_s,
+                        "sync": sync_s,
+                        "ratio": sync_s / bare_s,
+                        "rate": got / sync_s,
+                        "peak": peak,
+                        "sync_cpu": sync_cpu,
+                        "sim_cpu": sim_cpu,
+                        "floor": floor,
+                        "floor_ratio": floor / bare_s,
+                        "extract": extract,
+                        "extract_ratio": extract / bare_s,
+                        "bare_orjson": bare_orjson_s,
+                        "extract_orjson": extract / bare_orjson_s,
+                    }
+                )
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-        ratio, rate = sync_s / bare_s, got / sync_s
-        floor = (sync_cpu + sim_cpu) / cores
-        waits = re.search(r"^zendesk\.tickets\s+\S+\s+[\d,]+\s+\d+\s+(\d+)\s+(\d+)", summary, re.MULTILINE)
-        if waits and (int(waits.group(1)) or int(waits.group(2))):
-            retries, limited = waits.groups()
-            print(f"   (the sync below was retried {retries} times, {limited} of them after a 429: waits included)")
+        m = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+        ratio_range, extract_range = spread(rounds, "ratio"), spread(rounds, "extract_ratio")
         print(
-            f"{got:>8} {bare_s:>8.2f} {sync_s:>8.2f} {ratio:>6.2f} {rate:>9.0f} {reqs:>8} {peak:>9.0f}"
-            f" {sync_cpu:>9.2f} {sim_cpu:>8.2f} {floor:>8.2f} {floor / bare_s:>11.2f}"
-            f" {extract:>9.1f} {extract / bare_s:>13.2f} {bare_orjson_s:>13.2f} {extract / bare_orjson_s:>14.2f}"
+            f"{got:>8} {m['bare']:>8.2f} {m['sync']:>8.2f} {m['ratio']:>6.2f} {ratio_range:>11}"
+            f" {m['rate']:>9.0f} {reqs:>8} {m['peak']:>9.0f}"
+            f" {m['sync_cpu']:>9.2f} {m['sim_cpu']:>8.2f} {m['floor']:>8.2f} {m['floor_ratio']:>11.2f}"
+            f" {m['extract']:>9.1f} {m['extract_ratio']:>13.2f} {extract_range:>13}"
+            f" {m['bare_orjson']:>13.2f} {m['extract_orjson']:>14.2f}"
         )
 
 
